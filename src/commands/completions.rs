@@ -1,0 +1,37 @@
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory};
+use clap_complete::Shell;
+
+use crate::cli::Cli;
+use crate::context::Ctx;
+
+/// Prints a completion script for SHELL on stdout, e.g.
+/// `campaign completions bash > ~/.local/share/bash-completion/completions/campaign`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: Shell,
+
+    /// Write into this folder (under the shell's usual file name) instead of stdout
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(_ctx: &Ctx, args: CompletionsArgs) -> anyhow::Result<()> {
+    let mut cmd = Cli::command();
+    match args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            clap_complete::generate_to(args.shell, &mut cmd, "campaign", &dir)?;
+        }
+        None => clap_complete::generate(
+            args.shell,
+            &mut cmd,
+            "campaign",
+            &mut std::io::stdout().lock(),
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+use clap::Args;
+
+use super::fields::{CampaignFields, TemplateArg};
+use crate::config::Account;
+use crate::context::Ctx;
+use crate::domain::campaign::{self as rules, MissingField};
+use crate::domain::slug::slugify;
+use crate::domain::templates::template;
+use crate::domain::text::{clean, clean_multiline, clean_opt};
+use crate::error::Error;
+use crate::model::{CampaignDraft, Lang, Scope};
+use crate::ui::{self, prompt};
+
+/// Prints the new campaign's slug on stdout (or the campaign with --json), so scripts can
+/// do `slug=$(campaign new ...)`. On a terminal, anything missing is asked for.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    #[command(flatten)]
+    pub fields: CampaignFields,
+
+    #[command(flatten)]
+    pub template: TemplateArg,
+}
+
+pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
+    let mut account = ctx.account()?;
+    let mut draft = draft_from_flags(&args, &account)?;
+
+    if ctx.interactive {
+        ask_for_missing(&mut draft, args.template.template.is_some())?;
+    } else if let Some(MissingField { field, flag }) =
+        rules::missing_fields(&draft).into_iter().next()
+    {
+        return Err(ctx.missing(format!("campaign {field}"), flag).into());
+    }
+    if rules::title_too_long(&draft.title) {
+        ui::warn(format!(
+            "the title is {} characters; under {} reads best",
+            draft.title.chars().count(),
+            rules::TITLE_SOFT_MAX
+        ));
+    }
+
+    // As on the web: saving asks who you are when nobody is signed in yet.
+    if !account.is_complete() {
+        if !ctx.interactive {
+            return Err(Error::NoAccount.into());
+        }
+        eprintln!(
+            "Before saving, tell us who you are (stored in {}).",
+            ctx.paths.config_file().display()
+        );
+        account.name = Some(
+            prompt::text("Your name", account.name.as_deref(), false, non_empty)?
+                .trim()
+                .to_string(),
+        );
+        account.email = Some(
+            prompt::text(
+                "Your email",
+                account.email.as_deref(),
+                false,
+                |e: &String| {
+                    if crate::domain::email_ok(e.trim()) {
+                        Ok(())
+                    } else {
+                        Err("that is not an email address like ana@example.org".into())
+                    }
+                },
+            )?
+            .trim()
+            .to_string(),
+        );
+        ctx.save_account(&account)?;
+    }
+
+    let mut store = ctx.store()?;
+    let campaign =
+        store.insert_campaign(&draft, &slugify(&draft.title), account.email.as_deref())?;
+    if ctx.global.json {
+        ui::out_json(&campaign)?;
+    } else {
+        ui::out_line(&campaign.slug)?;
+        ui::status(
+            ctx,
+            format!(
+                "saved draft {:?}; next: `campaign review {}`",
+                campaign.title, campaign.slug
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<CampaignDraft> {
+    let f = &args.fields;
+    let lang = f.lang.or(account.lang).unwrap_or(Lang::En);
+    let prefill = args.template.template.map(|kind| template(kind, lang));
+    let pick = |flag: &Option<String>, prefilled: Option<&str>, multiline: bool| -> String {
+        match flag.as_deref().or(prefilled) {
+            Some(v) if multiline => clean_multiline(v),
+            Some(v) => clean(v),
+            None => String::new(),
+        }
+    };
+    if let Some(url) = f.url.as_deref().filter(|u| !u.trim().is_empty()) {
+        rules::validate_url(url.trim()).map_err(Error::Usage)?;
+    }
+    if let Some(goal) = f.goal {
+        rules::validate_goal(goal).map_err(Error::Usage)?;
+    }
+    Ok(CampaignDraft {
+        title: pick(&f.title, None, false),
+        target: pick(&f.target, prefill.as_ref().map(|t| t.target), false),
+        ask: pick(&f.ask, prefill.as_ref().map(|t| t.ask), true),
+        why: pick(&f.why, prefill.as_ref().map(|t| t.why), true),
+        scope: f.scope(),
+        location: clean_opt(f.location.as_deref()),
+        postcode: clean_opt(f.postcode.as_deref()),
+        country: clean_opt(f.country.as_deref()).map(|c| c.to_ascii_uppercase()),
+        goal: f.goal,
+        url: clean_opt(f.url.as_deref()),
+        lang: Some(lang),
+    })
+}
+
+fn non_empty(value: &String) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err("this cannot be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Prompts for each missing field; prefilled template text is offered for editing.
+fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Result<()> {
+    if draft.title.is_empty() {
+        draft.title = clean(&prompt::text(
+            "Petition title (short and specific)",
+            None,
+            false,
+            |t: &String| {
+                non_empty(t)?;
+                if rules::title_too_long(t.trim()) {
+                    // A long title is allowed; say so once, then accept it.
+                    eprintln!(
+                        "  note: {} characters; under {} reads best",
+                        t.trim().chars().count(),
+                        rules::TITLE_SOFT_MAX
+                    );
+                }
+                Ok(())
+            },
+        )?);
+    }
+    let questions: [(&str, fn(&mut CampaignDraft) -> &mut String, bool); 3] = [
+        (
+            "Who can give you what you want? (the target)",
+            |d| &mut d.target,
+            false,
+        ),
+        (
+            "What exactly should they do? (the ask)",
+            |d| &mut d.ask,
+            true,
+        ),
+        ("Why does it matter?", |d| &mut d.why, true),
+    ];
+    for (question, slot, multiline) in questions {
+        let current = slot(draft).clone();
+        if current.is_empty() || from_template {
+            let answer = prompt::text(question, Some(&current), false, non_empty)?;
+            *slot(draft) = if multiline {
+                clean_multiline(&answer)
+            } else {
+                clean(&answer)
+            };
+        }
+    }
+    if draft.scope.is_none() {
+        let choice = prompt::select(
+            "Where is the campaign?",
+            &["A place (city, campus, school)", "National", "Global"],
+            0,
+        )?;
+        draft.scope = Some([Scope::Local, Scope::National, Scope::Global][choice]);
+    }
+    if draft.scope == Some(Scope::Local) && draft.location.is_none() {
+        draft.location = Some(clean(&prompt::text(
+            "Place (e.g. Oakland, CA)",
+            None,
+            false,
+            non_empty,
+        )?));
+        if draft.postcode.is_none() {
+            draft.postcode = clean_opt(Some(&prompt::text(
+                "ZIP/postcode (optional)",
+                None,
+                true,
+                |_: &String| Ok(()),
+            )?));
+        }
+    }
+    Ok(())
+}

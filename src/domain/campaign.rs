@@ -1,0 +1,161 @@
+//! Rules for a campaign's text: what is required, and what a reviewer should fix.
+
+use serde::Serialize;
+
+use crate::model::{Campaign, CampaignDraft, Scope};
+
+/// Titles longer than this still work, but get cut off in shares and on paper.
+pub const TITLE_SOFT_MAX: usize = 80;
+
+/// Shorter than this, a target, ask or why rarely says enough.
+const SHORT_TEXT: usize = 10;
+
+/// A required field that is empty, named by the flag that fills it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingField {
+    pub field: &'static str,
+    pub flag: &'static str,
+}
+
+/// The required fields `draft` lacks, in the order `new` asks for them.
+pub fn missing_fields(draft: &CampaignDraft) -> Vec<MissingField> {
+    let mut missing = Vec::new();
+    for (value, field, flag) in [
+        (&draft.title, "title", "--title"),
+        (&draft.target, "target", "--target"),
+        (&draft.ask, "ask", "--ask"),
+        (&draft.why, "why", "--why"),
+    ] {
+        if value.trim().is_empty() {
+            missing.push(MissingField { field, flag });
+        }
+    }
+    match draft.scope {
+        None => missing.push(MissingField {
+            field: "where",
+            flag: "--location PLACE, --national or --global",
+        }),
+        Some(Scope::Local)
+            if draft
+                .location
+                .as_deref()
+                .is_none_or(|l| l.trim().is_empty()) =>
+        {
+            missing.push(MissingField {
+                field: "location",
+                flag: "--location",
+            })
+        }
+        _ => {}
+    }
+    missing
+}
+
+/// Checks a campaign URL: absolute http(s).
+pub fn validate_url(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| format!("--url {url:?} must start with https:// (or http://)"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || !host.contains('.') || url.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "--url {url:?} is not a web address like https://example.org/petition"
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_goal(goal: i64) -> Result<(), String> {
+    if goal <= 0 {
+        return Err(format!(
+            "--goal {goal} must be a positive number of signatures"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a title should be shortened (it still works).
+pub fn title_too_long(title: &str) -> bool {
+    title.chars().count() > TITLE_SOFT_MAX
+}
+
+/// Something a reviewer should fix before launching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewWarning {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// What to fix in `campaign` before (or after) launching it.
+pub fn review_warnings(campaign: &Campaign) -> Vec<ReviewWarning> {
+    let mut warnings = Vec::new();
+    let mut warn =
+        |field: &'static str, message: String| warnings.push(ReviewWarning { field, message });
+    if title_too_long(&campaign.title) {
+        warn(
+            "title",
+            format!(
+                "the title is {} characters; under {TITLE_SOFT_MAX} reads best in shares and on paper",
+                campaign.title.chars().count()
+            ),
+        );
+    }
+    for (field, value, flag) in [
+        ("title", &campaign.title, "--title"),
+        ("target", &campaign.target, "--target"),
+        ("ask", &campaign.ask, "--ask"),
+        ("why", &campaign.why, "--why"),
+    ] {
+        let len = value.trim().chars().count();
+        if len == 0 {
+            warn(
+                field,
+                format!("the {field} is empty: set it with `campaign edit SLUG {flag} ...`"),
+            );
+        } else if field != "title" && len < SHORT_TEXT {
+            warn(field, format!("the {field} is very short ({len} characters): say more with `campaign edit SLUG {flag} ...`"));
+        }
+    }
+    if campaign.picture_mime.is_none() {
+        warn("picture", "no picture: petitions with one get shared more; add one with `campaign review SLUG --picture FILE`".into());
+    }
+    if campaign.url.is_none() {
+        warn("url", "no URL: people cannot sign online or share a link; add one with `campaign edit SLUG --url ...`".into());
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_name_their_flags() {
+        let draft = CampaignDraft {
+            title: "T".into(),
+            scope: Some(Scope::Local),
+            ..Default::default()
+        };
+        let flags: Vec<_> = missing_fields(&draft).iter().map(|m| m.flag).collect();
+        assert_eq!(flags, ["--target", "--ask", "--why", "--location"]);
+        let global = CampaignDraft {
+            title: "T".into(),
+            target: "x".into(),
+            ask: "y".into(),
+            why: "z".into(),
+            scope: Some(Scope::Global),
+            ..Default::default()
+        };
+        assert!(missing_fields(&global).is_empty());
+    }
+
+    #[test]
+    fn urls_must_be_web_addresses() {
+        assert!(validate_url("https://example.org/p").is_ok());
+        assert!(validate_url("example.org").is_err());
+        assert!(validate_url("https://localhost").is_err());
+        assert!(validate_goal(0).is_err());
+    }
+}

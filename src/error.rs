@@ -1,0 +1,70 @@
+//! Typed errors of the library. Commands add `anyhow` context; `report_error` prints them.
+
+use std::io;
+
+/// Exit status for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status for a failure (bad data, refused action, failed delivery, ...).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status for a usage error: a bad or missing flag (clap uses 2 too).
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value is needed, there is no terminal to ask on, and no flag gave it.
+    #[error("missing {what}: pass {flag} ({why})")]
+    MissingInput {
+        what: String,
+        flag: String,
+        why: &'static str,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("no campaign {0:?}: see `campaign list` for slugs and ids")]
+    CampaignNotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error(
+        "the database {path} was written by a newer version of campaign (schema {found}, this binary knows up to {known}); upgrade campaign to open it"
+    )]
+    DatabaseTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("no organizer account yet: run `campaign account --name \"Your Name\" --email you@example.org` first")]
+    NoAccount,
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// True when the root cause is a write to a closed pipe.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<Error>().is_some_and(
+                |e| matches!(e, Error::Io(io) if io.kind() == io::ErrorKind::BrokenPipe),
+            )
+    })
+}
+
+/// Maps an error to the documented exit code.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<Error>() {
+            return match e {
+                Error::MissingInput { .. } | Error::Usage(_) => EXIT_USAGE,
+                _ => EXIT_FAILURE,
+            };
+        }
+    }
+    EXIT_FAILURE
+}

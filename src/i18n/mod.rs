@@ -1,0 +1,1 @@
+//! Message catalogs (en, es) for documents, emails and share texts.

@@ -1,0 +1,197 @@
+//! Plain data shared by every layer. Serialized as-is by `--json`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(concat!("unknown ", stringify!($name), " {:?}"), other)),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a campaign is: a place, or the whole country, or the world.
+    Scope { Local => "local", National => "national", Global => "global" }
+);
+string_enum!(
+    /// New campaigns are drafts; launching makes them live; they can go offline and back.
+    Status { Draft => "draft", Live => "live", Offline => "offline" }
+);
+string_enum!(
+    /// Languages of the tool's own words (documents, emails, share texts).
+    Lang { En => "en", Es => "es" }
+);
+string_enum!(
+    /// Where a signature came from.
+    Source { Paper => "paper", Online => "online" }
+);
+string_enum!(
+    /// An admin is invited until they first use the campaign with a matching account.
+    AdminStatus { Invited => "invited", Active => "active" }
+);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub target: String,
+    pub ask: String,
+    pub why: String,
+    pub scope: Scope,
+    pub location: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub goal: Option<i64>,
+    pub url: Option<String>,
+    pub lang: Lang,
+    pub status: Status,
+    /// MIME type of the stored picture (`image/png` or `image/jpeg`), if any.
+    pub picture_mime: Option<String>,
+    pub owner_email: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Campaign {
+    /// "Oakland, CA", "National", "Global": where the campaign is, for people.
+    pub fn place(&self) -> String {
+        match self.scope {
+            Scope::Local => {
+                let mut place = self.location.clone().unwrap_or_default();
+                if let Some(code) = &self.postcode {
+                    place.push_str(&format!(" {code}"));
+                }
+                place
+            }
+            Scope::National => match &self.country {
+                Some(c) => format!("National ({c})"),
+                None => "National".into(),
+            },
+            Scope::Global => "Global".into(),
+        }
+    }
+}
+
+/// The editable text fields of a campaign: what `new` gathers and `edit` changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignDraft {
+    pub title: String,
+    pub target: String,
+    pub ask: String,
+    pub why: String,
+    pub scope: Option<Scope>,
+    pub location: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub goal: Option<i64>,
+    pub url: Option<String>,
+    pub lang: Option<Lang>,
+}
+
+/// Signature counts for a campaign, by source and by privacy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureCounts {
+    pub total: i64,
+    pub paper: i64,
+    pub online: i64,
+    /// Signers who asked not to be named to the target.
+    pub private: i64,
+}
+
+/// One row of `campaign list`: a campaign and its counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignSummary {
+    #[serde(flatten)]
+    pub campaign: Campaign,
+    pub signatures: SignatureCounts,
+}
+
+/// One change to a campaign's text, kept because people signed the old text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignEdit {
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub edited_by: Option<String>,
+    pub edited_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Admin {
+    pub email: String,
+    pub status: AdminStatus,
+    pub invited_by: Option<String>,
+    pub invited_at: String,
+    pub activated_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub postcode: Option<String>,
+    /// E.164 when it parsed; as written otherwise (see `phone_valid`).
+    pub phone: Option<String>,
+    pub phone_valid: bool,
+    pub opt_in: bool,
+    /// Counted, never named to the target.
+    pub private: bool,
+    pub source: Source,
+    pub sheet_id: Option<String>,
+    pub line: Option<i64>,
+    pub entered_by: Option<String>,
+    pub signed_at: String,
+}
+
+/// A printed paper sheet; entered rows point back to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sheet {
+    pub sheet_id: String,
+    pub campaign_id: i64,
+    pub lines: i64,
+    pub printed_at: String,
+}
+
+/// A record of one delivery document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub delivered_at: String,
+    pub show_level: String,
+    pub included_fields: Vec<String>,
+    pub recipient: Option<String>,
+    pub file: String,
+    pub file_sha256: String,
+    pub signatures: i64,
+}

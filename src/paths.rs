@@ -1,0 +1,67 @@
+//! Where things live. `$CAMPAIGN_HOME` puts everything (database, config, outbox, output)
+//! under one folder, which makes an isolated install; otherwise the platform directories.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub config_dir: PathBuf,
+    pub db: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the paths: `--db` (or `$CAMPAIGN_DB`, which clap folds into `db_flag`),
+    /// else `campaigns.db` under `$CAMPAIGN_HOME`, else under the platform data directory.
+    pub fn resolve(db_flag: Option<&Path>) -> Result<Self> {
+        let (data_dir, config_dir) = match std::env::var_os("CAMPAIGN_HOME")
+            .filter(|v| !v.is_empty())
+        {
+            Some(home) => {
+                let home = PathBuf::from(home);
+                (home.clone(), home)
+            }
+            None => {
+                let dirs = directories::ProjectDirs::from("org", "HereToStay", "campaign").ok_or_else(|| {
+                    Error::Invalid(
+                        "cannot find a home directory for the database: set CAMPAIGN_HOME or pass --db".into(),
+                    )
+                })?;
+                (
+                    dirs.data_dir().to_path_buf(),
+                    dirs.config_dir().to_path_buf(),
+                )
+            }
+        };
+        let db = db_flag
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("campaigns.db"));
+        Ok(Paths {
+            data_dir,
+            config_dir,
+            db,
+        })
+    }
+
+    /// The organizer's account and settings.
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
+    }
+
+    /// Emails waiting to be sent (`.eml` files).
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// Emails sent.
+    pub fn sent_dir(&self) -> PathBuf {
+        self.data_dir.join("sent")
+    }
+
+    /// Default folder for generated documents (paper forms, deliveries).
+    pub fn documents_dir(&self) -> PathBuf {
+        self.data_dir.join("documents")
+    }
+}

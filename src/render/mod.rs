@@ -1,0 +1,3 @@
+//! Documents made from model values: PDFs, emails, share texts.
+
+pub mod pdf;

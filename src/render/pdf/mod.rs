@@ -1,0 +1,1 @@
+//! PDF documents: paper forms and deliveries.

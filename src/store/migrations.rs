@@ -1,0 +1,126 @@
+//! Versioned schema migrations. Each runs in its own transaction and bumps
+//! `PRAGMA user_version`. Never edit a migration once it has landed: add a new one.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// Migration `i` moves the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: campaigns, their edit history and admins.
+    r#"
+    CREATE TABLE campaigns (
+        id            INTEGER PRIMARY KEY,
+        slug          TEXT NOT NULL UNIQUE,
+        title         TEXT NOT NULL,
+        target        TEXT NOT NULL,
+        ask           TEXT NOT NULL,
+        why           TEXT NOT NULL,
+        scope         TEXT NOT NULL CHECK (scope IN ('local', 'national', 'global')),
+        location      TEXT,
+        postcode      TEXT,
+        country       TEXT,
+        goal          INTEGER CHECK (goal IS NULL OR goal > 0),
+        url           TEXT,
+        lang          TEXT NOT NULL DEFAULT 'en',
+        status        TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'live', 'offline')),
+        picture       BLOB,
+        picture_mime  TEXT,
+        owner_email   TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE campaign_edits (
+        id           INTEGER PRIMARY KEY,
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        field        TEXT NOT NULL,
+        old_value    TEXT,
+        new_value    TEXT,
+        edited_by    TEXT,
+        edited_at    TEXT NOT NULL
+    );
+    CREATE INDEX campaign_edits_by_campaign ON campaign_edits(campaign_id, id);
+    CREATE TABLE admins (
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        email         TEXT NOT NULL COLLATE NOCASE,
+        status        TEXT NOT NULL DEFAULT 'invited' CHECK (status IN ('invited', 'active')),
+        invited_by    TEXT,
+        invited_at    TEXT NOT NULL,
+        activated_at  TEXT,
+        PRIMARY KEY (campaign_id, email)
+    );
+    "#,
+    // 2: paper sheets, signatures and deliveries.
+    r#"
+    CREATE TABLE sheets (
+        sheet_id     TEXT PRIMARY KEY,
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        seq          INTEGER NOT NULL,
+        lines        INTEGER NOT NULL,
+        printed_at   TEXT NOT NULL
+    );
+    CREATE INDEX sheets_by_campaign ON sheets(campaign_id, seq);
+    CREATE TABLE signatures (
+        id           INTEGER PRIMARY KEY,
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        email        TEXT,
+        postcode     TEXT,
+        phone        TEXT,
+        phone_valid  INTEGER NOT NULL DEFAULT 1,
+        opt_in       INTEGER NOT NULL DEFAULT 0,
+        private      INTEGER NOT NULL DEFAULT 0,
+        source       TEXT NOT NULL CHECK (source IN ('paper', 'online')),
+        sheet_id     TEXT,
+        line         INTEGER,
+        entered_by   TEXT,
+        signed_at    TEXT NOT NULL,
+        -- normalized email, or name+postcode when there is no email: one signer, one row
+        dedupe_key   TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX signatures_dedupe ON signatures(campaign_id, dedupe_key);
+    CREATE TABLE deliveries (
+        id               INTEGER PRIMARY KEY,
+        campaign_id      INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        delivered_at     TEXT NOT NULL,
+        show_level       TEXT NOT NULL,
+        included_fields  TEXT NOT NULL DEFAULT '',
+        recipient        TEXT,
+        file             TEXT NOT NULL,
+        file_sha256      TEXT NOT NULL,
+        signatures       INTEGER NOT NULL
+    );
+    CREATE INDEX deliveries_by_campaign ON deliveries(campaign_id, id);
+    "#,
+];
+
+/// The schema version this binary writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the schema up to `target` (at most [`LATEST`]); refuses a newer database.
+pub fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Result<()> {
+    let found = version(conn)?;
+    if found > LATEST {
+        return Err(Error::DatabaseTooNew {
+            path: path.to_string(),
+            found,
+            known: LATEST,
+        });
+    }
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(found as usize)
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! SQLite storage: opening, migrations and typed queries returning model values.
+//! Nothing here prints.
+
+mod campaigns;
+mod deliveries;
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use campaigns::CampaignUpdate;
+pub use deliveries::NewDelivery;
+
+use crate::error::Result;
+use crate::fsutil;
+
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, private to the user, and
+    /// migrates it to the latest schema.
+    pub fn open(path: &Path) -> Result<Store> {
+        Self::open_at_version(path, migrations::LATEST)
+    }
+
+    /// Opens and migrates only up to `version`: for tests of old databases.
+    pub fn open_at_version(path: &Path, version: i64) -> Result<Store> {
+        if let Some(parent) = path.parent() {
+            fsutil::create_private_dir(parent)?;
+        }
+        if !path.exists() {
+            // Create the file ourselves so it is 0600 from its first byte.
+            fsutil::create_private_file(path)?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrations::migrate_to(&mut conn, &path.display().to_string(), version)?;
+        Ok(Store {
+            conn,
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// A fresh database in memory, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrations::migrate_to(&mut conn, ":memory:", migrations::LATEST)?;
+        Ok(Store { conn, path: None })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        migrations::version(&self.conn)
+    }
+
+    /// The raw connection, for store modules.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // WAL lets a reader (e.g. `list` in another terminal) run while a volunteer enters rows.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Current UTC time as ISO 8601 (`2026-11-26T10:00:00Z`).
+pub fn now() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,37 @@
+//! Terminal talk. Data goes to stdout; prompts, status, warnings and progress to stderr.
+
+pub mod progress;
+pub mod prompt;
+pub mod table;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::context::Ctx;
+
+/// A status line on stderr (silenced by `--quiet`).
+pub fn status(ctx: &Ctx, message: impl AsRef<str>) {
+    if ctx.chatty() {
+        eprintln!("{}", message.as_ref());
+    }
+}
+
+/// A warning on stderr; shown even with `--quiet`, since it asks for action.
+pub fn warn(message: impl AsRef<str>) {
+    let style = console::Style::new().yellow().for_stderr();
+    eprintln!("{} {}", style.apply_to("warning:"), message.as_ref());
+}
+
+/// Writes one line of data on stdout. Errors (a closed pipe) go back to the caller.
+pub fn out_line(line: impl AsRef<str>) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{}", line.as_ref())?;
+    stdout.flush()
+}
+
+/// Writes `value` as pretty JSON on stdout.
+pub fn out_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    out_line(text)
+}

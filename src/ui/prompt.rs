@@ -1,0 +1,63 @@
+//! Prompts (dialoguer, on stderr). Commands call these only when `ctx.interactive`.
+
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, Editor, Input, Select};
+
+use crate::error::{Error, Result};
+
+fn theme() -> ColorfulTheme {
+    ColorfulTheme::default()
+}
+
+fn prompt_err(e: dialoguer::Error) -> Error {
+    match e {
+        dialoguer::Error::IO(io) => Error::Io(io),
+    }
+}
+
+/// Asks for a line of text; `validate` returns a message explaining what is wrong.
+pub fn text<F>(
+    prompt: &str,
+    initial: Option<&str>,
+    allow_empty: bool,
+    validate: F,
+) -> Result<String>
+where
+    F: FnMut(&String) -> std::result::Result<(), String>,
+{
+    let theme = theme();
+    let mut input = Input::<String>::with_theme(&theme)
+        .with_prompt(prompt)
+        .allow_empty(allow_empty)
+        .validate_with(validate);
+    if let Some(initial) = initial.filter(|s| !s.is_empty()) {
+        input = input.with_initial_text(initial);
+    }
+    input.interact_text().map_err(prompt_err)
+}
+
+pub fn confirm(prompt: &str, default: bool) -> Result<bool> {
+    Confirm::with_theme(&theme())
+        .with_prompt(prompt)
+        .default(default)
+        .interact()
+        .map_err(prompt_err)
+}
+
+pub fn select(prompt: &str, items: &[&str], default: usize) -> Result<usize> {
+    Select::with_theme(&theme())
+        .with_prompt(prompt)
+        .items(items)
+        .default(default)
+        .interact()
+        .map_err(prompt_err)
+}
+
+/// Opens $EDITOR on `text`; `None` when the user quit without saving.
+pub fn edit(text: &str, extension: &str) -> Result<Option<String>> {
+    Editor::new()
+        .extension(extension)
+        .require_save(true)
+        .edit(text)
+        .map_err(prompt_err)
+}
