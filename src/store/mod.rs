@@ -4,6 +4,8 @@
 mod campaigns;
 mod deliveries;
 pub mod migrations;
+mod sheets;
+mod signatures;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,6 +14,8 @@ use rusqlite::Connection;
 
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
+pub use sheets::sheet_prefix;
+pub use signatures::NewSignature;
 
 use crate::error::Result;
 use crate::fsutil;

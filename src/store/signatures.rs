@@ -1,0 +1,97 @@
+//! Signature rows: adding one (committed at once), and streaming them back.
+
+use rusqlite::params;
+
+use super::{now, Store};
+use crate::error::Result;
+use crate::model::{Signature, Source};
+
+/// A validated, normalized signer ready to store (see `domain`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewSignature {
+    pub name: String,
+    pub email: Option<String>,
+    pub postcode: Option<String>,
+    pub phone: Option<String>,
+    pub phone_valid: bool,
+    pub opt_in: bool,
+    pub private: bool,
+    pub source: Option<Source>,
+    pub sheet_id: Option<String>,
+    pub line: Option<i64>,
+    pub entered_by: Option<String>,
+    /// Normalized email, or name+postcode without one: one signer, one row.
+    pub dedupe_key: String,
+}
+
+const SIGNATURE_COLUMNS: &str =
+    "id, campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, source, sheet_id, line, entered_by, signed_at";
+
+fn signature_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Signature> {
+    let source: String = r.get(9)?;
+    Ok(Signature {
+        id: r.get(0)?,
+        campaign_id: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        postcode: r.get(4)?,
+        phone: r.get(5)?,
+        phone_valid: r.get(6)?,
+        opt_in: r.get(7)?,
+        private: r.get(8)?,
+        source: if source == "paper" {
+            Source::Paper
+        } else {
+            Source::Online
+        },
+        sheet_id: r.get(10)?,
+        line: r.get(11)?,
+        entered_by: r.get(12)?,
+        signed_at: r.get(13)?,
+    })
+}
+
+impl Store {
+    /// Adds one signature in its own transaction. Returns `None` when the campaign already
+    /// has a signer with the same dedupe key.
+    pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
+        let changed = self.conn().execute(
+            "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
+             source, sheet_id, line, entered_by, signed_at, dedupe_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                campaign_id,
+                s.name,
+                s.email,
+                s.postcode,
+                s.phone,
+                s.phone_valid,
+                s.opt_in,
+                s.private,
+                s.source.unwrap_or(Source::Paper).as_str(),
+                s.sheet_id,
+                s.line,
+                s.entered_by,
+                now(),
+                s.dedupe_key,
+            ],
+        )?;
+        Ok((changed == 1).then(|| self.conn().last_insert_rowid()))
+    }
+
+    /// Calls `f` for every signature of the campaign in entry order, without loading them
+    /// all: memory stays flat however many signers there are.
+    pub fn for_each_signature<F>(&self, campaign_id: i64, mut f: F) -> Result<()>
+    where
+        F: FnMut(Signature) -> Result<()>,
+    {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 ORDER BY id"
+        ))?;
+        let mut rows = stmt.query([campaign_id])?;
+        while let Some(row) = rows.next()? {
+            f(signature_from_row(row)?)?;
+        }
+        Ok(())
+    }
+}
