@@ -1,2 +1,269 @@
-#[allow(unused_imports)]
+//! The foundation: account, new, list, show, review, edit, offline/online, files.
+
+use std::time::{Duration, Instant};
+
 use crate::common::Home;
+
+fn new_args<'a>(title: &'a str, target: &'a str, place: &'a str) -> Vec<&'a str> {
+    vec![
+        "new",
+        "--title",
+        title,
+        "--target",
+        target,
+        "--ask",
+        "Declare the city a sanctuary for every immigrant family.",
+        "--why",
+        "Families are being separated; the city can refuse to help.",
+        "--location",
+        place,
+        "--goal",
+        "1000",
+    ]
+}
+
+#[test]
+fn a_whole_campaign_lifecycle_from_a_script() {
+    let home = Home::new();
+    home.account();
+    let slug = home.ok([
+        "new",
+        "--title",
+        "Hacer de Oakland una ciudad santuario",
+        "--target",
+        "Mayor Barbara Lee",
+        "--ask",
+        "Declare Oakland a sanctuary city.",
+        "--why",
+        "Our neighbors live in fear of deportation.",
+        "--location",
+        "Oakland, CA",
+        "--postcode",
+        "94612",
+        "--goal",
+        "500",
+        "--url",
+        "https://example.org/oakland",
+        "--lang",
+        "es",
+    ]);
+    assert_eq!(slug, "hacer-de-oakland-una-ciudad-santuario\n", "stdout is the slug alone");
+
+    let list = home.json(["list", "--json"]);
+    assert_eq!(list[0]["slug"], "hacer-de-oakland-una-ciudad-santuario");
+    assert_eq!(list[0]["status"], "draft");
+    assert_eq!(list[0]["owner_email"], "ana@example.org");
+    assert_eq!(list[0]["signatures"]["total"], 0);
+
+    let table = home.ok(["list"]);
+    assert!(table.contains("Hacer de Oakland una ciudad santuario") && table.contains("draft"), "{table}");
+
+    let shown = home.json(["show", "hacer-de-oakland-una-ciudad-santuario", "--json"]);
+    assert_eq!(shown["campaign"]["target"], "Mayor Barbara Lee");
+    assert_eq!(shown["campaign"]["lang"], "es");
+    assert_eq!(shown["campaign"]["goal"], 500);
+
+    // Review shows the petition as a signer reads it, and what to fix.
+    let review = home.cmd(["review", "1"]).output().unwrap();
+    let text = String::from_utf8(review.stdout).unwrap();
+    assert!(text.contains("To: Mayor Barbara Lee") && text.contains("Declare Oakland a sanctuary city."), "{text}");
+    assert!(text.contains("Oakland, CA 94612") && text.contains("Status: draft"), "{text}");
+    let warnings = String::from_utf8(review.stderr).unwrap();
+    assert!(warnings.contains("no picture"), "{warnings}");
+    assert!(!warnings.contains("no URL"), "{warnings}");
+
+    home.ok(["review", "hacer-de-oakland-una-ciudad-santuario", "--launch"]);
+    assert_eq!(home.json(["show", "1", "--json"])["campaign"]["status"], "live");
+
+    home.ok(["offline", "1"]);
+    assert_eq!(home.json(["list", "--json", "--status", "offline"]).as_array().unwrap().len(), 1);
+    home.ok(["online", "1"]);
+    assert_eq!(home.json(["show", "1", "--json"])["campaign"]["status"], "live");
+
+    home.ok(["edit", "1", "--title", "Oakland, ciudad santuario", "--yes"]);
+    let shown = home.json(["show", "1", "--json"]);
+    assert_eq!(shown["campaign"]["title"], "Oakland, ciudad santuario");
+    let title_edit = shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "title")
+        .expect("title edit in history");
+    assert_eq!(title_edit["old_value"], "Hacer de Oakland una ciudad santuario");
+    assert_eq!(title_edit["edited_by"], "ana@example.org");
+    let text = home.ok(["show", "1"]);
+    assert!(text.contains("History:") && text.contains("Hacer de Oakland una ciudad santuario"), "{text}");
+}
+
+#[test]
+fn a_missing_field_without_a_terminal_names_the_flag_fast_and_writes_nothing() {
+    let home = Home::new();
+    home.account();
+    for extra in [vec!["--no-input"], vec![]] {
+        let start = Instant::now();
+        let mut args = vec!["new", "--title", "Sanctuary now", "--ask", "Declare it", "--why", "Because", "--global"];
+        args.extend(extra);
+        let out = home.cmd(&args).write_stdin("").output().unwrap();
+        assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("--target"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert!(!home.db().exists(), "nothing written");
+}
+
+#[test]
+fn new_without_an_account_points_to_the_account_command() {
+    let home = Home::new();
+    let out = home.cmd(new_args("Sanctuary", "Council", "Oakland, CA")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("campaign account --name"), "{stderr}");
+    assert!(!home.db().exists());
+}
+
+#[test]
+fn text_in_any_script_is_stored_exactly_and_the_slug_is_ascii() {
+    let home = Home::new();
+    home.account();
+    let cases = [
+        ("Thành phố trú ẩn cho Nguyễn Thị Minh Khai", "Hội đồng Thành phố", "Sài Gòn"),
+        ("مدينة ملاذ لمحمد الأحمد", "مجلس المدينة", "دبي"),
+        ("李娜的庇护校园", "校长", "北京"),
+        ("Ciudad santuario para José Núñez", "Alcaldía", "Ciudad de México"),
+    ];
+    for (title, target, place) in cases {
+        let slug = home.ok(new_args(title, target, place)).trim().to_string();
+        assert!(slug.is_ascii() && !slug.is_empty(), "{slug}");
+        let shown = home.json(["show", &slug, "--json"]);
+        assert_eq!(shown["campaign"]["title"], title);
+        assert_eq!(shown["campaign"]["target"], target);
+        assert_eq!(shown["campaign"]["location"], place);
+        let text = home.ok(["show", &slug]);
+        assert!(text.contains(title) && text.contains(target), "{text}");
+    }
+}
+
+#[test]
+fn templates_prefill_and_flags_override() {
+    let home = Home::new();
+    home.account();
+    let slug = home
+        .ok(["new", "--template", "campus", "--lang", "es", "--title", "Campus santuario", "--global", "--target", "Rectora Ruiz"])
+        .trim()
+        .to_string();
+    let c = &home.json(["show", &slug, "--json"])["campaign"];
+    assert_eq!(c["target"], "Rectora Ruiz");
+    assert!(c["ask"].as_str().unwrap().starts_with("Convertir nuestro campus en santuario"), "{c}");
+    assert_eq!(c["scope"], "global");
+}
+
+#[test]
+fn editing_signed_text_needs_yes_and_bad_input_is_refused() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary Oakland");
+    let campaign_id = home.json(["show", &slug, "--json"])["campaign"]["id"].as_i64().unwrap();
+    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let signer = campaign::store::NewSignature {
+        name: "Zoë".into(),
+        postcode: Some("94612".into()),
+        dedupe_key: "zoe|94612".into(),
+        ..Default::default()
+    };
+    store.insert_signature(campaign_id, &signer).unwrap();
+    drop(store);
+
+    let out = home.cmd(["edit", &slug, "--ask", "Something else entirely"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_ne!(home.json(["show", &slug, "--json"])["campaign"]["ask"], "Something else entirely");
+    // Non-text fields do not need confirmation.
+    home.ok(["edit", &slug, "--goal", "2000"]);
+
+    let out = home.cmd(["edit", &slug, "--url", "not a url"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = home.cmd(["review", &slug, "--picture", "Cargo.toml"]).output().unwrap();
+    assert!(!out.status.success());
+    let out = home.cmd(["show", "no-such-campaign"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("campaign list"));
+}
+
+#[test]
+fn a_picture_is_checked_and_stored() {
+    let home = Home::new();
+    let slug = home.live_campaign("Picture campaign");
+    let small = home.path().join("small.png");
+    image::RgbImage::new(300, 200).save(&small).unwrap();
+    let out = home.cmd(["review", &slug, "--picture"]).arg(&small).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("600x315"), "{out:?}");
+    let big = home.path().join("big.jpg");
+    image::RgbImage::from_pixel(1200, 630, image::Rgb([10, 120, 60])).save(&big).unwrap();
+    home.cmd(["review", &slug, "--picture"]).arg(&big).assert().success();
+    assert_eq!(home.json(["show", &slug, "--json"])["campaign"]["picture_mime"], "image/jpeg");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_folder_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let data = home.path().join("fresh/data");
+    home.cmd(["list"]).env("CAMPAIGN_HOME", &data).assert().success();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&home.path().join("fresh")), 0o700);
+    assert_eq!(mode(&data.join("campaigns.db")), 0o600);
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path) & 0o077, 0, "{} is readable by others", path.display());
+    }
+}
+
+#[test]
+fn an_old_database_is_migrated_and_a_newer_one_refused() {
+    let home = Home::new();
+    let db = home.db();
+    {
+        let mut v1 = campaign::store::Store::open_at_version(&db, 1).unwrap();
+        assert_eq!(v1.schema_version().unwrap(), 1);
+        let draft = campaign::model::CampaignDraft {
+            title: "Made by version one".into(),
+            target: "Council".into(),
+            ask: "Ask".into(),
+            why: "Why".into(),
+            scope: Some(campaign::model::Scope::Global),
+            ..Default::default()
+        };
+        v1.insert_campaign(&draft, "made-by-version-one", None).unwrap();
+    }
+    let list = home.json(["list", "--json"]);
+    assert_eq!(list[0]["title"], "Made by version one");
+    assert_eq!(list[0]["signatures"]["total"], 0, "the later migration's tables are usable");
+    let latest = campaign::store::migrations::LATEST;
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", latest + 1)
+        .unwrap();
+    let out = home.cmd(["list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer version"), "{out:?}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let home = Home::new();
+    home.live_campaign("One");
+    // Reading nothing from stdout: the binary must exit 0 without printing an error.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"))
+        .args(["list", "--json"])
+        .env("CAMPAIGN_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

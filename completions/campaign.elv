@@ -1,0 +1,367 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[campaign] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'campaign'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'campaign'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand account 'Set or show who you are: your name and email sign campaigns and emails'
+            cand new 'Start a new petition (saved as a draft)'
+            cand review 'Read a petition as a signer would, add its picture and launch it'
+            cand list 'List your campaigns with their status and signature counts'
+            cand show 'Show one campaign: its text, counts, edit history and deliveries'
+            cand edit 'Change a campaign''s text (same flags as `new`; opens $EDITOR without flags)'
+            cand offline 'Take a petition offline: it stops collecting and cannot be shared'
+            cand online 'Bring an offline petition back online'
+            cand share 'Print ready-to-post share texts and links, or invite friends by email'
+            cand admins 'List, invite or remove the co-organizers of a campaign'
+            cand paper-form 'Print paper signature forms (PDF) with numbered, traceable sheets'
+            cand enter-signatures 'Type in paper signatures, or import a CSV of signatures'
+            cand export 'Write a campaign''s signers to CSV or JSON lines'
+            cand deliver 'Write the petition as a PDF for its target, and optionally email it'
+            cand outbox 'List the emails waiting to be sent, or send them'
+            cand completions 'Print a shell completion script'
+            cand man 'Write man pages (for packagers)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'campaign;account'= {
+            cand --name 'Your name, as signers and targets will see it'
+            cand --email 'Your email: campaigns you create are yours, and emails come from it'
+            cand --organization 'Your organization, printed on forms and deliveries'
+            cand --lang 'Default language for new campaigns'
+            cand --country 'Your country code (e.g. US), the default region for phone numbers'
+            cand --smtp-url 'SMTP server for sending email, e.g. smtps://user:pass@host:465'
+            cand --reply-to 'Address replies should go to [default: your email]'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;new'= {
+            cand --title 'Petition title: short and specific, e.g. "Make Oakland a sanctuary city"'
+            cand --target 'Who can give you what you want: a person or body, e.g. "Mayor Barbara Lee"'
+            cand --ask 'What exactly the target should do'
+            cand --why 'Why it matters: the reason people will sign'
+            cand --location 'Where the campaign is, e.g. "Oakland, CA"'
+            cand --postcode 'ZIP or postcode of the place'
+            cand --country 'Country code (e.g. US, MX), used for phone numbers and ZIP codes [default: US]'
+            cand --goal 'How many signatures you aim for'
+            cand --url 'Web address where people can sign online'
+            cand --lang 'Language of the petition''s documents, emails and share texts'
+            cand --template 'Prefill target, ask and why for a kind of #HereToStay campaign'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --national 'The campaign is national rather than about one place'
+            cand --global 'The campaign is global'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;review'= {
+            cand --picture 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --launch 'Launch the petition: a draft becomes live and can collect and share'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;list'= {
+            cand --status 'Only campaigns with this status'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;show'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;edit'= {
+            cand --title 'Petition title: short and specific, e.g. "Make Oakland a sanctuary city"'
+            cand --target 'Who can give you what you want: a person or body, e.g. "Mayor Barbara Lee"'
+            cand --ask 'What exactly the target should do'
+            cand --why 'Why it matters: the reason people will sign'
+            cand --location 'Where the campaign is, e.g. "Oakland, CA"'
+            cand --postcode 'ZIP or postcode of the place'
+            cand --country 'Country code (e.g. US, MX), used for phone numbers and ZIP codes [default: US]'
+            cand --goal 'How many signatures you aim for'
+            cand --url 'Web address where people can sign online'
+            cand --lang 'Language of the petition''s documents, emails and share texts'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --national 'The campaign is national rather than about one place'
+            cand --global 'The campaign is global'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;offline'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;online'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;share'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;admins'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;paper-form'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;enter-signatures'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;export'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;deliver'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;outbox'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;completions'= {
+            cand --dir 'Write into this folder (under the shell''s usual file name) instead of stdout'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;man'= {
+            cand --dir 'Folder for the pages'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;help'= {
+            cand account 'Set or show who you are: your name and email sign campaigns and emails'
+            cand new 'Start a new petition (saved as a draft)'
+            cand review 'Read a petition as a signer would, add its picture and launch it'
+            cand list 'List your campaigns with their status and signature counts'
+            cand show 'Show one campaign: its text, counts, edit history and deliveries'
+            cand edit 'Change a campaign''s text (same flags as `new`; opens $EDITOR without flags)'
+            cand offline 'Take a petition offline: it stops collecting and cannot be shared'
+            cand online 'Bring an offline petition back online'
+            cand share 'Print ready-to-post share texts and links, or invite friends by email'
+            cand admins 'List, invite or remove the co-organizers of a campaign'
+            cand paper-form 'Print paper signature forms (PDF) with numbered, traceable sheets'
+            cand enter-signatures 'Type in paper signatures, or import a CSV of signatures'
+            cand export 'Write a campaign''s signers to CSV or JSON lines'
+            cand deliver 'Write the petition as a PDF for its target, and optionally email it'
+            cand outbox 'List the emails waiting to be sent, or send them'
+            cand completions 'Print a shell completion script'
+            cand man 'Write man pages (for packagers)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'campaign;help;account'= {
+        }
+        &'campaign;help;new'= {
+        }
+        &'campaign;help;review'= {
+        }
+        &'campaign;help;list'= {
+        }
+        &'campaign;help;show'= {
+        }
+        &'campaign;help;edit'= {
+        }
+        &'campaign;help;offline'= {
+        }
+        &'campaign;help;online'= {
+        }
+        &'campaign;help;share'= {
+        }
+        &'campaign;help;admins'= {
+        }
+        &'campaign;help;paper-form'= {
+        }
+        &'campaign;help;enter-signatures'= {
+        }
+        &'campaign;help;export'= {
+        }
+        &'campaign;help;deliver'= {
+        }
+        &'campaign;help;outbox'= {
+        }
+        &'campaign;help;completions'= {
+        }
+        &'campaign;help;man'= {
+        }
+        &'campaign;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

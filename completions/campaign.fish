@@ -1,0 +1,232 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_campaign_global_optspecs
+    string join \n db= json no-input y/yes q/quiet h/help V/version
+end
+
+function __fish_campaign_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_campaign_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_campaign_using_subcommand
+    set -l cmd (__fish_campaign_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c campaign -n "__fish_campaign_needs_command" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_needs_command" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_needs_command" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_needs_command" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c campaign -n "__fish_campaign_needs_command" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "account" -d 'Set or show who you are: your name and email sign campaigns and emails'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "new" -d 'Start a new petition (saved as a draft)'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "review" -d 'Read a petition as a signer would, add its picture and launch it'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "list" -d 'List your campaigns with their status and signature counts'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "show" -d 'Show one campaign: its text, counts, edit history and deliveries'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "edit" -d 'Change a campaign\'s text (same flags as `new`; opens $EDITOR without flags)'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "offline" -d 'Take a petition offline: it stops collecting and cannot be shared'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "online" -d 'Bring an offline petition back online'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "share" -d 'Print ready-to-post share texts and links, or invite friends by email'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "admins" -d 'List, invite or remove the co-organizers of a campaign'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "paper-form" -d 'Print paper signature forms (PDF) with numbered, traceable sheets'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "enter-signatures" -d 'Type in paper signatures, or import a CSV of signatures'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "export" -d 'Write a campaign\'s signers to CSV or JSON lines'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "deliver" -d 'Write the petition as a PDF for its target, and optionally email it'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "outbox" -d 'List the emails waiting to be sent, or send them'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "man" -d 'Write man pages (for packagers)'
+complete -c campaign -n "__fish_campaign_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l name -d 'Your name, as signers and targets will see it' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l email -d 'Your email: campaigns you create are yours, and emails come from it' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l organization -d 'Your organization, printed on forms and deliveries' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l lang -d 'Default language for new campaigns' -r -f -a "en\t''
+es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l country -d 'Your country code (e.g. US), the default region for phone numbers' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l smtp-url -d 'SMTP server for sending email, e.g. smtps://user:pass@host:465' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l reply-to -d 'Address replies should go to [default: your email]' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand account" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand account" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand account" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand account" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l title -d 'Petition title: short and specific, e.g. "Make Oakland a sanctuary city"' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l target -d 'Who can give you what you want: a person or body, e.g. "Mayor Barbara Lee"' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l ask -d 'What exactly the target should do' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l why -d 'Why it matters: the reason people will sign' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l location -d 'Where the campaign is, e.g. "Oakland, CA"' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l postcode -d 'ZIP or postcode of the place' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l country -d 'Country code (e.g. US, MX), used for phone numbers and ZIP codes [default: US]' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l goal -d 'How many signatures you aim for' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l url -d 'Web address where people can sign online' -r
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l lang -d 'Language of the petition\'s documents, emails and share texts' -r -f -a "en\t''
+es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l template -d 'Prefill target, ask and why for a kind of #HereToStay campaign' -r -f -a "city\t'A sanctuary city: the council refuses to help deportations'
+campus\t'A sanctuary school, college or university campus'
+classroom\t'Undocu-friendly classrooms and educators'"
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l national -d 'The campaign is national rather than about one place'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l global -d 'The campaign is global'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c campaign -n "__fish_campaign_using_subcommand new" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l picture -d 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l launch -d 'Launch the petition: a draft becomes live and can collect and share'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand review" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand list" -l status -d 'Only campaigns with this status' -r -f -a "draft\t''
+live\t''
+offline\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand list" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand list" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand list" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand list" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand list" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand list" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand list" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand show" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand show" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand show" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand show" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand show" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand show" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand show" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l title -d 'Petition title: short and specific, e.g. "Make Oakland a sanctuary city"' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l target -d 'Who can give you what you want: a person or body, e.g. "Mayor Barbara Lee"' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l ask -d 'What exactly the target should do' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l why -d 'Why it matters: the reason people will sign' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l location -d 'Where the campaign is, e.g. "Oakland, CA"' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l postcode -d 'ZIP or postcode of the place' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l country -d 'Country code (e.g. US, MX), used for phone numbers and ZIP codes [default: US]' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l goal -d 'How many signatures you aim for' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l url -d 'Web address where people can sign online' -r
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l lang -d 'Language of the petition\'s documents, emails and share texts' -r -f -a "en\t''
+es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l national -d 'The campaign is national rather than about one place'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l global -d 'The campaign is global'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand online" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand online" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand online" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand online" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand online" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand online" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand online" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -l dir -d 'Write into this folder (under the shell\'s usual file name) instead of stdout' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand man" -l dir -d 'Folder for the pages' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand man" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand man" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
+complete -c campaign -n "__fish_campaign_using_subcommand man" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
+complete -c campaign -n "__fish_campaign_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
+complete -c campaign -n "__fish_campaign_using_subcommand man" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
+complete -c campaign -n "__fish_campaign_using_subcommand man" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand man" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "account" -d 'Set or show who you are: your name and email sign campaigns and emails'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "new" -d 'Start a new petition (saved as a draft)'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "review" -d 'Read a petition as a signer would, add its picture and launch it'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "list" -d 'List your campaigns with their status and signature counts'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "show" -d 'Show one campaign: its text, counts, edit history and deliveries'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "edit" -d 'Change a campaign\'s text (same flags as `new`; opens $EDITOR without flags)'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "offline" -d 'Take a petition offline: it stops collecting and cannot be shared'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "online" -d 'Bring an offline petition back online'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "share" -d 'Print ready-to-post share texts and links, or invite friends by email'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "admins" -d 'List, invite or remove the co-organizers of a campaign'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "paper-form" -d 'Print paper signature forms (PDF) with numbered, traceable sheets'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "enter-signatures" -d 'Type in paper signatures, or import a CSV of signatures'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "export" -d 'Write a campaign\'s signers to CSV or JSON lines'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "deliver" -d 'Write the petition as a PDF for its target, and optionally email it'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "outbox" -d 'List the emails waiting to be sent, or send them'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "man" -d 'Write man pages (for packagers)'
+complete -c campaign -n "__fish_campaign_using_subcommand help; and not __fish_seen_subcommand_from account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

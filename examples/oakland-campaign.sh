@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# A whole campaign as a newcomer would type it. Run it in a scratch home:
+#   CAMPAIGN_HOME=$(mktemp -d) bash examples/oakland-campaign.sh
+# It uses `campaign` from PATH, or the binary named by $CAMPAIGN.
+set -euo pipefail
+campaign() { "${CAMPAIGN:-campaign}" "$@"; }
+
+# 1. Who you are: your name and email sign campaigns and emails.
+campaign account --name "Ana Reyes" --email ana@example.org \
+  --organization "Oakland Sanctuary Coalition"
+
+# 2. Start the petition from the sanctuary-city template, in Spanish.
+slug=$(campaign new --template city --lang es \
+  --title "Hacer de Oakland una ciudad santuario" \
+  --target "Alcaldesa Barbara Lee y el Concejo Municipal de Oakland" \
+  --location "Oakland, CA" --postcode 94612 \
+  --goal 500 --url "https://example.org/oakland-santuario")
+echo "created $slug"
+
+# 3. Look it over as a signer would, then launch it.
+campaign review "$slug"
+campaign review "$slug" --launch
+
+# 4. Fix the title: the history keeps the old one.
+campaign edit "$slug" --title "Oakland, ciudad santuario" --yes
+
+# 5. My campaigns.
+campaign list
+campaign show "$slug" --json > /dev/null
