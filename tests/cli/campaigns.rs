@@ -267,3 +267,40 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(out.status.success(), "{out:?}");
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_new_asks_for_what_is_missing_and_for_an_account() {
+    use expectrl::{Eof, Expect, Session};
+
+    let home = Home::new();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"));
+    cmd.args(["new", "--title", "Santuario para Nguyễn Thị Minh Khai", "--global"])
+        .env("CAMPAIGN_HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    let mut session = Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session.expect("the target").unwrap();
+    session.send_line("Rectora María Núñez").unwrap();
+    session.expect("the ask").unwrap();
+    session.send_line("Declare the campus a sanctuary").unwrap();
+    session.expect("Why does it matter").unwrap();
+    session.send_line("Students live in fear").unwrap();
+    session.expect("Your name").unwrap();
+    session.send_line("Ana Reyes").unwrap();
+    session.expect("Your email").unwrap();
+    session.send_line("not-an-email").unwrap();
+    session.expect("not an email address").unwrap();
+    // Clear the rejected text, then type a good address.
+    session.send("\u{15}").unwrap();
+    session.send_line("ana@example.org").unwrap();
+    session.expect("santuario-para-nguyen-thi-minh-khai").unwrap();
+    session.expect(Eof).unwrap();
+
+    let c = &home.json(["list", "--json"])[0];
+    assert_eq!(c["title"], "Santuario para Nguyễn Thị Minh Khai");
+    assert_eq!(c["target"], "Rectora María Núñez");
+    assert_eq!(c["owner_email"], "ana@example.org");
+    assert_eq!(home.json(["account", "--json"])["name"], "Ana Reyes");
+}
