@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
             ctx.paths.config_file().display()
         );
         account.name = Some(
-            prompt::text("Your name", account.name.as_deref(), false, non_empty)?
+            prompt::text("Your name", account.name.as_deref(), false, |v: &String| non_empty(v))?
                 .trim()
                 .to_string(),
         );
@@ -124,13 +124,16 @@ fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<Campaig
     })
 }
 
-fn non_empty(value: &String) -> Result<(), String> {
+fn non_empty(value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         Err("this cannot be empty".into())
     } else {
         Ok(())
     }
 }
+
+/// Where a prompted answer goes in the draft.
+type FieldSlot = fn(&mut CampaignDraft) -> &mut String;
 
 /// Prompts for each missing field; prefilled template text is offered for editing.
 fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Result<()> {
@@ -153,7 +156,7 @@ fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Re
             },
         )?);
     }
-    let questions: [(&str, fn(&mut CampaignDraft) -> &mut String, bool); 3] = [
+    let questions: [(&str, FieldSlot, bool); 3] = [
         (
             "Who can give you what you want? (the target)",
             |d| &mut d.target,
@@ -169,7 +172,7 @@ fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Re
     for (question, slot, multiline) in questions {
         let current = slot(draft).clone();
         if current.is_empty() || from_template {
-            let answer = prompt::text(question, Some(&current), false, non_empty)?;
+            let answer = prompt::text(question, Some(&current), false, |v: &String| non_empty(v))?;
             *slot(draft) = if multiline {
                 clean_multiline(&answer)
             } else {
@@ -190,7 +193,7 @@ fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Re
             "Place (e.g. Oakland, CA)",
             None,
             false,
-            non_empty,
+            |v: &String| non_empty(v),
         )?));
         if draft.postcode.is_none() {
             draft.postcode = clean_opt(Some(&prompt::text(

@@ -47,7 +47,10 @@ fn a_whole_campaign_lifecycle_from_a_script() {
         "--lang",
         "es",
     ]);
-    assert_eq!(slug, "hacer-de-oakland-una-ciudad-santuario\n", "stdout is the slug alone");
+    assert_eq!(
+        slug, "hacer-de-oakland-una-ciudad-santuario\n",
+        "stdout is the slug alone"
+    );
 
     let list = home.json(["list", "--json"]);
     assert_eq!(list[0]["slug"], "hacer-de-oakland-una-ciudad-santuario");
@@ -56,7 +59,10 @@ fn a_whole_campaign_lifecycle_from_a_script() {
     assert_eq!(list[0]["signatures"]["total"], 0);
 
     let table = home.ok(["list"]);
-    assert!(table.contains("Hacer de Oakland una ciudad santuario") && table.contains("draft"), "{table}");
+    assert!(
+        table.contains("Hacer de Oakland una ciudad santuario") && table.contains("draft"),
+        "{table}"
+    );
 
     let shown = home.json(["show", "hacer-de-oakland-una-ciudad-santuario", "--json"]);
     assert_eq!(shown["campaign"]["target"], "Mayor Barbara Lee");
@@ -66,19 +72,42 @@ fn a_whole_campaign_lifecycle_from_a_script() {
     // Review shows the petition as a signer reads it, and what to fix.
     let review = home.cmd(["review", "1"]).output().unwrap();
     let text = String::from_utf8(review.stdout).unwrap();
-    assert!(text.contains("To: Mayor Barbara Lee") && text.contains("Declare Oakland a sanctuary city."), "{text}");
-    assert!(text.contains("Oakland, CA 94612") && text.contains("Status: draft"), "{text}");
+    assert!(
+        text.contains("To: Mayor Barbara Lee")
+            && text.contains("Declare Oakland a sanctuary city."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Oakland, CA 94612") && text.contains("Status: draft"),
+        "{text}"
+    );
     let warnings = String::from_utf8(review.stderr).unwrap();
     assert!(warnings.contains("no picture"), "{warnings}");
     assert!(!warnings.contains("no URL"), "{warnings}");
 
-    home.ok(["review", "hacer-de-oakland-una-ciudad-santuario", "--launch"]);
-    assert_eq!(home.json(["show", "1", "--json"])["campaign"]["status"], "live");
+    home.ok([
+        "review",
+        "hacer-de-oakland-una-ciudad-santuario",
+        "--launch",
+    ]);
+    assert_eq!(
+        home.json(["show", "1", "--json"])["campaign"]["status"],
+        "live"
+    );
 
     home.ok(["offline", "1"]);
-    assert_eq!(home.json(["list", "--json", "--status", "offline"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        home.json(["list", "--json", "--status", "offline"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     home.ok(["online", "1"]);
-    assert_eq!(home.json(["show", "1", "--json"])["campaign"]["status"], "live");
+    assert_eq!(
+        home.json(["show", "1", "--json"])["campaign"]["status"],
+        "live"
+    );
 
     home.ok(["edit", "1", "--title", "Oakland, ciudad santuario", "--yes"]);
     let shown = home.json(["show", "1", "--json"]);
@@ -89,10 +118,16 @@ fn a_whole_campaign_lifecycle_from_a_script() {
         .iter()
         .find(|e| e["field"] == "title")
         .expect("title edit in history");
-    assert_eq!(title_edit["old_value"], "Hacer de Oakland una ciudad santuario");
+    assert_eq!(
+        title_edit["old_value"],
+        "Hacer de Oakland una ciudad santuario"
+    );
     assert_eq!(title_edit["edited_by"], "ana@example.org");
     let text = home.ok(["show", "1"]);
-    assert!(text.contains("History:") && text.contains("Hacer de Oakland una ciudad santuario"), "{text}");
+    assert!(
+        text.contains("History:") && text.contains("Hacer de Oakland una ciudad santuario"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -101,10 +136,23 @@ fn a_missing_field_without_a_terminal_names_the_flag_fast_and_writes_nothing() {
     home.account();
     for extra in [vec!["--no-input"], vec![]] {
         let start = Instant::now();
-        let mut args = vec!["new", "--title", "Sanctuary now", "--ask", "Declare it", "--why", "Because", "--global"];
+        let mut args = vec![
+            "new",
+            "--title",
+            "Sanctuary now",
+            "--ask",
+            "Declare it",
+            "--why",
+            "Because",
+            "--global",
+        ];
         args.extend(extra);
         let out = home.cmd(&args).write_stdin("").output().unwrap();
-        assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            start.elapsed()
+        );
         assert_eq!(out.status.code(), Some(2));
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(stderr.contains("--target"), "{stderr}");
@@ -116,7 +164,10 @@ fn a_missing_field_without_a_terminal_names_the_flag_fast_and_writes_nothing() {
 #[test]
 fn new_without_an_account_points_to_the_account_command() {
     let home = Home::new();
-    let out = home.cmd(new_args("Sanctuary", "Council", "Oakland, CA")).output().unwrap();
+    let out = home
+        .cmd(new_args("Sanctuary", "Council", "Oakland, CA"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("campaign account --name"), "{stderr}");
@@ -128,10 +179,18 @@ fn text_in_any_script_is_stored_exactly_and_the_slug_is_ascii() {
     let home = Home::new();
     home.account();
     let cases = [
-        ("Thành phố trú ẩn cho Nguyễn Thị Minh Khai", "Hội đồng Thành phố", "Sài Gòn"),
+        (
+            "Thành phố trú ẩn cho Nguyễn Thị Minh Khai",
+            "Hội đồng Thành phố",
+            "Sài Gòn",
+        ),
         ("مدينة ملاذ لمحمد الأحمد", "مجلس المدينة", "دبي"),
         ("李娜的庇护校园", "校长", "北京"),
-        ("Ciudad santuario para José Núñez", "Alcaldía", "Ciudad de México"),
+        (
+            "Ciudad santuario para José Núñez",
+            "Alcaldía",
+            "Ciudad de México",
+        ),
     ];
     for (title, target, place) in cases {
         let slug = home.ok(new_args(title, target, place)).trim().to_string();
@@ -150,12 +209,29 @@ fn templates_prefill_and_flags_override() {
     let home = Home::new();
     home.account();
     let slug = home
-        .ok(["new", "--template", "campus", "--lang", "es", "--title", "Campus santuario", "--global", "--target", "Rectora Ruiz"])
+        .ok([
+            "new",
+            "--template",
+            "campus",
+            "--lang",
+            "es",
+            "--title",
+            "Campus santuario",
+            "--global",
+            "--target",
+            "Rectora Ruiz",
+        ])
         .trim()
         .to_string();
     let c = &home.json(["show", &slug, "--json"])["campaign"];
     assert_eq!(c["target"], "Rectora Ruiz");
-    assert!(c["ask"].as_str().unwrap().starts_with("Convertir nuestro campus en santuario"), "{c}");
+    assert!(
+        c["ask"]
+            .as_str()
+            .unwrap()
+            .starts_with("Convertir nuestro campus en santuario"),
+        "{c}"
+    );
     assert_eq!(c["scope"], "global");
 }
 
@@ -163,7 +239,9 @@ fn templates_prefill_and_flags_override() {
 fn editing_signed_text_needs_yes_and_bad_input_is_refused() {
     let home = Home::new();
     let slug = home.live_campaign("Sanctuary Oakland");
-    let campaign_id = home.json(["show", &slug, "--json"])["campaign"]["id"].as_i64().unwrap();
+    let campaign_id = home.json(["show", &slug, "--json"])["campaign"]["id"]
+        .as_i64()
+        .unwrap();
     let mut store = campaign::store::Store::open(&home.db()).unwrap();
     let signer = campaign::store::NewSignature {
         name: "Zoë".into(),
@@ -174,16 +252,28 @@ fn editing_signed_text_needs_yes_and_bad_input_is_refused() {
     store.insert_signature(campaign_id, &signer).unwrap();
     drop(store);
 
-    let out = home.cmd(["edit", &slug, "--ask", "Something else entirely"]).output().unwrap();
+    let out = home
+        .cmd(["edit", &slug, "--ask", "Something else entirely"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
-    assert_ne!(home.json(["show", &slug, "--json"])["campaign"]["ask"], "Something else entirely");
+    assert_ne!(
+        home.json(["show", &slug, "--json"])["campaign"]["ask"],
+        "Something else entirely"
+    );
     // Non-text fields do not need confirmation.
     home.ok(["edit", &slug, "--goal", "2000"]);
 
-    let out = home.cmd(["edit", &slug, "--url", "not a url"]).output().unwrap();
+    let out = home
+        .cmd(["edit", &slug, "--url", "not a url"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = home.cmd(["review", &slug, "--picture", "Cargo.toml"]).output().unwrap();
+    let out = home
+        .cmd(["review", &slug, "--picture", "Cargo.toml"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let out = home.cmd(["show", "no-such-campaign"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("campaign list"));
@@ -195,12 +285,27 @@ fn a_picture_is_checked_and_stored() {
     let slug = home.live_campaign("Picture campaign");
     let small = home.path().join("small.png");
     image::RgbImage::new(300, 200).save(&small).unwrap();
-    let out = home.cmd(["review", &slug, "--picture"]).arg(&small).output().unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("600x315"), "{out:?}");
+    let out = home
+        .cmd(["review", &slug, "--picture"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("600x315"),
+        "{out:?}"
+    );
     let big = home.path().join("big.jpg");
-    image::RgbImage::from_pixel(1200, 630, image::Rgb([10, 120, 60])).save(&big).unwrap();
-    home.cmd(["review", &slug, "--picture"]).arg(&big).assert().success();
-    assert_eq!(home.json(["show", &slug, "--json"])["campaign"]["picture_mime"], "image/jpeg");
+    image::RgbImage::from_pixel(1200, 630, image::Rgb([10, 120, 60]))
+        .save(&big)
+        .unwrap();
+    home.cmd(["review", &slug, "--picture"])
+        .arg(&big)
+        .assert()
+        .success();
+    assert_eq!(
+        home.json(["show", &slug, "--json"])["campaign"]["picture_mime"],
+        "image/jpeg"
+    );
 }
 
 #[cfg(unix)]
@@ -209,14 +314,22 @@ fn the_database_and_its_folder_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let home = Home::new();
     let data = home.path().join("fresh/data");
-    home.cmd(["list"]).env("CAMPAIGN_HOME", &data).assert().success();
+    home.cmd(["list"])
+        .env("CAMPAIGN_HOME", &data)
+        .assert()
+        .success();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&home.path().join("fresh")), 0o700);
     assert_eq!(mode(&data.join("campaigns.db")), 0o600);
     for entry in std::fs::read_dir(&data).unwrap() {
         let path = entry.unwrap().path();
-        assert_eq!(mode(&path) & 0o077, 0, "{} is readable by others", path.display());
+        assert_eq!(
+            mode(&path) & 0o077,
+            0,
+            "{} is readable by others",
+            path.display()
+        );
     }
 }
 
@@ -235,11 +348,15 @@ fn an_old_database_is_migrated_and_a_newer_one_refused() {
             scope: Some(campaign::model::Scope::Global),
             ..Default::default()
         };
-        v1.insert_campaign(&draft, "made-by-version-one", None).unwrap();
+        v1.insert_campaign(&draft, "made-by-version-one", None)
+            .unwrap();
     }
     let list = home.json(["list", "--json"]);
     assert_eq!(list[0]["title"], "Made by version one");
-    assert_eq!(list[0]["signatures"]["total"], 0, "the later migration's tables are usable");
+    assert_eq!(
+        list[0]["signatures"]["total"], 0,
+        "the later migration's tables are usable"
+    );
     let latest = campaign::store::migrations::LATEST;
     rusqlite::Connection::open(&db)
         .unwrap()
@@ -247,7 +364,10 @@ fn an_old_database_is_migrated_and_a_newer_one_refused() {
         .unwrap();
     let out = home.cmd(["list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("newer version"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("newer version"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -265,7 +385,11 @@ fn a_closed_pipe_is_not_an_error() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[cfg(unix)]
@@ -275,10 +399,15 @@ fn on_a_terminal_new_asks_for_what_is_missing_and_for_an_account() {
 
     let home = Home::new();
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"));
-    cmd.args(["new", "--title", "Santuario para Nguyễn Thị Minh Khai", "--global"])
-        .env("CAMPAIGN_HOME", home.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
+    cmd.args([
+        "new",
+        "--title",
+        "Santuario para Nguyễn Thị Minh Khai",
+        "--global",
+    ])
+    .env("CAMPAIGN_HOME", home.path())
+    .env("NO_COLOR", "1")
+    .env("TERM", "xterm");
     let mut session = Session::spawn(cmd).expect("spawn in a pty");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
     session.expect("the target").unwrap();
@@ -295,7 +424,9 @@ fn on_a_terminal_new_asks_for_what_is_missing_and_for_an_account() {
     // Clear the rejected text, then type a good address.
     session.send("\u{15}").unwrap();
     session.send_line("ana@example.org").unwrap();
-    session.expect("santuario-para-nguyen-thi-minh-khai").unwrap();
+    session
+        .expect("santuario-para-nguyen-thi-minh-khai")
+        .unwrap();
     session.expect(Eof).unwrap();
 
     let c = &home.json(["list", "--json"])[0];

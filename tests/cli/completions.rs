@@ -52,18 +52,44 @@ fn man_pages_are_fresh_one_per_subcommand() {
     let home = Home::new();
     let dir = home.path().join("man");
     home.ok(["man", "--dir", dir.to_str().unwrap()]);
-    let mut generated: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut generated: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     generated.sort();
     for page in &generated {
-        check_fresh(&repo("man").join(page.file_name().unwrap()), &std::fs::read(page).unwrap());
+        check_fresh(
+            &repo("man").join(page.file_name().unwrap()),
+            &std::fs::read(page).unwrap(),
+        );
     }
-    let names: Vec<String> = generated.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    for sub in ["new", "review", "share", "admins", "paper-form", "enter-signatures", "deliver", "list", "edit"] {
-        assert!(names.contains(&format!("campaign-{sub}.1")), "no man page for {sub}: {names:?}");
+    let names: Vec<String> = generated
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for sub in [
+        "new",
+        "review",
+        "share",
+        "admins",
+        "paper-form",
+        "enter-signatures",
+        "deliver",
+        "list",
+        "edit",
+    ] {
+        assert!(
+            names.contains(&format!("campaign-{sub}.1")),
+            "no man page for {sub}: {names:?}"
+        );
     }
     if !regenerate() {
         let committed = std::fs::read_dir(repo("man")).unwrap().count();
-        assert_eq!(committed, generated.len(), "man/ holds pages for commands that no longer exist");
+        assert_eq!(
+            committed,
+            generated.len(),
+            "man/ holds pages for commands that no longer exist"
+        );
     }
 }
 
