@@ -51,9 +51,11 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
             ctx.paths.config_file().display()
         );
         account.name = Some(
-            prompt::text("Your name", account.name.as_deref(), false, |v: &String| non_empty(v))?
-                .trim()
-                .to_string(),
+            prompt::text("Your name", account.name.as_deref(), false, |v: &String| {
+                non_empty(v)
+            })?
+            .trim()
+            .to_string(),
         );
         account.email = Some(
             prompt::text(

@@ -435,3 +435,39 @@ fn on_a_terminal_new_asks_for_what_is_missing_and_for_an_account() {
     assert_eq!(c["owner_email"], "ana@example.org");
     assert_eq!(home.json(["account", "--json"])["name"], "Ana Reyes");
 }
+
+#[cfg(unix)]
+#[test]
+fn on_a_terminal_edit_without_flags_opens_the_editor() {
+    use expectrl::{Eof, Expect, Session};
+
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary Oakland");
+    // A scripted "editor": changes the title section and the goal, as a person would.
+    let editor = home.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i -e 's/^Sanctuary Oakland$/Oakland para todos/' -e 's/^500$/750/' \"$1\"\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&editor).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&editor, perms).unwrap();
+
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"));
+    cmd.args(["edit", &slug])
+        .env("CAMPAIGN_HOME", home.path())
+        .env("EDITOR", &editor)
+        .env("TERM", "xterm");
+    let mut session = Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session.expect("updated (2 fields)").unwrap();
+    session.expect(Eof).unwrap();
+    let c = &home.json(["show", &slug, "--json"])["campaign"];
+    assert_eq!(c["title"], "Oakland para todos");
+    assert_eq!(c["goal"], 750);
+    assert_eq!(
+        c["url"], "https://example.org/oakland",
+        "untouched fields stay"
+    );
+}
