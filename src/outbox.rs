@@ -242,7 +242,11 @@ fn read_dir(dir: &Path) -> Result<Vec<Queued>> {
         if path.extension().and_then(|e| e.to_str()) != Some("eml") {
             continue;
         }
-        let Some(id) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
+        let Some(id) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
         let meta_path = dir.join(format!("{id}.json"));
@@ -310,7 +314,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&waiting[0].file).unwrap().permissions().mode();
+            let mode = std::fs::metadata(&waiting[0].file)
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

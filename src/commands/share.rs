@@ -223,8 +223,14 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
             name: friend.name,
             email,
         };
-        let built =
-            mail::friend_invitation(&sender, campaign, lang, &friend, link, args.message.as_deref())?;
+        let built = mail::friend_invitation(
+            &sender,
+            campaign,
+            lang,
+            &friend,
+            link,
+            args.message.as_deref(),
+        )?;
         let queued = outbox.queue(&built)?;
         let written = match &mailer {
             None => Written {
@@ -264,7 +270,9 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
         .into());
     }
     if report.written.is_empty() && report.already_invited.is_empty() {
-        return Err(Error::Invalid("no invitation written: no new valid address was given".into()).into());
+        return Err(
+            Error::Invalid("no invitation written: no new valid address was given".into()).into(),
+        );
     }
     Ok(())
 }

@@ -128,7 +128,10 @@ mod tests {
     #[test]
     fn fills_placeholders_once() {
         assert_eq!(
-            fill("Sign {title} for {who}", &[("title", "{who}"), ("who", "us")]),
+            fill(
+                "Sign {title} for {who}",
+                &[("title", "{who}"), ("who", "us")]
+            ),
             "Sign {who} for us"
         );
         assert_eq!(fill("{unknown} stays", &[]), "{unknown} stays");

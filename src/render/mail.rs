@@ -108,10 +108,7 @@ fn builder(
         Some(r) => Mailbox::new(Some(sender.name.clone()), address(r, "your reply-to")?),
         None => from.clone(),
     };
-    let to = Mailbox::new(
-        to_name.map(str::to_string),
-        address(to, "the recipient")?,
-    );
+    let to = Mailbox::new(to_name.map(str::to_string), address(to, "the recipient")?);
     Ok(Message::builder()
         .from(from)
         .reply_to(reply_to)
@@ -154,7 +151,10 @@ pub fn friend_invitation(
 
     let mut plain = vec![greeting.clone()];
     plain.push(personal.unwrap_or(&intro).to_string());
-    plain.push(format!("{}\n\n{}\n\n{}", campaign.title, petition, campaign.ask));
+    plain.push(format!(
+        "{}\n\n{}\n\n{}",
+        campaign.title, petition, campaign.ask
+    ));
     plain.push(format!("{why}\n{}", campaign.why));
     plain.push(format!("{action}\n{link}"));
     plain.push(forward.clone());
@@ -221,9 +221,8 @@ pub fn admin_invitation(
     ];
     let subject = i18n::t(lang, "admin.subject", &vars);
     let body = i18n::t(lang, "admin.body", &vars);
-    let message = built(
-        builder(sender, admin_email, None, &subject)?.singlepart(SinglePart::plain(body)),
-    )?;
+    let message =
+        built(builder(sender, admin_email, None, &subject)?.singlepart(SinglePart::plain(body)))?;
     Ok(Mail {
         message,
         info: MailInfo {
@@ -317,6 +316,8 @@ fn html_escape(text: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use mail_parser::MimeHeaders;
+
     use super::*;
     use crate::model::{Scope, Status};
 
@@ -387,16 +388,16 @@ pub(crate) mod tests {
             Some("alcaldia@oakland.example.gov")
         );
         let body = parsed.body_text(0).unwrap();
-        assert!(body.contains("A la atención de Alcaldesa Barbara Lee"), "{body}");
+        assert!(
+            body.contains("A la atención de Alcaldesa Barbara Lee"),
+            "{body}"
+        );
         assert!(body.contains("firmada por 1234 personas"), "{body}");
         assert!(body.contains("Coalición Santuario de Oakland"), "{body}");
 
         let attachment = parsed.attachment(0).expect("one attachment");
         let ct = attachment.content_type().unwrap();
-        assert_eq!(
-            (ct.ctype(), ct.subtype()),
-            ("application", Some("pdf"))
-        );
+        assert_eq!((ct.ctype(), ct.subtype()), ("application", Some("pdf")));
         assert_eq!(attachment.attachment_name(), Some("santuario-oakland.pdf"));
         assert_eq!(attachment.contents(), &pdf[..]);
     }
@@ -406,8 +407,14 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("delivery.pdf");
         std::fs::write(&path, b"%PDF-1.7\n").unwrap();
-        let mail =
-            delivery_email(&sender(), &campaign(Lang::En), "mayor@example.gov", 1, &path).unwrap();
+        let mail = delivery_email(
+            &sender(),
+            &campaign(Lang::En),
+            "mayor@example.gov",
+            1,
+            &path,
+        )
+        .unwrap();
         assert_eq!(
             mail.info.subject,
             "Petition: Oakland, ciudad santuario para todos (signed by 1 person)"

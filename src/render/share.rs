@@ -10,9 +10,7 @@ use crate::i18n;
 use crate::model::{Campaign, Lang};
 
 /// Where a petition gets shared.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Facebook,
@@ -194,11 +192,7 @@ fn x_text(campaign: &Campaign, lang: Lang) -> String {
         i18n::t(
             lang,
             "share.x",
-            &[
-                ("title", title),
-                ("ask", ask),
-                ("target", &campaign.target),
-            ],
+            &[("title", title), ("ask", ask), ("target", &campaign.target)],
         )
     };
     let mut title: Vec<char> = campaign.title.chars().collect();
@@ -247,7 +241,10 @@ mod tests {
 
     #[test]
     fn encodes_any_script_as_utf8() {
-        assert_eq!(encode("¡Sí se puede! a+b"), "%C2%A1S%C3%AD%20se%20puede%21%20a%2Bb");
+        assert_eq!(
+            encode("¡Sí se puede! a+b"),
+            "%C2%A1S%C3%AD%20se%20puede%21%20a%2Bb"
+        );
         assert_eq!(encode("line\nnext"), "line%0Anext");
     }
 
