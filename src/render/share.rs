@@ -169,7 +169,12 @@ fn post(campaign: &Campaign, lang: Lang, channel: Channel, url: Option<&str>) ->
         }
         Channel::Email => {
             let subject = i18n::t(lang, "share.email.subject", &vars);
-            let text = with_link(i18n::t(lang, "share.email.body", &vars));
+            // The link goes before the closing, where a reader acts on it.
+            let text = format!(
+                "{}\n\n{}",
+                with_link(i18n::t(lang, "share.email.body", &vars)),
+                i18n::t(lang, "share.email.closing", &[])
+            );
             SharePost {
                 link: Some(format!(
                     "mailto:?subject={}&body={}",
@@ -205,7 +210,11 @@ fn x_text(campaign: &Campaign, lang: Lang) -> String {
         }
         s
     };
-    let (mut title_cut, mut ask_cut) = (false, false);
+    // Nothing longer than the budget can fit: cut there first so the loop stays short.
+    let mut title_cut = title.len() > budget;
+    let mut ask_cut = ask.len() > budget;
+    title.truncate(budget);
+    ask.truncate(budget);
     loop {
         let text = render(&shorten(&title, title_cut), &shorten(&ask, ask_cut));
         if x_weight(&text) <= budget {
