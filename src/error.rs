@@ -36,6 +36,12 @@ pub enum Error {
     },
     #[error("no organizer account yet: run `campaign account --name \"Your Name\" --email you@example.org` first")]
     NoAccount,
+    /// One email could not be sent; it stays in the outbox with the reason.
+    #[error("could not send the email to {to}: {reason} (it stays in the outbox; retry with `campaign outbox --send`)")]
+    NotSent { to: String, reason: String },
+    /// Some emails of a batch could not be sent.
+    #[error("{failed} of {total} emails could not be sent; they stay in the outbox with the reason (see `campaign outbox`)")]
+    SomeNotSent { failed: usize, total: usize },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]

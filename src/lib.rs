@@ -13,6 +13,7 @@ pub mod error;
 pub mod fsutil;
 pub mod i18n;
 pub mod model;
+pub mod outbox;
 pub mod paths;
 pub mod render;
 pub mod store;

@@ -1,13 +1,236 @@
+use std::path::PathBuf;
+
 use clap::Args;
+use serde::Serialize;
 
+use super::{load_campaign, Access};
 use crate::context::Ctx;
+use crate::error::Error;
+use crate::model::{AdminStatus, Campaign};
+use crate::outbox::{Mailer, Outbox};
+use crate::render::mail::{self, Sender};
+use crate::store::Store;
+use crate::ui;
 
+/// Lists a campaign's organizers: its owner (the account that created it) and its admins,
+/// invited or active. Only organizers may add or remove admins. An invited admin becomes
+/// active the first time they run a command on the campaign with the invited address.
 #[derive(Debug, Args)]
 pub struct AdminsArgs {
     /// Campaign slug or id
-    pub campaign: Option<String>,
+    pub campaign: String,
+
+    /// Invite a co-organizer by email (repeat for more); writes an invitation email
+    #[arg(long, value_name = "EMAIL")]
+    pub add: Vec<String>,
+
+    /// Remove an admin by email (repeat for more); the owner cannot be removed
+    #[arg(long, value_name = "EMAIL")]
+    pub remove: Vec<String>,
+
+    /// Send the invitations now through your SMTP server instead of leaving them in the outbox
+    #[arg(long)]
+    pub send: bool,
 }
 
-pub fn run(_ctx: &Ctx, _args: AdminsArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+#[derive(Debug, Serialize)]
+struct AdminsView {
+    campaign: String,
+    /// The account that created the campaign; none for campaigns made before accounts.
+    owner: Option<String>,
+    /// Everyone who may manage the campaign, the owner first.
+    organizers: Vec<Organizer>,
+    /// Invitation emails written by this run.
+    invitations: Vec<Invitation>,
+}
+
+#[derive(Debug, Serialize)]
+struct Organizer {
+    email: String,
+    role: &'static str,
+    status: AdminStatus,
+    invited_by: Option<String>,
+    invited_at: Option<String>,
+    activated_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Invitation {
+    to: String,
+    file: PathBuf,
+    sent: bool,
+    failure: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
+    if args.send && args.add.is_empty() {
+        return Err(Error::Usage("--send goes with --add EMAIL".into()).into());
+    }
+    let changing = !args.add.is_empty() || !args.remove.is_empty();
+    let mut store = ctx.store()?;
+    let access = if changing {
+        Access::Manage
+    } else {
+        Access::Read
+    };
+    let campaign = load_campaign(ctx, &mut store, &args.campaign, access)?;
+    let owner = campaign.owner_email.as_deref().map(str::trim);
+    let is_owner = |email: &str| owner.is_some_and(|o| o.eq_ignore_ascii_case(email));
+
+    // Check everything before changing anything.
+    let add: Vec<String> = args.add.iter().map(|e| e.trim().to_string()).collect();
+    let remove: Vec<String> = args.remove.iter().map(|e| e.trim().to_string()).collect();
+    for email in &add {
+        if !crate::domain::email_ok(email) {
+            return Err(Error::Usage(format!(
+                "--add {email:?} is not an email address like luis@example.org"
+            ))
+            .into());
+        }
+    }
+    if let Some(email) = remove.iter().find(|e| is_owner(e)) {
+        return Err(Error::Refused(format!(
+            "{email} owns {} and cannot be removed; the owner stays an organizer",
+            campaign.slug
+        ))
+        .into());
+    }
+
+    let mut invitations = Vec::new();
+    let mut failed = 0;
+    if !add.is_empty() {
+        let account = ctx.account()?;
+        let sender = Sender::from_account(&account)?;
+        let mailer = if args.send {
+            Some(Mailer::configured(&account)?)
+        } else {
+            None
+        };
+        let outbox = Outbox::new(&ctx.paths);
+        for email in &add {
+            if is_owner(email) {
+                ui::warn(format!("{email} is the owner of {}", campaign.slug));
+                continue;
+            }
+            if !store.add_admin(campaign.id, email, Some(&sender.email))? {
+                ui::warn(format!("{email} is already an admin: not invited again"));
+                continue;
+            }
+            let built = mail::admin_invitation(&sender, &campaign, campaign.lang, email)?;
+            let queued = outbox.queue(&built)?;
+            let invitation = match &mailer {
+                None => Invitation {
+                    to: email.clone(),
+                    file: queued.file,
+                    sent: false,
+                    failure: None,
+                },
+                Some(mailer) => match outbox.send(mailer, &queued) {
+                    Ok(sent) => Invitation {
+                        to: email.clone(),
+                        file: sent.file,
+                        sent: true,
+                        failure: None,
+                    },
+                    Err(Error::NotSent { reason, .. }) => {
+                        failed += 1;
+                        ui::warn(format!("could not send to {email}: {reason}"));
+                        Invitation {
+                            to: email.clone(),
+                            file: queued.file,
+                            sent: false,
+                            failure: Some(reason),
+                        }
+                    }
+                    Err(other) => return Err(other.into()),
+                },
+            };
+            ui::status(
+                ctx,
+                if invitation.sent {
+                    format!("invited {email}: invitation sent")
+                } else {
+                    format!("invited {email}: invitation waiting in the outbox")
+                },
+            );
+            invitations.push(invitation);
+        }
+    }
+    for email in &remove {
+        if store.remove_admin(campaign.id, email)? {
+            ui::status(ctx, format!("removed {email}"));
+        } else {
+            ui::warn(format!("{email} is not an admin of {}", campaign.slug));
+        }
+    }
+
+    let view = AdminsView {
+        campaign: campaign.slug.clone(),
+        owner: campaign.owner_email.clone(),
+        organizers: organizers(&store, &campaign)?,
+        invitations,
+    };
+    render(ctx, &view)?;
+    if failed > 0 {
+        return Err(Error::SomeNotSent {
+            failed,
+            total: view.invitations.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn organizers(store: &Store, campaign: &Campaign) -> anyhow::Result<Vec<Organizer>> {
+    let mut out = Vec::new();
+    if let Some(owner) = &campaign.owner_email {
+        out.push(Organizer {
+            email: owner.clone(),
+            role: "owner",
+            status: AdminStatus::Active,
+            invited_by: None,
+            invited_at: None,
+            activated_at: Some(campaign.created_at.clone()),
+        });
+    }
+    for admin in store.admins(campaign.id)? {
+        out.push(Organizer {
+            email: admin.email,
+            role: "admin",
+            status: admin.status,
+            invited_by: admin.invited_by,
+            invited_at: Some(admin.invited_at),
+            activated_at: admin.activated_at,
+        });
+    }
+    Ok(out)
+}
+
+fn render(ctx: &Ctx, view: &AdminsView) -> anyhow::Result<()> {
+    if ctx.global.json {
+        ui::out_json(view)?;
+        return Ok(());
+    }
+    if view.owner.is_none() {
+        ui::warn(format!(
+            "{} has no owner (it was made before an account existed), so anyone may manage it",
+            view.campaign
+        ));
+    }
+    if !view.organizers.is_empty() {
+        let mut table = ui::table::new_table(["email", "role", "status", "invited by"]);
+        for o in &view.organizers {
+            table.add_row(vec![
+                o.email.clone(),
+                o.role.to_string(),
+                o.status.to_string(),
+                o.invited_by.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        ui::out_line(table.to_string())?;
+    }
+    for invitation in &view.invitations {
+        ui::out_line(invitation.file.display().to_string())?;
+    }
+    Ok(())
 }

@@ -21,8 +21,10 @@ pub mod status;
 
 use crate::cli::Command;
 use crate::context::Ctx;
-use crate::model::{Campaign, Status};
+use crate::error::Error;
+use crate::model::{AdminStatus, Campaign, Status};
 use crate::store::Store;
+use crate::ui;
 
 pub fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
     match command {
@@ -57,11 +59,60 @@ pub enum Access {
 
 /// Finds the campaign a command names (slug or id). The one place where every command
 /// meets a campaign, so access rules live here.
+///
+/// The owner (the account that created the campaign) and its admins, matched by the
+/// account's email in any case, may manage it; anyone may read it. An invited admin
+/// becomes active the first time they use the campaign with a matching account. These
+/// rules guard against mistakes on a shared file, not against someone who can edit it.
 pub fn load_campaign(
-    _ctx: &Ctx,
+    ctx: &Ctx,
     store: &mut Store,
     reference: &str,
-    _access: Access,
+    access: Access,
 ) -> anyhow::Result<Campaign> {
-    Ok(store.find_campaign(reference)?)
+    let campaign = store.find_campaign(reference)?;
+    let account = ctx.account()?;
+    let me = account
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+
+    // Campaigns created before there was an account have no owner: nobody can prove
+    // who organizes them, so anyone may manage them (as before access rules existed).
+    let Some(owner) = campaign.owner_email.as_deref() else {
+        return Ok(campaign);
+    };
+    if me.is_some_and(|me| me.eq_ignore_ascii_case(owner.trim())) {
+        return Ok(campaign);
+    }
+    if let Some(me) = me {
+        if let Some(admin) = store.admin(campaign.id, me)? {
+            if admin.status == AdminStatus::Invited {
+                store.activate_admin(campaign.id, me)?;
+                ui::status(
+                    ctx,
+                    format!(
+                        "welcome: you are now an active organizer of {}",
+                        campaign.slug
+                    ),
+                );
+            }
+            return Ok(campaign);
+        }
+    }
+    if access == Access::Read {
+        return Ok(campaign);
+    }
+    let who = match me {
+        Some(me) => format!("your account ({me}) is not one of its organizers"),
+        None => "your account has no email, so it cannot be matched to an organizer".into(),
+    };
+    Err(Error::Refused(format!(
+        "only the organizers of {slug} can edit, launch, take offline, manage admins or deliver it, and {who}. \
+         Ask its owner {owner} to add you with `campaign admins {slug} --add YOUR-EMAIL`, \
+         then set that address with `campaign account --email YOUR-EMAIL`",
+        slug = campaign.slug
+    ))
+    .into())
 }

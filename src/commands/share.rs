@@ -1,13 +1,362 @@
-use clap::Args;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{load_campaign, Access};
 use crate::context::Ctx;
+use crate::error::Error;
+use crate::model::{Campaign, Lang, Status};
+use crate::outbox::{Mailer, Outbox};
+use crate::render::mail::{self, Friend, MailKind, Sender};
+use crate::render::share::{self, Channel};
+use crate::ui;
 
+/// Prints ready-to-post texts and share links for each channel, in the campaign's
+/// language. With --invite or --invite-file, writes one personal invitation email per
+/// friend into the outbox instead (or sends them with --send).
 #[derive(Debug, Args)]
 pub struct ShareArgs {
     /// Campaign slug or id
-    pub campaign: Option<String>,
+    pub campaign: String,
+
+    /// Which channel to print
+    #[arg(long, value_enum, default_value = "all")]
+    pub channel: ChannelChoice,
+
+    /// Language of the texts and invitations [default: the campaign's language]
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+
+    /// Invite a friend by email (repeat for each friend)
+    #[arg(long, value_name = "EMAIL")]
+    pub invite: Vec<String>,
+
+    /// Invite the friends in a CSV file with `name` and `email` columns
+    #[arg(long, value_name = "CONTACTS.csv")]
+    pub invite_file: Option<PathBuf>,
+
+    /// Your own words for the invitations, shown right after the greeting
+    #[arg(long, value_name = "TEXT")]
+    pub message: Option<String>,
+
+    /// Send the invitations now through your SMTP server instead of leaving them in the outbox
+    #[arg(long)]
+    pub send: bool,
 }
 
-pub fn run(_ctx: &Ctx, _args: ShareArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChannelChoice {
+    Facebook,
+    X,
+    Whatsapp,
+    Sms,
+    Email,
+    All,
+}
+
+impl ChannelChoice {
+    fn channels(self) -> Vec<Channel> {
+        match self {
+            ChannelChoice::Facebook => vec![Channel::Facebook],
+            ChannelChoice::X => vec![Channel::X],
+            ChannelChoice::Whatsapp => vec![Channel::Whatsapp],
+            ChannelChoice::Sms => vec![Channel::Sms],
+            ChannelChoice::Email => vec![Channel::Email],
+            ChannelChoice::All => Channel::ALL.to_vec(),
+        }
+    }
+}
+
+pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
+    let inviting = !args.invite.is_empty() || args.invite_file.is_some();
+    if !inviting && (args.message.is_some() || args.send) {
+        return Err(Error::Usage(
+            "--message and --send go with --invite EMAIL or --invite-file CONTACTS.csv".into(),
+        )
+        .into());
+    }
+    let mut store = ctx.store()?;
+    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    ensure_shareable(&campaign)?;
+    let lang = args.lang.unwrap_or(campaign.lang);
+    if inviting {
+        return invite(ctx, &campaign, lang, &args);
+    }
+
+    let posts = share::share_posts(&campaign, lang, &args.channel.channels());
+    if ctx.global.json {
+        ui::out_json(&posts)?;
+        return Ok(());
+    }
+    let mut first = true;
+    for (channel, post) in &posts {
+        if !first {
+            ui::out_line("")?;
+        }
+        first = false;
+        ui::out_line(format!("# {}", channel.as_str()))?;
+        if let Some(subject) = &post.subject {
+            ui::out_line(format!("Subject: {subject}"))?;
+        }
+        ui::out_line(&post.text)?;
+        match (&post.link, &post.note) {
+            (Some(link), _) => ui::out_line(format!("\n{link}"))?,
+            (None, Some(note)) => ui::warn(format!("{}: {note}", channel.as_str())),
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Only a live petition can be shared: a draft is not finished, an offline one stopped.
+fn ensure_shareable(campaign: &Campaign) -> Result<(), Error> {
+    let slug = &campaign.slug;
+    match campaign.status {
+        Status::Live => Ok(()),
+        Status::Draft => Err(Error::Refused(format!(
+            "{slug} is still a draft and cannot be shared yet: review and launch it with `campaign review {slug} --launch`"
+        ))),
+        Status::Offline => Err(Error::Refused(format!(
+            "{slug} is offline and cannot be shared: bring it back with `campaign online {slug}`"
+        ))),
+    }
+}
+
+/// What `share --invite` did, address by address.
+#[derive(Debug, Default, Serialize)]
+struct InviteReport {
+    /// Invitations written to the outbox (or sent), with their .eml files.
+    written: Vec<Written>,
+    /// Addresses given more than once (invited once).
+    duplicates: Vec<String>,
+    /// Addresses already invited to this campaign earlier (not invited again).
+    already_invited: Vec<String>,
+    /// Entries that are not email addresses.
+    invalid: Vec<Invalid>,
+}
+
+#[derive(Debug, Serialize)]
+struct Written {
+    to: String,
+    file: PathBuf,
+    sent: bool,
+    /// Why sending failed (the message stays in the outbox).
+    failure: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Invalid {
+    value: String,
+    reason: String,
+}
+
+fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyhow::Result<()> {
+    let Some(link) = campaign.url.as_deref().filter(|u| !u.trim().is_empty()) else {
+        return Err(Error::Refused(format!(
+            "{} has no web address to invite people to: add it with `campaign edit {} --url https://...`",
+            campaign.slug, campaign.slug
+        ))
+        .into());
+    };
+    let account = ctx.account()?;
+    let sender = Sender::from_account(&account)?;
+    // Know the server before writing anything, so a missing setting fails cleanly.
+    let mailer = if args.send {
+        Some(Mailer::configured(&account)?)
+    } else {
+        None
+    };
+
+    let mut contacts: Vec<Friend> = args
+        .invite
+        .iter()
+        .map(|email| Friend {
+            name: None,
+            email: email.clone(),
+        })
+        .collect();
+    if let Some(path) = &args.invite_file {
+        contacts.extend(read_contacts(path)?);
+    }
+
+    let outbox = Outbox::new(&ctx.paths);
+    let mut earlier: HashSet<String> = HashSet::new();
+    for item in outbox.list()?.into_iter().chain(outbox.list_sent()?) {
+        if item.info.kind == MailKind::Invitation
+            && item.info.campaign.as_deref() == Some(campaign.slug.as_str())
+        {
+            earlier.insert(item.info.to.to_lowercase());
+        }
+    }
+
+    let mut report = InviteReport::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut failed = 0;
+    for friend in contacts {
+        let email = friend.email.trim().to_string();
+        if !crate::domain::email_ok(&email) {
+            report.invalid.push(Invalid {
+                reason: if email.is_empty() {
+                    "no email address".into()
+                } else {
+                    "not an email address like ana@example.org".into()
+                },
+                value: match &friend.name {
+                    Some(name) => format!("{name} <{email}>"),
+                    None => email,
+                },
+            });
+            continue;
+        }
+        let key = email.to_lowercase();
+        if !seen.insert(key.clone()) {
+            report.duplicates.push(email);
+            continue;
+        }
+        if earlier.contains(&key) {
+            report.already_invited.push(email);
+            continue;
+        }
+        let friend = Friend {
+            name: friend.name,
+            email,
+        };
+        let built = mail::friend_invitation(
+            &sender,
+            campaign,
+            lang,
+            &friend,
+            link,
+            args.message.as_deref(),
+        )?;
+        let queued = outbox.queue(&built)?;
+        let written = match &mailer {
+            None => Written {
+                to: friend.email,
+                file: queued.file,
+                sent: false,
+                failure: None,
+            },
+            Some(mailer) => match outbox.send(mailer, &queued) {
+                Ok(sent) => Written {
+                    to: friend.email,
+                    file: sent.file,
+                    sent: true,
+                    failure: None,
+                },
+                Err(Error::NotSent { reason, .. }) => {
+                    failed += 1;
+                    Written {
+                        to: friend.email,
+                        file: queued.file,
+                        sent: false,
+                        failure: Some(reason),
+                    }
+                }
+                Err(other) => return Err(other.into()),
+            },
+        };
+        report.written.push(written);
+    }
+
+    render_invites(ctx, &report)?;
+    if failed > 0 {
+        return Err(Error::SomeNotSent {
+            failed,
+            total: report.written.len(),
+        }
+        .into());
+    }
+    if report.written.is_empty() && report.already_invited.is_empty() {
+        return Err(
+            Error::Invalid("no invitation written: no new valid address was given".into()).into(),
+        );
+    }
+    Ok(())
+}
+
+fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
+    for email in &report.duplicates {
+        ui::warn(format!("{email} was given more than once: invited once"));
+    }
+    for email in &report.already_invited {
+        ui::warn(format!(
+            "{email} was already invited to this campaign: not invited again"
+        ));
+    }
+    for invalid in &report.invalid {
+        ui::warn(format!("skipped {:?}: {}", invalid.value, invalid.reason));
+    }
+    for w in &report.written {
+        if let Some(reason) = &w.failure {
+            ui::warn(format!("could not send to {}: {reason}", w.to));
+        }
+    }
+    if ctx.global.json {
+        ui::out_json(report)?;
+        return Ok(());
+    }
+    for w in &report.written {
+        ui::out_line(w.file.display().to_string())?;
+    }
+    let sent = report.written.iter().filter(|w| w.sent).count();
+    let waiting = report.written.len() - sent;
+    if sent > 0 {
+        ui::status(ctx, format!("sent {sent} invitation(s)"));
+    }
+    if waiting > 0 {
+        ui::status(
+            ctx,
+            format!(
+                "{waiting} invitation(s) waiting in the outbox: review them, then `campaign outbox --send`"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Friends from a CSV with a header row: `email` (or `correo`) and optionally `name`
+/// (or `nombre`) columns, in any order and case.
+fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        Error::Invalid(format!(
+            "--invite-file {}: cannot read it ({e})",
+            path.display()
+        ))
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| cannot(&e))?;
+    let headers = reader.headers().map_err(|e| cannot(&e))?.clone();
+    let column = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
+    let email_col = column(&["email", "e-mail", "correo"]).ok_or_else(|| {
+        Error::Invalid(format!(
+            "--invite-file {}: no `email` column; the first row must name the columns, e.g. `name,email`",
+            path.display()
+        ))
+    })?;
+    let name_col = column(&["name", "nombre"]);
+    let mut friends = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| cannot(&e))?;
+        let email = record.get(email_col).unwrap_or("").to_string();
+        let name = name_col
+            .and_then(|i| record.get(i))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        if email.is_empty() && name.is_none() {
+            continue;
+        }
+        friends.push(Friend { name, email });
+    }
+    Ok(friends)
 }

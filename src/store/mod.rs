@@ -1,6 +1,7 @@
 //! SQLite storage: opening, migrations and typed queries returning model values.
 //! Nothing here prints.
 
+mod admins;
 mod campaigns;
 mod deliveries;
 pub mod migrations;

@@ -3,9 +3,11 @@
 
 mod common;
 
+mod admins;
 mod campaigns;
 mod completions;
 mod deliver;
+mod outbox;
 mod paper;
 mod share;
 mod signatures;

@@ -1,0 +1,433 @@
+//! Every email the tool makes, built with lettre from the message catalog: invitations to
+//! friends, invitations to co-organize, and the delivery to the target. From is the
+//! organizer; Reply-To is their chosen reply address. lettre encodes UTF-8 headers
+//! (RFC 2047) and bodies, so names and titles in any script arrive intact.
+
+use std::path::Path;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Account;
+use crate::error::{Error, Result};
+use crate::i18n;
+use crate::model::{Campaign, Lang};
+
+/// Who sends: the organizer's account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sender {
+    pub name: String,
+    pub email: String,
+    /// Where replies go; the organizer's own email when unset.
+    pub reply_to: Option<String>,
+    /// The organization named in deliveries (the organizer's name without one).
+    pub organization: String,
+}
+
+impl Sender {
+    /// The sender an account describes; an account without name or email cannot send.
+    pub fn from_account(account: &Account) -> Result<Sender> {
+        if !account.is_complete() {
+            return Err(Error::NoAccount);
+        }
+        Ok(Sender {
+            name: account.name.clone().unwrap_or_default().trim().to_string(),
+            email: account.email.clone().unwrap_or_default().trim().to_string(),
+            reply_to: account.reply_to.clone(),
+            organization: account.display_organization(),
+        })
+    }
+}
+
+/// What kind of message this is (shown by `campaign outbox`, used to avoid duplicates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MailKind {
+    Invitation,
+    AdminInvitation,
+    Delivery,
+}
+
+/// What the outbox keeps beside each message: enough to list and send it without
+/// parsing the `.eml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailInfo {
+    pub kind: MailKind,
+    /// Envelope sender (the organizer's address).
+    pub from: String,
+    /// The one recipient's address.
+    pub to: String,
+    pub subject: String,
+    /// Slug of the campaign the message is about.
+    pub campaign: Option<String>,
+}
+
+/// A built message, ready to queue or send.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub message: Message,
+    pub info: MailInfo,
+}
+
+impl Mail {
+    /// The message as RFC 5322 bytes (the `.eml` file).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.message.formatted()
+    }
+}
+
+/// A friend to invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Friend {
+    pub name: Option<String>,
+    pub email: String,
+}
+
+fn address(email: &str, what: &str) -> Result<Address> {
+    email.trim().parse::<Address>().map_err(|e| {
+        Error::Invalid(format!(
+            "{what} {email:?} is not an email address like ana@example.org ({e})"
+        ))
+    })
+}
+
+/// Headers every message shares: From the organizer, Reply-To, To, Subject.
+fn builder(
+    sender: &Sender,
+    to: &str,
+    to_name: Option<&str>,
+    subject: &str,
+) -> Result<lettre::message::MessageBuilder> {
+    let from = Mailbox::new(
+        Some(sender.name.clone()),
+        address(&sender.email, "your account email")?,
+    );
+    let reply_to = match &sender.reply_to {
+        Some(r) => Mailbox::new(Some(sender.name.clone()), address(r, "your reply-to")?),
+        None => from.clone(),
+    };
+    let to = Mailbox::new(to_name.map(str::to_string), address(to, "the recipient")?);
+    Ok(Message::builder()
+        .from(from)
+        .reply_to(reply_to)
+        .to(to)
+        .subject(subject)
+        .date_now()
+        .user_agent(format!("campaign {}", env!("CARGO_PKG_VERSION"))))
+}
+
+fn built(result: std::result::Result<Message, lettre::error::Error>) -> Result<Message> {
+    result.map_err(|e| Error::Invalid(format!("cannot build the email: {e}")))
+}
+
+/// A personal invitation to sign: the petition's title, ask and why, the link, and the
+/// organizer's own words if any. Plain text plus an HTML alternative with a real link.
+pub fn friend_invitation(
+    sender: &Sender,
+    campaign: &Campaign,
+    lang: Lang,
+    friend: &Friend,
+    link: &str,
+    personal: Option<&str>,
+) -> Result<Mail> {
+    let subject = i18n::t(
+        lang,
+        "invite.subject",
+        &[("sender", &sender.name), ("title", &campaign.title)],
+    );
+    let greeting = match &friend.name {
+        Some(name) => i18n::t(lang, "invite.greeting", &[("name", name)]),
+        None => i18n::t(lang, "invite.greeting_anonymous", &[]),
+    };
+    let personal = personal.map(str::trim).filter(|p| !p.is_empty());
+    let intro = i18n::t(lang, "invite.intro", &[]);
+    let petition = i18n::t(lang, "invite.petition", &[("target", &campaign.target)]);
+    let why = i18n::t(lang, "invite.why", &[]);
+    let action = i18n::t(lang, "invite.action", &[]);
+    let forward = i18n::t(lang, "invite.forward", &[]);
+    let thanks = i18n::t(lang, "invite.thanks", &[]);
+
+    let mut plain = vec![greeting.clone()];
+    plain.push(personal.unwrap_or(&intro).to_string());
+    plain.push(format!(
+        "{}\n\n{}\n\n{}",
+        campaign.title, petition, campaign.ask
+    ));
+    plain.push(format!("{why}\n{}", campaign.why));
+    plain.push(format!("{action}\n{link}"));
+    plain.push(forward.clone());
+    plain.push(format!("{thanks}\n{}", sender.name));
+    let plain = plain.join("\n\n") + "\n";
+
+    let p = |s: &str| format!("<p>{}</p>", html_escape(s).replace('\n', "<br>\n"));
+    let html = [
+        p(&greeting),
+        p(personal.unwrap_or(&intro)),
+        format!("<h2>{}</h2>", html_escape(&campaign.title)),
+        p(&petition),
+        format!("<blockquote>{}</blockquote>", p(&campaign.ask)),
+        format!(
+            "<p><strong>{}</strong><br>\n{}</p>",
+            html_escape(&why),
+            html_escape(&campaign.why).replace('\n', "<br>\n")
+        ),
+        format!(
+            "<p>{} <a href=\"{}\">{}</a></p>",
+            html_escape(&action),
+            html_escape(link),
+            html_escape(link)
+        ),
+        p(&forward),
+        p(&format!("{thanks}\n{}", sender.name)),
+    ]
+    .join("\n");
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"></head><body>\n{html}\n</body></html>\n",
+        lang.as_str()
+    );
+
+    let message = built(
+        builder(sender, &friend.email, friend.name.as_deref(), &subject)?
+            .multipart(MultiPart::alternative_plain_html(plain, html)),
+    )?;
+    Ok(Mail {
+        message,
+        info: MailInfo {
+            kind: MailKind::Invitation,
+            from: sender.email.clone(),
+            to: friend.email.trim().to_string(),
+            subject,
+            campaign: Some(campaign.slug.clone()),
+        },
+    })
+}
+
+/// An invitation to co-organize: who invited them, to which campaign, and how to start.
+/// Plain text only: it is mostly commands to copy.
+pub fn admin_invitation(
+    sender: &Sender,
+    campaign: &Campaign,
+    lang: Lang,
+    admin_email: &str,
+) -> Result<Mail> {
+    let vars = [
+        ("sender", sender.name.as_str()),
+        ("sender_email", sender.email.as_str()),
+        ("title", campaign.title.as_str()),
+        ("email", admin_email.trim()),
+        ("slug", campaign.slug.as_str()),
+    ];
+    let subject = i18n::t(lang, "admin.subject", &vars);
+    let body = i18n::t(lang, "admin.body", &vars);
+    let message =
+        built(builder(sender, admin_email, None, &subject)?.singlepart(SinglePart::plain(body)))?;
+    Ok(Mail {
+        message,
+        info: MailInfo {
+            kind: MailKind::AdminInvitation,
+            from: sender.email.clone(),
+            to: admin_email.trim().to_string(),
+            subject,
+            campaign: Some(campaign.slug.clone()),
+        },
+    })
+}
+
+/// The delivery email: from the organizer to the target's address, subject with the
+/// campaign title and the signature count, a short letter in the campaign's language,
+/// and the delivery PDF attached (application/pdf).
+pub fn delivery_email(
+    sender: &Sender,
+    campaign: &Campaign,
+    to: &str,
+    signatures: i64,
+    pdf: &Path,
+) -> Result<Mail> {
+    let bytes = std::fs::read(pdf).map_err(|e| {
+        Error::Invalid(format!(
+            "cannot read the delivery PDF {}: {e}",
+            pdf.display()
+        ))
+    })?;
+    let filename = pdf
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{}.pdf", campaign.slug));
+    delivery_email_with(sender, campaign, to, signatures, &filename, bytes)
+}
+
+/// [`delivery_email`] with the PDF already in memory.
+pub fn delivery_email_with(
+    sender: &Sender,
+    campaign: &Campaign,
+    to: &str,
+    signatures: i64,
+    filename: &str,
+    pdf: Vec<u8>,
+) -> Result<Mail> {
+    let lang = campaign.lang;
+    let count = i18n::count(lang, "delivery.signatures", signatures);
+    let vars = [
+        ("title", campaign.title.as_str()),
+        ("target", campaign.target.as_str()),
+        ("ask", campaign.ask.as_str()),
+        ("signatures", count.as_str()),
+        ("sender", sender.name.as_str()),
+        ("org", sender.organization.as_str()),
+    ];
+    let subject = i18n::t(lang, "delivery.subject", &vars);
+    let body = i18n::t(lang, "delivery.body", &vars);
+    let pdf_type = ContentType::parse("application/pdf").expect("static MIME type parses");
+    let message = built(
+        builder(sender, to, None, &subject)?.multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(Attachment::new(filename.to_string()).body(pdf, pdf_type)),
+        ),
+    )?;
+    Ok(Mail {
+        message,
+        info: MailInfo {
+            kind: MailKind::Delivery,
+            from: sender.email.clone(),
+            to: to.trim().to_string(),
+            subject,
+            campaign: Some(campaign.slug.clone()),
+        },
+    })
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use mail_parser::MimeHeaders;
+
+    use super::*;
+    use crate::model::{Scope, Status};
+
+    pub(crate) fn campaign(lang: Lang) -> Campaign {
+        Campaign {
+            id: 1,
+            slug: "santuario-oakland".into(),
+            title: "Oakland, ciudad santuario para todos".into(),
+            target: "Alcaldesa Barbara Lee".into(),
+            ask: "Declarar Oakland ciudad santuario.".into(),
+            why: "Nuestros vecinos merecen vivir sin miedo.".into(),
+            scope: Scope::Local,
+            location: Some("Oakland, CA".into()),
+            postcode: None,
+            country: None,
+            goal: None,
+            url: Some("https://example.org/oakland".into()),
+            lang,
+            status: Status::Live,
+            picture_mime: None,
+            owner_email: Some("ana@example.org".into()),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    pub(crate) fn sender() -> Sender {
+        Sender {
+            name: "Ana Reyes Muñoz".into(),
+            email: "ana@example.org".into(),
+            reply_to: Some("equipo@example.org".into()),
+            organization: "Coalición Santuario de Oakland".into(),
+        }
+    }
+
+    #[test]
+    fn delivery_email_has_subject_letter_and_pdf_attachment() {
+        let pdf = b"%PDF-1.7\n% fake but enough\n".to_vec();
+        let mail = delivery_email_with(
+            &sender(),
+            &campaign(Lang::Es),
+            "alcaldia@oakland.example.gov",
+            1234,
+            "santuario-oakland.pdf",
+            pdf.clone(),
+        )
+        .unwrap();
+        assert_eq!(mail.info.kind, MailKind::Delivery);
+        assert_eq!(mail.info.to, "alcaldia@oakland.example.gov");
+
+        let bytes = mail.to_bytes();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&bytes[..])
+            .expect("parses");
+        assert_eq!(
+            parsed.subject(),
+            Some("Petición: Oakland, ciudad santuario para todos (firmada por 1234 personas)")
+        );
+        let from = parsed.from().unwrap().first().unwrap();
+        assert_eq!(from.address(), Some("ana@example.org"));
+        assert_eq!(from.name(), Some("Ana Reyes Muñoz"));
+        assert_eq!(
+            parsed.reply_to().unwrap().first().unwrap().address(),
+            Some("equipo@example.org")
+        );
+        assert_eq!(
+            parsed.to().unwrap().first().unwrap().address(),
+            Some("alcaldia@oakland.example.gov")
+        );
+        let body = parsed.body_text(0).unwrap();
+        assert!(
+            body.contains("A la atención de Alcaldesa Barbara Lee"),
+            "{body}"
+        );
+        assert!(body.contains("firmada por 1234 personas"), "{body}");
+        assert!(body.contains("Coalición Santuario de Oakland"), "{body}");
+
+        let attachment = parsed.attachment(0).expect("one attachment");
+        let ct = attachment.content_type().unwrap();
+        assert_eq!((ct.ctype(), ct.subtype()), ("application", Some("pdf")));
+        assert_eq!(attachment.attachment_name(), Some("santuario-oakland.pdf"));
+        assert_eq!(attachment.contents(), &pdf[..]);
+    }
+
+    #[test]
+    fn delivery_email_reads_the_pdf_file_and_speaks_english() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("delivery.pdf");
+        std::fs::write(&path, b"%PDF-1.7\n").unwrap();
+        let mail = delivery_email(
+            &sender(),
+            &campaign(Lang::En),
+            "mayor@example.gov",
+            1,
+            &path,
+        )
+        .unwrap();
+        assert_eq!(
+            mail.info.subject,
+            "Petition: Oakland, ciudad santuario para todos (signed by 1 person)"
+        );
+        let missing = delivery_email(
+            &sender(),
+            &campaign(Lang::En),
+            "mayor@example.gov",
+            1,
+            &dir.path().join("nope.pdf"),
+        );
+        assert!(matches!(missing, Err(Error::Invalid(m)) if m.contains("nope.pdf")));
+        let bad = delivery_email(&sender(), &campaign(Lang::En), "not an email", 1, &path);
+        assert!(matches!(bad, Err(Error::Invalid(m)) if m.contains("not an email")));
+    }
+}
