@@ -200,7 +200,13 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;share' {
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Which channel to print')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the texts and invitations [default: the campaign''s language]')
+            [CompletionResult]::new('--invite', '--invite', [CompletionResultType]::ParameterName, 'Invite a friend by email (repeat for each friend)')
+            [CompletionResult]::new('--invite-file', '--invite-file', [CompletionResultType]::ParameterName, 'Invite the friends in a CSV file with `name` and `email` columns')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Your own words for the invitations, shown right after the greeting')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send the invitations now through your SMTP server instead of leaving them in the outbox')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
@@ -214,7 +220,10 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;admins' {
+            [CompletionResult]::new('--add', '--add', [CompletionResultType]::ParameterName, 'Invite a co-organizer by email (repeat for more); writes an invitation email')
+            [CompletionResult]::new('--remove', '--remove', [CompletionResultType]::ParameterName, 'Remove an admin by email (repeat for more); the owner cannot be removed')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send the invitations now through your SMTP server instead of leaving them in the outbox')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
@@ -285,6 +294,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;outbox' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')

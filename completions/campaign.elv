@@ -188,7 +188,13 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;share'= {
+            cand --channel 'Which channel to print'
+            cand --lang 'Language of the texts and invitations [default: the campaign''s language]'
+            cand --invite 'Invite a friend by email (repeat for each friend)'
+            cand --invite-file 'Invite the friends in a CSV file with `name` and `email` columns'
+            cand --message 'Your own words for the invitations, shown right after the greeting'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --send 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -201,7 +207,10 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;admins'= {
+            cand --add 'Invite a co-organizer by email (repeat for more); writes an invitation email'
+            cand --remove 'Remove an admin by email (repeat for more); the owner cannot be removed'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --send 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -267,6 +276,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;outbox'= {
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --send 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'

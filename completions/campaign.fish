@@ -147,14 +147,29 @@ complete -c campaign -n "__fish_campaign_using_subcommand online" -s y -l yes -d
 complete -c campaign -n "__fish_campaign_using_subcommand online" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand online" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand online" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l channel -d 'Which channel to print' -r -f -a "facebook\t''
+x\t''
+whatsapp\t''
+sms\t''
+email\t''
+all\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l lang -d 'Language of the texts and invitations [default: the campaign\'s language]' -r -f -a "en\t''
+es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite -d 'Invite a friend by email (repeat for each friend)' -r
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite-file -d 'Invite the friends in a CSV file with `name` and `email` columns' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l message -d 'Your own words for the invitations, shown right after the greeting' -r
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l add -d 'Invite a co-organizer by email (repeat for more); writes an invitation email' -r
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l remove -d 'Remove an admin by email (repeat for more); the owner cannot be removed' -r
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -190,6 +205,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s q -l quiet
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l send -d 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
