@@ -1,1 +1,4 @@
 //! PDF documents: paper forms and deliveries.
+
+pub mod fonts;
+pub mod text;
