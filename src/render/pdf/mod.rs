@@ -2,3 +2,4 @@
 
 pub mod fonts;
 pub mod text;
+pub mod paper_form;
