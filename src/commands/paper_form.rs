@@ -61,7 +61,11 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
     let account = ctx.account()?;
-    let organization = account.display_organization();
+    // The privacy notice must say who collects the data: no form without a name.
+    let organization = account.display_organization().trim().to_string();
+    if organization.is_empty() {
+        return Err(Error::NoAccount.into());
+    }
     let contact = [
         account.name.clone(),
         account.organization.clone(),
@@ -79,11 +83,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
 
     let input = FormInput {
         organization,
-        contact: if contact.is_empty() {
-            "the organizer".into()
-        } else {
-            contact
-        },
+        contact,
         slug: campaign.slug.clone(),
         target: campaign.target.clone(),
         ask: campaign.ask.clone(),
@@ -116,7 +116,9 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     let rendered = paper_form::render(&input, lines, &ids)
         .map_err(|e| anyhow::anyhow!("cannot make the paper form PDF: {e}"))?;
     if let Some(problem) = &rendered.picture_problem {
-        ui::warn(format!("the campaign picture was left off the form: {problem}"));
+        ui::warn(format!(
+            "the campaign picture was left off the form: {problem}"
+        ));
     }
     if !rendered.uncovered.is_empty() {
         let hints: Vec<String> = rendered

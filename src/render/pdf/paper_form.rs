@@ -26,7 +26,8 @@ use crate::model::Lang;
 // ---------------------------------------------------------------------------------------
 
 /// Every word the form prints that is not the campaign's own text. `{org}`, `{contact}`
-/// and `{slug}` are filled in when drawing.
+/// and `{slug}` are filled in when drawing. Labels carry no colon: with both languages
+/// they are joined first ("To / Para:").
 pub struct Words {
     pub to: &'static str,
     pub why: &'static str,
@@ -46,9 +47,9 @@ pub struct Words {
 }
 
 pub const EN: Words = Words {
-    to: "To:",
-    why: "Why:",
-    place: "Where:",
+    to: "To",
+    why: "Why",
+    place: "Where",
     name: "Name",
     email: "Email",
     postcode: "ZIP/Postcode",
@@ -56,17 +57,17 @@ pub const EN: Words = Words {
     join: "Join {org}'s mailing list",
     private: "Count me, but don't show my name to the target",
     example: "Example",
-    sign_online: "Or sign online:",
+    sign_online: "Or sign online",
     privacy: "Privacy: {org} collects this information to deliver this petition and to count your support. Tick \u{201c}Count me, but don't show my name\u{201d} and your name will not be shown to the target. Joining {org}'s mailing list is optional: the box is never pre-ticked, and only people who tick it get emails.",
     sheet: "Sheet",
     return_to: "Please return this sheet to {contact}.",
-    organizer: "Organizers: type in this sheet with  campaign enter-signatures {slug}",
+    organizer: "Organizers: enter this sheet's signatures with  campaign enter-signatures {slug}",
 };
 
 pub const ES: Words = Words {
-    to: "Para:",
-    why: "Por qué:",
-    place: "Dónde:",
+    to: "Para",
+    why: "Por qué",
+    place: "Dónde",
     name: "Nombre",
     email: "Correo electrónico",
     postcode: "Código postal",
@@ -74,11 +75,11 @@ pub const ES: Words = Words {
     join: "Unirme a la lista de correo de {org}",
     private: "Cuenten mi firma, pero no muestren mi nombre a quien recibe la petición",
     example: "Ejemplo",
-    sign_online: "O firme en línea:",
+    sign_online: "O firme en línea",
     privacy: "Privacidad: {org} recoge estos datos para entregar esta petición y contar su apoyo. Si marca \u{201c}Cuenten mi firma, pero no muestren mi nombre\u{201d}, su nombre no se mostrará a quien recibe la petición. Unirse a la lista de correo de {org} es opcional: la casilla nunca viene marcada y solo recibirá correos si la marca.",
     sheet: "Hoja",
     return_to: "Por favor, devuelva esta hoja a {contact}.",
-    organizer: "Organizadores: ingresen esta hoja con  campaign enter-signatures {slug}",
+    organizer: "Organizadores: ingresen las firmas de esta hoja con  campaign enter-signatures {slug}",
 };
 
 /// Which languages a form speaks.
@@ -430,7 +431,15 @@ impl<'a> Canvas<'a> {
         self.ops.push(Op::RestoreGraphicsState);
     }
 
-    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, stroke: Option<(f32, Color)>, fill: Option<Color>) {
+    fn rect(
+        &mut self,
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        stroke: Option<(f32, Color)>,
+        fill: Option<Color>,
+    ) {
         use printpdf::PaintMode;
         self.ops.push(Op::SaveGraphicsState);
         let mode = match (&stroke, &fill) {
@@ -459,9 +468,12 @@ impl<'a> Canvas<'a> {
     }
 }
 
-/// The dark modules of a QR code for `data`, as (column, row, run length) runs from the
-/// top-left, and the code's width in modules.
-pub fn qr_runs(data: &str) -> Option<(usize, Vec<(usize, usize, usize)>)> {
+/// Dark modules of a QR code as horizontal runs: (column, row, length) from the top-left.
+pub type QrRuns = Vec<(usize, usize, usize)>;
+
+/// The dark modules of a QR code for `data` as runs (one filled rectangle each, so the
+/// code needs no image), and the code's width in modules.
+pub fn qr_runs(data: &str) -> Option<(usize, QrRuns)> {
     let code = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M).ok()?;
     let width = code.width();
     let colors = code.to_colors();
@@ -495,7 +507,7 @@ struct Plan {
     why_lines: Vec<String>,
     place_line: Option<String>,
     /// Right-hand block: QR code side and its caption lines.
-    qr: Option<(f32, usize, Vec<(usize, usize, usize)>)>,
+    qr: Option<(f32, usize, QrRuns)>,
     qr_caption: Vec<String>,
     picture: Option<(f32, f32)>,
     columns: [f32; 7],
@@ -536,7 +548,11 @@ fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> 
     let qr_caption = match (&qr, input.url.as_deref()) {
         (Some(_), Some(url)) => {
             let m = measure_at(6.5);
-            let mut lines = wrap(&lang.label(|w| w.sign_online), QR_SIDE + 30.0, &m);
+            let mut lines = wrap(
+                &format!("{}:", lang.label(|w| w.sign_online)),
+                QR_SIDE + 30.0,
+                &m,
+            );
             lines.push(shorten(url, QR_SIDE + 30.0, &m));
             lines
         }
@@ -557,15 +573,23 @@ fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> 
     let header_width = content - right;
 
     let org = shorten(&input.organization, header_width, &measure_at(10.0));
-    let to_label = lang.label(|w| w.to);
+    let to_label = format!("{}:", lang.label(|w| w.to));
     let label_w = text.width(&to_label, TARGET_SIZE * 0.6) + 8.0;
     // Long targets drop to a smaller size before being shortened.
     let mut target_size = TARGET_SIZE;
-    let mut target_lines = wrap(&input.target, header_width - label_w, &measure_at(target_size));
+    let mut target_lines = wrap(
+        &input.target,
+        header_width - label_w,
+        &measure_at(target_size),
+    );
     if target_lines.len() > 2 {
         target_size = 17.0;
-        target_lines =
-            wrap_shortened(&input.target, header_width - label_w, 2, &measure_at(target_size));
+        target_lines = wrap_shortened(
+            &input.target,
+            header_width - label_w,
+            2,
+            &measure_at(target_size),
+        );
     }
     let ask_lines = wrap_shortened(&input.ask, header_width, 3, &measure_at(ASK_SIZE));
     let why_label = lang.label(|w| w.why);
@@ -573,7 +597,7 @@ fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> 
         Vec::new()
     } else {
         wrap_shortened(
-            &format!("{why_label} {}", input.why.trim()),
+            &format!("{why_label}: {}", input.why.trim()),
             header_width,
             2,
             &measure_at(SMALL_SIZE),
@@ -581,7 +605,7 @@ fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> 
     };
     let place_line = (!input.place.trim().is_empty()).then(|| {
         shorten(
-            &format!("{} {}", lang.label(|w| w.place), input.place.trim()),
+            &format!("{}: {}", lang.label(|w| w.place), input.place.trim()),
             header_width,
             &measure_at(SMALL_SIZE),
         )
@@ -642,12 +666,24 @@ fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> 
     let return_lines: Vec<String> = lang
         .paragraphs(|w| w.return_to)
         .into_iter()
-        .map(|p| shorten(&fill(p, org_name, &input.contact, ""), footer_text_width, &fm))
+        .map(|p| {
+            shorten(
+                &fill(p, org_name, &input.contact, ""),
+                footer_text_width,
+                &fm,
+            )
+        })
         .collect();
     let organizer_lines: Vec<String> = lang
         .paragraphs(|w| w.organizer)
         .into_iter()
-        .map(|p| shorten(&fill(p, org_name, "", &input.slug), footer_text_width, &measure_at(7.0)))
+        .map(|p| {
+            shorten(
+                &fill(p, org_name, "", &input.slug),
+                footer_text_width,
+                &measure_at(7.0),
+            )
+        })
         .collect();
     let footer_height = (return_lines.len() as f32 * FOOTER_SIZE * 1.3
         + organizer_lines.len() as f32 * 7.0 * 1.3)
@@ -684,7 +720,10 @@ fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> 
 /// How many lines this form can have on its paper: the default and the most that fit.
 pub fn form_line_bounds(input: &FormInput) -> LineBounds {
     let text = PdfText::new();
-    let size = input.picture.as_ref().and_then(|p| picture_dimensions(&p.bytes));
+    let size = input
+        .picture
+        .as_ref()
+        .and_then(|p| picture_dimensions(&p.bytes));
     line_bounds(plan(input, &text, size).rows_height)
 }
 
@@ -856,7 +895,14 @@ fn draw_page(
             Some(*x)
         }))
         .collect();
-    c.rect(left, heading_bottom, right - left, p.heading_height, None, Some(grey(0.9)));
+    c.rect(
+        left,
+        heading_bottom,
+        right - left,
+        p.heading_height,
+        None,
+        Some(grey(0.9)),
+    );
     for (col, heading) in p.headings.iter().enumerate() {
         let mut hy = table_top - 4.0 - p.heading_size;
         for line in heading {
@@ -867,10 +913,26 @@ fn draw_page(
     // Example row, in grey so signers see what goes where.
     let ex_top = heading_bottom;
     let ex_base = ex_top - row_h * 0.68;
-    c.rect(left, ex_top - row_h, right - left, row_h, None, Some(grey(0.97)));
+    c.rect(
+        left,
+        ex_top - row_h,
+        right - left,
+        row_h,
+        None,
+        Some(grey(0.97)),
+    );
     let example_label = lang.label(|w| w.example);
-    c.text(&example_label, xs[1] + 3.0, ex_top - 7.5, 6.0, grey(EXAMPLE));
-    let postcode = input.example_postcode.clone().unwrap_or_else(|| "94601".into());
+    c.text(
+        &example_label,
+        xs[1] + 3.0,
+        ex_top - 7.5,
+        6.0,
+        grey(EXAMPLE),
+    );
+    let postcode = input
+        .example_postcode
+        .clone()
+        .unwrap_or_else(|| "94601".into());
     let example = [
         ("Rosa Martínez", 1),
         ("rosa.martinez@example.org", 2),
@@ -895,7 +957,14 @@ fn draw_page(
             let bx = xs[col] + p.columns[col] / 2.0 - box_side / 2.0;
             let by = cy - box_side / 2.0;
             let shade = if row == 0 { EXAMPLE } else { 0.2 };
-            c.rect(bx, by, box_side, box_side, Some((0.8, grey(shade))), Some(grey(1.0)));
+            c.rect(
+                bx,
+                by,
+                box_side,
+                box_side,
+                Some((0.8, grey(shade))),
+                Some(grey(1.0)),
+            );
             if row == 0 && col == 5 {
                 // The example ticks the mailing list box: this is how to tick it.
                 c.polyline(
@@ -909,13 +978,30 @@ fn draw_page(
                 );
             }
         }
-        c.line((left, row_top - row_h), (right, row_top - row_h), 0.5, grey(RULE));
+        c.line(
+            (left, row_top - row_h),
+            (right, row_top - row_h),
+            0.5,
+            grey(RULE),
+        );
     }
     for &x in &xs[1..xs.len() - 1] {
         c.line((x, table_top), (x, table_bottom), 0.5, grey(RULE));
     }
-    c.line((left, heading_bottom), (right, heading_bottom), 0.8, grey(GREY));
-    c.rect(left, table_bottom, right - left, table_top - table_bottom, Some((1.0, grey(0.2))), None);
+    c.line(
+        (left, heading_bottom),
+        (right, heading_bottom),
+        0.8,
+        grey(GREY),
+    );
+    c.rect(
+        left,
+        table_bottom,
+        right - left,
+        table_top - table_bottom,
+        Some((1.0, grey(0.2))),
+        None,
+    );
 
     // Privacy notice under the table.
     let mut y = table_bottom - 6.0;
@@ -926,7 +1012,8 @@ fn draw_page(
 
     // Footer: sheet id (large, for the person typing it in), where to return it, and the
     // organizer's reminder.
-    let footer_top = MARGIN + p.bottom_block - 6.0 - p.privacy_lines.len() as f32 * PRIVACY_SIZE * 1.3 - 6.0;
+    let footer_top =
+        MARGIN + p.bottom_block - 6.0 - p.privacy_lines.len() as f32 * PRIVACY_SIZE * 1.3 - 6.0;
     c.line((left, footer_top), (right, footer_top), 0.5, grey(RULE));
     let sheet_label = lang.label(|w| w.sheet);
     c.text(&sheet_label, left, footer_top - 9.0, 7.0, grey(GREY));
@@ -963,7 +1050,13 @@ mod tests {
         assert_eq!(line_bounds(200.0).default, 6);
         assert_eq!(line_bounds(100.0).default, 4);
         // 330 pt: 10 comfortable rows, one of them the example.
-        assert_eq!(line_bounds(330.0), LineBounds { default: 9, max: 15 });
+        assert_eq!(
+            line_bounds(330.0),
+            LineBounds {
+                default: 9,
+                max: 15
+            }
+        );
     }
 
     #[test]
@@ -1004,6 +1097,20 @@ mod tests {
         assert_eq!(FormLang::Both.label(|w| w.name), "Name / Nombre");
         assert_eq!(FormLang::Es.label(|w| w.name), "Nombre");
         assert_eq!(FormLang::Both.paragraphs(|w| w.privacy).len(), 2);
+    }
+
+    #[test]
+    fn catalogs_name_the_organization_where_they_should() {
+        for w in [&EN, &ES] {
+            assert!(w.join.contains("{org}"));
+            assert!(w.privacy.contains("{org}"));
+            assert!(w.return_to.contains("{contact}"));
+            assert!(w.organizer.contains("campaign enter-signatures {slug}"));
+        }
+        assert_eq!(
+            fill(EN.join, "Oakland Sanctuary Coalition", "", ""),
+            "Join Oakland Sanctuary Coalition's mailing list"
+        );
     }
 
     #[test]
