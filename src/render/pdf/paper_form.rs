@@ -233,7 +233,8 @@ pub fn row_height(rows_height: f32, lines: usize) -> f32 {
 /// Column widths for a table `total` points wide: number, name, email, postcode, phone,
 /// mailing list box, "don't show my name" box.
 pub fn column_widths(total: f32) -> [f32; 7] {
-    let number = 24.0;
+    // Wide enough for "Example" in small type as well as the line numbers.
+    let number = 30.0;
     let boxes = (total * 0.13).clamp(80.0, 120.0);
     let rest = total - number - 2.0 * boxes;
     [
@@ -912,7 +913,7 @@ fn draw_page(
     }
     // Example row, in grey so signers see what goes where.
     let ex_top = heading_bottom;
-    let ex_base = ex_top - row_h * 0.68;
+    let ex_base = ex_top - row_h / 2.0 - 3.5;
     c.rect(
         left,
         ex_top - row_h,
@@ -921,14 +922,16 @@ fn draw_page(
         None,
         Some(grey(0.97)),
     );
-    let example_label = lang.label(|w| w.example);
-    c.text(
-        &example_label,
-        xs[1] + 3.0,
-        ex_top - 7.5,
-        6.0,
-        grey(EXAMPLE),
-    );
+    // "Example" stands where line numbers stand, one word per language, so it never
+    // collides with the example's own text however short the rows are.
+    let words = lang.paragraphs(|w| w.example);
+    let label_size = 5.5;
+    let first = ex_top - row_h / 2.0 + 2.0 - (words.len() as f32 - 1.0) * label_size * 0.6;
+    for (i, word) in words.iter().enumerate() {
+        let w = c.text.width(word, label_size);
+        let y = first - i as f32 * label_size * 1.2;
+        c.text(word, xs[1] - 3.0 - w, y, label_size, grey(EXAMPLE));
+    }
     let postcode = input
         .example_postcode
         .clone()
