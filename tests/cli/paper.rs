@@ -182,3 +182,59 @@ fn impossible_lines_or_sheets_are_usage_errors_naming_the_flag() {
     let store = Store::open(&home.db()).unwrap();
     assert!(store.sheets(1).unwrap().is_empty());
 }
+
+#[test]
+fn names_in_any_script_and_the_campaign_picture_make_it_onto_the_form() {
+    let home = Home::new();
+    home.account();
+    let slug = home
+        .ok([
+            "new",
+            "--title",
+            "Escuela santuario",
+            "--target",
+            "Directora Nguyễn Thị Minh Khai y 李娜",
+            "--ask",
+            "Protejan a nuestras familias: ningún agente de ICE en la escuela.",
+            "--why",
+            "Los niños aprenden mejor sin miedo.",
+            "--location",
+            "Oakland, CA",
+            "--lang",
+            "es",
+        ])
+        .trim()
+        .to_string();
+    let picture = home.path().join("picture.png");
+    image::RgbImage::from_fn(600, 315, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
+    })
+    .save(&picture)
+    .unwrap();
+    home.ok(["review", &slug, "--picture", picture.to_str().unwrap()]);
+
+    let out = home.ok(["paper-form", &slug, "--sheets", "2"]);
+    let path = Path::new(out.trim());
+    let page = &pages_text(path)[1];
+    assert_has(page, "Para: Directora Nguyễn Thị Minh Khai y 李娜");
+    assert_has(page, "ningún agente de ICE en la escuela");
+    assert_has(page, "Nombre");
+    assert!(
+        !squash(page).contains("ZIP/Postcode"),
+        "Spanish campaign: Spanish form"
+    );
+
+    let doc = lopdf::Document::load_mem(&std::fs::read(path).unwrap()).unwrap();
+    let images = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .filter(|s| {
+            s.dict
+                .get(b"Subtype")
+                .and_then(|v| v.as_name())
+                .is_ok_and(|n| n == b"Image")
+        })
+        .count();
+    assert_eq!(images, 1, "the picture is embedded once and reused");
+}
