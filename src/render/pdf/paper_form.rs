@@ -86,7 +86,9 @@ pub const ES: Words = Words {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FormLang {
+    /// English
     En,
+    /// Spanish
     Es,
     /// English and Spanish on the same page.
     Both,
