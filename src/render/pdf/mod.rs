@@ -1,1 +1,5 @@
 //! PDF documents: paper forms and deliveries.
+
+pub mod fonts;
+pub mod paper_form;
+pub mod text;

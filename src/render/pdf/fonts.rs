@@ -1,0 +1,458 @@
+//! The fonts names are drawn with: the bundled ones (compiled in, so the tool needs
+//! nothing installed) and, for scripts they lack, the system's fonts found with `fontdb`.
+//!
+//! Fonts load once per process ([`FontSet::global`]) and are shared by every thread.
+//! Only TrueType-outline (`glyf`) fonts are used, because [`subset_keeping_ids`] can then
+//! subset them without renumbering glyphs: text can be emitted before the document knows
+//! which glyphs it will use.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock, RwLock};
+
+/// Index of a font in the global [`FontSet`]; stable for the life of the process.
+pub type FontRef = usize;
+
+/// A bundled font: file name under `assets/fonts/` and its bytes.
+struct Bundled {
+    file: &'static str,
+    bytes: &'static [u8],
+}
+
+/// In fallback order: the first font that has a character draws it.
+const BUNDLED: &[Bundled] = &[
+    // Latin (with Vietnamese), Greek, Cyrillic.
+    Bundled {
+        file: "NotoSans-Regular.ttf",
+        bytes: include_bytes!("../../../assets/fonts/NotoSans-Regular.ttf"),
+    },
+    Bundled {
+        file: "NotoSansArabic-Regular.ttf",
+        bytes: include_bytes!("../../../assets/fonts/NotoSansArabic-Regular.ttf"),
+    },
+    Bundled {
+        file: "NotoSansHebrew-Regular.ttf",
+        bytes: include_bytes!("../../../assets/fonts/NotoSansHebrew-Regular.ttf"),
+    },
+    Bundled {
+        file: "NotoSansDevanagari-Regular.ttf",
+        bytes: include_bytes!("../../../assets/fonts/NotoSansDevanagari-Regular.ttf"),
+    },
+    // Chinese, Japanese kana.
+    Bundled {
+        file: "DroidSansFallbackFull.ttf",
+        bytes: include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf"),
+    },
+    // Korean Hangul (Droid Sans Fallback has none).
+    Bundled {
+        file: "CampaignHangul-Regular.ttf",
+        bytes: include_bytes!("../../../assets/fonts/CampaignHangul-Regular.ttf"),
+    },
+];
+
+/// One loaded font face, ready to shape with and to embed.
+pub struct Font {
+    /// PostScript name ("NotoSans-Regular"), used as the PDF BaseFont.
+    pub name: String,
+    /// Where it came from: a bundled file name or a system path.
+    pub origin: String,
+    pub data: &'static [u8],
+    pub index: u32,
+    pub face: rustybuzz::Face<'static>,
+    pub units_per_em: u16,
+    pub ascender: i16,
+    pub descender: i16,
+    pub bbox: [i16; 4],
+}
+
+impl Font {
+    fn load(data: &'static [u8], index: u32, origin: String) -> Option<Font> {
+        let face = rustybuzz::Face::from_slice(data, index)?;
+        // Only glyf outlines: those can be subset keeping glyph ids (see module doc).
+        face.tables().glyf?;
+        let name = face
+            .names()
+            .into_iter()
+            .find(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+            .and_then(|n| n.to_string())
+            .unwrap_or_else(|| "Font".to_string())
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        let bb = face.global_bounding_box();
+        Some(Font {
+            name,
+            origin,
+            units_per_em: ttf_parser::Face::units_per_em(&face),
+            ascender: ttf_parser::Face::ascender(&face),
+            descender: ttf_parser::Face::descender(&face),
+            bbox: [bb.x_min, bb.y_min, bb.x_max, bb.y_max],
+            data,
+            index,
+            face,
+        })
+    }
+
+    /// Whether the font has a glyph for `c`.
+    pub fn covers(&self, c: char) -> bool {
+        self.face.glyph_index(c).is_some_and(|g| g.0 != 0)
+    }
+
+    /// A glyph's advance in em (the width a PDF reader uses: the font's `hmtx`).
+    pub fn advance_em(&self, gid: u16) -> f32 {
+        self.face
+            .glyph_hor_advance(ttf_parser::GlyphId(gid))
+            .unwrap_or(0) as f32
+            / self.units_per_em as f32
+    }
+
+    /// The font program to embed: only `used` glyphs keep outlines, ids unchanged.
+    pub fn subset(&self, used: &BTreeSet<u16>) -> Result<Vec<u8>, String> {
+        subset_keeping_ids(self.data, self.index, used)
+    }
+}
+
+/// Every font available to this process, in fallback order: bundled first, then system
+/// fonts added the first time a character needs one.
+pub struct FontSet {
+    fonts: RwLock<Vec<&'static Font>>,
+    bundled: usize,
+    system: Mutex<SystemFonts>,
+}
+
+struct SystemFonts {
+    db: Option<fontdb::Database>,
+    /// Characters already looked up: the font that has them, or none.
+    by_char: HashMap<char, Option<FontRef>>,
+    /// System faces already loaded, by (path, index).
+    loaded: HashMap<(String, u32), FontRef>,
+}
+
+impl FontSet {
+    /// The process-wide font set; the first call loads the bundled fonts.
+    pub fn global() -> &'static FontSet {
+        static SET: OnceLock<FontSet> = OnceLock::new();
+        SET.get_or_init(|| {
+            let fonts: Vec<&'static Font> = BUNDLED
+                .iter()
+                .filter_map(|b| Font::load(b.bytes, 0, b.file.to_string()))
+                .map(|f| &*Box::leak(Box::new(f)))
+                .collect();
+            FontSet {
+                bundled: fonts.len(),
+                fonts: RwLock::new(fonts),
+                system: Mutex::new(SystemFonts {
+                    db: None,
+                    by_char: HashMap::new(),
+                    loaded: HashMap::new(),
+                }),
+            }
+        })
+    }
+
+    /// The font behind a [`FontRef`].
+    pub fn font(&self, font: FontRef) -> &'static Font {
+        self.fonts.read().unwrap_or_else(|e| e.into_inner())[font]
+    }
+
+    /// How many fonts are loaded so far.
+    pub fn len(&self) -> usize {
+        self.fonts.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first font that has `c`: bundled ones first, then (loading them on demand)
+    /// the system's. `None` when no font here has it.
+    pub fn font_for(&self, c: char) -> Option<FontRef> {
+        {
+            let fonts = self.fonts.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(i) = fonts[..self.bundled].iter().position(|f| f.covers(c)) {
+                return Some(i);
+            }
+        }
+        self.system_font_for(c)
+    }
+
+    fn system_font_for(&self, c: char) -> Option<FontRef> {
+        let mut sys = self.system.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = sys.by_char.get(&c) {
+            return *found;
+        }
+        // Fonts already loaded from the system first.
+        let loaded: Vec<FontRef> = sys.loaded.values().copied().collect();
+        for i in loaded {
+            if self.font(i).covers(c) {
+                sys.by_char.insert(c, Some(i));
+                return Some(i);
+            }
+        }
+        let db = sys.db.get_or_insert_with(|| {
+            let mut db = fontdb::Database::new();
+            db.load_system_fonts();
+            db
+        });
+        let mut candidates: Vec<(String, u32)> = Vec::new();
+        for face in db.faces() {
+            let fontdb::Source::File(path) = &face.source else {
+                continue;
+            };
+            if face.style != fontdb::Style::Normal || face.weight != fontdb::Weight::NORMAL {
+                continue;
+            }
+            candidates.push((path.display().to_string(), face.index));
+        }
+        candidates.sort();
+        let mut found = None;
+        for (path, index) in candidates {
+            if sys.loaded.contains_key(&(path.clone(), index)) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let has = ttf_parser::Face::parse(&bytes, index)
+                .ok()
+                .and_then(|f| f.glyph_index(c))
+                .is_some_and(|g| g.0 != 0);
+            if !has {
+                continue;
+            }
+            let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            if let Some(font) = Font::load(data, index, path.clone()) {
+                let mut fonts = self.fonts.write().unwrap_or_else(|e| e.into_inner());
+                fonts.push(Box::leak(Box::new(font)));
+                let r = fonts.len() - 1;
+                sys.loaded.insert((path, index), r);
+                found = Some(r);
+                break;
+            }
+        }
+        sys.by_char.insert(c, found);
+        found
+    }
+}
+
+/// Which font package would draw `c`, for the "no font has these characters" report.
+pub fn font_hint(c: char) -> String {
+    use unicode_script::UnicodeScript;
+    let script = c.script();
+    match script {
+        unicode_script::Script::Common | unicode_script::Script::Inherited
+            if (c as u32) >= 0x1F000 =>
+        {
+            "an emoji font (Debian: fonts-noto-color-emoji)".to_string()
+        }
+        unicode_script::Script::Han
+        | unicode_script::Script::Hiragana
+        | unicode_script::Script::Katakana
+        | unicode_script::Script::Hangul => "Noto Sans CJK (Debian: fonts-noto-cjk)".to_string(),
+        unicode_script::Script::Unknown => {
+            "a font for this code point (it is unassigned in Unicode)".to_string()
+        }
+        s => format!(
+            "Noto Sans {} (Debian: fonts-noto-core or fonts-noto-extra)",
+            s.full_name().replace('_', " ")
+        ),
+    }
+}
+
+// ---- Subsetting ---------------------------------------------------------------------
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
+}
+fn be32(d: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([
+        *d.get(at)?,
+        *d.get(at + 1)?,
+        *d.get(at + 2)?,
+        *d.get(at + 3)?,
+    ]))
+}
+
+/// Tables a PDF TrueType font program needs (ISO 32000 9.9); the rest (cmap, names,
+/// layout tables) stay behind because the PDF carries widths and ToUnicode itself.
+const KEEP: [&[u8; 4]; 9] = [
+    b"cvt ", b"fpgm", b"glyf", b"head", b"hhea", b"hmtx", b"loca", b"maxp", b"prep",
+];
+
+/// A TrueType font program where only `used` glyphs (plus .notdef and the components of
+/// composite glyphs) keep their outlines, with every glyph id unchanged. Keeping ids is
+/// what lets text be written page by page before the set of used glyphs is known.
+pub fn subset_keeping_ids(
+    data: &[u8],
+    index: u32,
+    used: &BTreeSet<u16>,
+) -> Result<Vec<u8>, String> {
+    let bad = || "malformed font".to_string();
+    let base = if data.get(..4) == Some(b"ttcf") {
+        be32(data, 12 + 4 * index as usize).ok_or_else(bad)? as usize
+    } else {
+        0
+    };
+    let num_tables = be16(data, base + 4).ok_or_else(bad)? as usize;
+    let mut tables: HashMap<[u8; 4], &[u8]> = HashMap::new();
+    for i in 0..num_tables {
+        let rec = base + 12 + 16 * i;
+        let tag: [u8; 4] = data
+            .get(rec..rec + 4)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?;
+        let off = be32(data, rec + 8).ok_or_else(bad)? as usize;
+        let len = be32(data, rec + 12).ok_or_else(bad)? as usize;
+        if KEEP.contains(&&tag) {
+            tables.insert(tag, data.get(off..off + len).ok_or_else(bad)?);
+        }
+    }
+    let head = *tables.get(b"head").ok_or("no head table")?;
+    let maxp = *tables.get(b"maxp").ok_or("no maxp table")?;
+    let loca = *tables.get(b"loca").ok_or("no loca table")?;
+    let glyf = *tables.get(b"glyf").ok_or("no glyf table")?;
+    let hhea = *tables.get(b"hhea").ok_or("no hhea table")?;
+    let hmtx = *tables.get(b"hmtx").ok_or("no hmtx table")?;
+    let long_loca = be16(head, 50).ok_or_else(bad)? == 1;
+    let num_glyphs = be16(maxp, 4).ok_or_else(bad)? as usize;
+    let offset = |g: usize| -> Option<usize> {
+        if long_loca {
+            be32(loca, 4 * g).map(|v| v as usize)
+        } else {
+            be16(loca, 2 * g).map(|v| 2 * v as usize)
+        }
+    };
+    let glyph = |g: usize| -> Option<&[u8]> {
+        let (a, b) = (offset(g)?, offset(g + 1)?);
+        if b <= a {
+            return Some(&[]);
+        }
+        glyf.get(a..b)
+    };
+
+    // Close over composite glyph components.
+    let mut keep: BTreeSet<u16> = used
+        .iter()
+        .copied()
+        .filter(|&g| (g as usize) < num_glyphs)
+        .collect();
+    keep.insert(0);
+    let mut todo: Vec<u16> = keep.iter().copied().collect();
+    while let Some(g) = todo.pop() {
+        let Some(d) = glyph(g as usize) else { continue };
+        if d.len() < 10 || (be16(d, 0).unwrap_or(0) as i16) >= 0 {
+            continue;
+        }
+        let mut at = 10;
+        loop {
+            let (Some(flags), Some(comp)) = (be16(d, at), be16(d, at + 2)) else {
+                break;
+            };
+            if (comp as usize) < num_glyphs && keep.insert(comp) {
+                todo.push(comp);
+            }
+            at += 4 + if flags & 0x1 != 0 { 4 } else { 2 };
+            at += if flags & 0x8 != 0 {
+                2
+            } else if flags & 0x40 != 0 {
+                4
+            } else if flags & 0x80 != 0 {
+                8
+            } else {
+                0
+            };
+            if flags & 0x20 == 0 {
+                break;
+            }
+        }
+    }
+
+    let mut new_glyf = Vec::new();
+    let mut new_loca = Vec::with_capacity(4 * (num_glyphs + 1));
+    for g in 0..num_glyphs {
+        new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
+        if keep.contains(&(g as u16)) {
+            new_glyf.extend_from_slice(glyph(g).ok_or_else(bad)?);
+            while new_glyf.len() % 4 != 0 {
+                new_glyf.push(0);
+            }
+        }
+    }
+    new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
+
+    // Metrics of unused glyphs are zeroed: same ids, and the table compresses to little.
+    let n_hmetrics = be16(hhea, 34).ok_or_else(bad)? as usize;
+    let mut new_hmtx = hmtx.to_vec();
+    for g in 0..num_glyphs {
+        if keep.contains(&(g as u16)) {
+            continue;
+        }
+        let (at, len) = if g < n_hmetrics {
+            (4 * g, 4)
+        } else {
+            (4 * n_hmetrics + 2 * (g - n_hmetrics), 2)
+        };
+        if let Some(slot) = new_hmtx.get_mut(at..at + len) {
+            slot.fill(0);
+        }
+    }
+
+    let mut new_head = head.to_vec();
+    new_head.get_mut(8..12).ok_or_else(bad)?.fill(0); // checkSumAdjustment
+    new_head
+        .get_mut(50..52)
+        .ok_or_else(bad)?
+        .copy_from_slice(&1u16.to_be_bytes());
+
+    let mut out_tables: Vec<([u8; 4], Vec<u8>)> = Vec::new();
+    for tag in KEEP {
+        let bytes = match tag {
+            b"glyf" => std::mem::take(&mut new_glyf),
+            b"loca" => std::mem::take(&mut new_loca),
+            b"head" => std::mem::take(&mut new_head),
+            b"hmtx" => std::mem::take(&mut new_hmtx),
+            _ => match tables.get(tag) {
+                Some(t) => t.to_vec(),
+                None => continue,
+            },
+        };
+        out_tables.push((*tag, bytes));
+    }
+    Ok(write_sfnt(out_tables))
+}
+
+fn checksum(bytes: &[u8]) -> u32 {
+    bytes.chunks(4).fold(0u32, |sum, c| {
+        let mut w = [0u8; 4];
+        w[..c.len()].copy_from_slice(c);
+        sum.wrapping_add(u32::from_be_bytes(w))
+    })
+}
+
+/// Assembles an sfnt from tables (already in tag order).
+fn write_sfnt(tables: Vec<([u8; 4], Vec<u8>)>) -> Vec<u8> {
+    let n = tables.len() as u16;
+    let entry_selector = 15 - n.leading_zeros() as u16;
+    let search_range = (1u16 << entry_selector) * 16;
+    let mut out = Vec::new();
+    out.extend_from_slice(&0x0001_0000u32.to_be_bytes());
+    out.extend_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(&search_range.to_be_bytes());
+    out.extend_from_slice(&entry_selector.to_be_bytes());
+    out.extend_from_slice(&(n * 16 - search_range).to_be_bytes());
+    let mut offset = 12 + 16 * tables.len();
+    for (tag, bytes) in &tables {
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&checksum(bytes).to_be_bytes());
+        out.extend_from_slice(&(offset as u32).to_be_bytes());
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        offset += bytes.len().div_ceil(4) * 4;
+    }
+    for (_, bytes) in &tables {
+        out.extend_from_slice(bytes);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    out
+}

@@ -1,0 +1,520 @@
+//! Unicode text for PDFs: every name drawn exactly as typed, and extractable again.
+//!
+//! printpdf's built-in fonts cover only WinAnsi and its text ops do no shaping, so this
+//! module shapes text itself (rustybuzz), picks a font per run of characters (bundled
+//! Noto Sans, Noto Sans Arabic/Hebrew/Devanagari and Droid Sans Fallback for CJK and
+//! Hangul; then system fonts through `fontdb`), lays right-to-left text out in visual
+//! order (Unicode bidi), and emits glyph ids together with the text each glyph stands for,
+//! which becomes the PDF's ToUnicode map (copy/paste and `pdftotext` give the name back).
+//!
+//! # Using it with printpdf
+//!
+//! ```no_run
+//! use campaign::render::pdf::text::PdfText;
+//! use printpdf::{Mm, Op, PdfDocument, PdfPage, PdfSaveOptions};
+//!
+//! // 1. Once per document (fonts themselves load once per process).
+//! let text = PdfText::new();
+//! let mut doc = PdfDocument::new("Petition");
+//!
+//! // 2. Measure: width in points of a string at 12 pt.
+//! let w = text.width("Nguyễn Thị Minh Khai", 12.0);
+//!
+//! // 3. Emit ops for a string with its baseline starting at (x, y) points, 12 pt.
+//! let mut ops: Vec<Op> = Vec::new();
+//! let drawn = text.draw("محمد الأحمد", 72.0, 700.0, 12.0);
+//! ops.extend(drawn.ops);
+//! // 4. Characters no font has are left out of the drawing and reported, never a box:
+//! for c in &drawn.uncovered {
+//!     eprintln!("no font for {c:?}: install {}", campaign::render::pdf::fonts::font_hint(*c));
+//! }
+//! doc.pages.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
+//!
+//! // 5. After the last page: embed the fonts (subset to the glyphs used), then save.
+//! text.embed(&mut doc).expect("fonts embed");
+//! let bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
+//! ```
+//!
+//! [`PdfText::draw`] records which glyphs each font used; [`PdfText::embed`] registers only
+//! those fonts, each subset to its used glyphs with glyph ids unchanged
+//! ([`super::fonts::subset_keeping_ids`]), under the `FontId`s the ops already name.
+//!
+//! For other writers (the streaming delivery writer), [`shape`] returns glyph runs in
+//! visual order with advances in em, and [`Shaped::uncovered`] the characters no font has.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use printpdf::{Codepoint, FontId, Op, PdfDocument, PdfFontHandle, Point, Pt, TextItem};
+use unicode_script::{Script, UnicodeScript};
+
+use super::fonts::{Font, FontRef, FontSet};
+
+/// One glyph, positioned relative to the pen, in em (multiply by the font size).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShapedGlyph {
+    pub gid: u16,
+    /// How far the pen moves after this glyph.
+    pub advance: f32,
+    pub x_offset: f32,
+    pub y_offset: f32,
+    /// The characters this glyph stands for (first glyph of a cluster); `None` for the
+    /// other glyphs of a cluster.
+    pub text: Option<Box<str>>,
+}
+
+/// Glyphs of one font, in visual (left to right drawing) order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlyphRun {
+    pub font: FontRef,
+    pub glyphs: Vec<ShapedGlyph>,
+}
+
+/// A shaped string: runs in visual order, its width, and what could not be drawn.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Shaped {
+    pub runs: Vec<GlyphRun>,
+    /// Total advance in em.
+    pub advance: f32,
+    /// Characters no available font has, in order of appearance (without repeats).
+    /// They are left out of `runs`: never drawn as a box or a question mark.
+    pub uncovered: Vec<char>,
+}
+
+impl Shaped {
+    /// Width in points at `size` points.
+    pub fn width(&self, size: f32) -> f32 {
+        self.advance * size
+    }
+}
+
+fn is_rtl_char(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF)
+}
+
+/// Scripts drawn glyph by glyph straight from the font's cmap: no joining, reordering or
+/// marks to position. Everything else goes through the shaper.
+fn is_simple(c: char) -> bool {
+    matches!(
+        c.script(),
+        Script::Latin
+            | Script::Greek
+            | Script::Cyrillic
+            | Script::Han
+            | Script::Hangul
+            | Script::Hiragana
+            | Script::Katakana
+            | Script::Bopomofo
+            | Script::Armenian
+            | Script::Georgian
+            | Script::Common
+    ) && !matches!(c as u32, 0x1100..=0x11FF | 0x200C | 0x200D | 0xFE00..=0xFE0F)
+}
+
+/// Characters that keep the font of the text around them (spaces, punctuation, marks).
+fn is_neutral(c: char) -> bool {
+    matches!(c.script(), Script::Common | Script::Inherited)
+}
+
+/// Shapes `text` with the process's fonts: runs in visual order.
+pub fn shape(text: &str) -> Shaped {
+    let set = FontSet::global();
+    let mut out = Shaped::default();
+    if text.is_empty() {
+        return out;
+    }
+    if !text.chars().any(is_rtl_char) {
+        shape_directional(set, text, false, &mut out);
+        return out;
+    }
+    let bidi = unicode_bidi::BidiInfo::new(text, None);
+    for para in &bidi.paragraphs {
+        let line = para.range.clone();
+        let (levels, runs) = bidi.visual_runs(para, line);
+        for run in runs {
+            let rtl = levels[run.start].is_rtl();
+            shape_directional(set, &text[run], rtl, &mut out);
+        }
+    }
+    out
+}
+
+/// Shapes one directional run, splitting it by font.
+fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) {
+    // Logical font runs: (font, byte range).
+    let mut runs: Vec<(FontRef, std::ops::Range<usize>)> = Vec::new();
+    let mut current: Option<FontRef> = None;
+    for (i, c) in text.char_indices() {
+        let end = i + c.len_utf8();
+        let keep = current.filter(|&f| is_neutral(c) && set.font(f).covers(c));
+        let font = match keep {
+            Some(f) => Some(f),
+            None => set.font_for(c),
+        };
+        match font {
+            None => {
+                if c.is_whitespace() || c.is_control() {
+                    continue;
+                }
+                if !out.uncovered.contains(&c) {
+                    out.uncovered.push(c);
+                }
+            }
+            Some(f) => {
+                match runs.last_mut() {
+                    Some((lf, r)) if *lf == f && r.end == i => r.end = end,
+                    _ => runs.push((f, i..end)),
+                }
+                current = Some(f);
+            }
+        }
+    }
+    if rtl {
+        runs.reverse();
+    }
+    for (font, range) in runs {
+        let piece = &text[range];
+        let f = set.font(font);
+        let glyphs = if !rtl && piece.chars().all(is_simple) {
+            simple_glyphs(f, piece)
+        } else {
+            shaped_glyphs(f, piece, rtl)
+        };
+        out.advance += glyphs.iter().map(|g| g.advance).sum::<f32>();
+        out.runs.push(GlyphRun { font, glyphs });
+    }
+}
+
+/// One glyph per character from the cmap, hmtx advances.
+fn simple_glyphs(f: &Font, text: &str) -> Vec<ShapedGlyph> {
+    let mut tmp = [0u8; 4];
+    text.chars()
+        .filter_map(|c| {
+            let gid = f.face.glyph_index(c)?.0;
+            Some(ShapedGlyph {
+                gid,
+                advance: f.advance_em(gid),
+                x_offset: 0.0,
+                y_offset: 0.0,
+                text: Some(c.encode_utf8(&mut tmp).into()),
+            })
+        })
+        .collect()
+}
+
+/// rustybuzz: joining, marks, reordering; glyphs come back in visual order.
+fn shaped_glyphs(f: &Font, text: &str, rtl: bool) -> Vec<ShapedGlyph> {
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.set_direction(if rtl {
+        rustybuzz::Direction::RightToLeft
+    } else {
+        rustybuzz::Direction::LeftToRight
+    });
+    buffer.guess_segment_properties();
+    let shaped = rustybuzz::shape(&f.face, &[], buffer);
+    let infos = shaped.glyph_infos();
+    let positions = shaped.glyph_positions();
+    let upem = f.units_per_em as f32;
+    // Cluster starts, to cut the text each cluster stands for.
+    let mut starts: Vec<usize> = infos.iter().map(|i| i.cluster as usize).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut seen = BTreeSet::new();
+    infos
+        .iter()
+        .zip(positions)
+        .map(|(info, pos)| {
+            let cluster = info.cluster as usize;
+            let text = seen.insert(cluster).then(|| {
+                let next = starts
+                    .iter()
+                    .find(|&&s| s > cluster)
+                    .copied()
+                    .unwrap_or(text.len());
+                text.get(cluster..next).unwrap_or("").into()
+            });
+            ShapedGlyph {
+                gid: info.glyph_id as u16,
+                advance: pos.x_advance as f32 / upem,
+                x_offset: pos.x_offset as f32 / upem,
+                y_offset: pos.y_offset as f32 / upem,
+                text,
+            }
+        })
+        .collect()
+}
+
+/// A piece of text ready to write: glyphs of one font from one origin, each with the
+/// TJ adjustment (thousandths of an em, PDF sign) that puts the next glyph where the
+/// shaper wants it when the reader advances by the font's own widths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub font: FontRef,
+    /// Origin in em relative to the string's origin.
+    pub x: f32,
+    pub y: f32,
+    /// (gid, adjustment after the glyph)
+    pub glyphs: Vec<(u16, f32)>,
+}
+
+/// Splits shaped text into [`Segment`]s: a new one per font, and a glyph of its own for
+/// each glyph the shaper moved off the baseline (marks), since TJ only moves along it.
+pub fn segments(shaped: &Shaped) -> Vec<Segment> {
+    let set = FontSet::global();
+    let mut out: Vec<Segment> = Vec::new();
+    let mut pen = 0.0f32;
+    for run in &shaped.runs {
+        let f = set.font(run.font);
+        let mut seg: Option<Segment> = None;
+        for g in &run.glyphs {
+            let moved = g.x_offset != 0.0 || g.y_offset != 0.0;
+            if moved {
+                if let Some(s) = seg.take() {
+                    out.push(s);
+                }
+                out.push(Segment {
+                    font: run.font,
+                    x: pen + g.x_offset,
+                    y: g.y_offset,
+                    glyphs: vec![(g.gid, 0.0)],
+                });
+            } else {
+                let s = seg.get_or_insert_with(|| Segment {
+                    font: run.font,
+                    x: pen,
+                    y: 0.0,
+                    glyphs: Vec::new(),
+                });
+                let adjust = (f.advance_em(g.gid) - g.advance) * 1000.0;
+                s.glyphs
+                    .push((g.gid, if adjust.abs() < 0.01 { 0.0 } else { adjust }));
+            }
+            pen += g.advance;
+        }
+        if let Some(s) = seg.take() {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Records which glyphs each font used and the text each stands for: what subsetting
+/// and the ToUnicode map need. The first text seen for a glyph wins.
+#[derive(Debug, Default, Clone)]
+pub struct GlyphUsage {
+    pub fonts: BTreeMap<FontRef, BTreeMap<u16, String>>,
+}
+
+impl GlyphUsage {
+    pub fn record(&mut self, shaped: &Shaped) {
+        for run in &shaped.runs {
+            let used = self.fonts.entry(run.font).or_default();
+            for g in &run.glyphs {
+                let text = g.text.as_deref().unwrap_or("");
+                match used.get_mut(&g.gid) {
+                    Some(t) if t.is_empty() && !text.is_empty() => *t = text.to_string(),
+                    Some(_) => {}
+                    None => {
+                        used.insert(g.gid, text.to_string());
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: GlyphUsage) {
+        for (font, glyphs) in other.fonts {
+            let used = self.fonts.entry(font).or_default();
+            for (gid, text) in glyphs {
+                match used.get_mut(&gid) {
+                    Some(t) if t.is_empty() => *t = text,
+                    Some(_) => {}
+                    None => {
+                        used.insert(gid, text);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Ops for one string, with what could not be drawn.
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    pub ops: Vec<Op>,
+    /// Width in points.
+    pub width: f32,
+    /// Characters no font has (left out of `ops`); name them to the user.
+    pub uncovered: Vec<char>,
+}
+
+/// Unicode text for one printpdf document. See the module doc for the steps.
+pub struct PdfText {
+    ids: Mutex<HashMap<FontRef, FontId>>,
+    usage: Mutex<GlyphUsage>,
+}
+
+impl Default for PdfText {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PdfText {
+    pub fn new() -> PdfText {
+        PdfText {
+            ids: Mutex::new(HashMap::new()),
+            usage: Mutex::new(GlyphUsage::default()),
+        }
+    }
+
+    /// Width in points of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        shape(text).width(size)
+    }
+
+    fn font_id(&self, font: FontRef) -> FontId {
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        ids.entry(font).or_insert_with(FontId::new).clone()
+    }
+
+    /// Ops drawing `text` with its baseline starting at (`x`, `y`) points, `size` points.
+    /// Each run is its own text section, so the ops can go anywhere in a page.
+    pub fn draw(&self, text: &str, x: f32, y: f32, size: f32) -> Drawn {
+        let shaped = shape(text);
+        let ops = self.ops(&shaped, x, y, size);
+        Drawn {
+            ops,
+            width: shaped.width(size),
+            uncovered: shaped.uncovered,
+        }
+    }
+
+    /// Ops for already shaped text (see [`shape`]).
+    pub fn ops(&self, shaped: &Shaped, x: f32, y: f32, size: f32) -> Vec<Op> {
+        let texts = {
+            let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+            usage.record(shaped);
+            usage.clone()
+        };
+        let mut ops = Vec::new();
+        for seg in segments(shaped) {
+            let id = self.font_id(seg.font);
+            let used = texts.fonts.get(&seg.font);
+            ops.push(Op::StartTextSection);
+            ops.push(Op::SetFont {
+                font: PdfFontHandle::External(id),
+                size: Pt(size),
+            });
+            ops.push(Op::SetTextCursor {
+                pos: Point {
+                    x: Pt(x + seg.x * size),
+                    y: Pt(y + seg.y * size),
+                },
+            });
+            let glyphs = seg
+                .glyphs
+                .iter()
+                .map(|&(gid, adjust)| Codepoint {
+                    gid,
+                    offset: adjust,
+                    // The same text for a glyph everywhere: ToUnicode is per glyph.
+                    cid: Some(used.and_then(|u| u.get(&gid)).cloned().unwrap_or_default()),
+                })
+                .collect();
+            ops.push(Op::ShowText {
+                items: vec![TextItem::GlyphIds(glyphs)],
+            });
+            ops.push(Op::EndTextSection);
+        }
+        ops
+    }
+
+    /// Registers the fonts the drawn text used in `doc`, each subset to its glyphs.
+    /// Call once, after the last [`PdfText::draw`], before saving.
+    pub fn embed(&self, doc: &mut PdfDocument) -> Result<(), String> {
+        let set = FontSet::global();
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for (font, glyphs) in &usage.fonts {
+            let f = set.font(*font);
+            let used: BTreeSet<u16> = glyphs.keys().copied().collect();
+            let program = f.subset(&used)?;
+            let parsed = printpdf::ParsedFont::from_bytes(&program, 0, &mut Vec::new())
+                .ok_or_else(|| format!("cannot read back the subset of {}", f.name))?;
+            let id = self.font_id(*font);
+            doc.resources
+                .fonts
+                .map
+                .insert(id, printpdf::font::PdfFont::new(parsed));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: [&str; 7] = [
+        "José Núñez Ó Súilleabháin",
+        "Nguyễn Thị Minh Khai",
+        "李娜",
+        "محمد الأحمد",
+        "Дмитрий Иванов",
+        "김민준",
+        "דוד לוי",
+    ];
+
+    #[test]
+    fn every_test_name_is_covered_by_bundled_fonts() {
+        for name in NAMES {
+            let s = shape(name);
+            assert!(s.uncovered.is_empty(), "{name}: {:?}", s.uncovered);
+            assert!(s.advance > 0.0);
+            let text: String = s
+                .runs
+                .iter()
+                .flat_map(|r| r.glyphs.iter().filter_map(|g| g.text.as_deref()))
+                .collect();
+            if !name.chars().any(is_rtl_char) {
+                assert_eq!(text, name);
+            }
+        }
+    }
+
+    #[test]
+    fn arabic_is_joined_in_visual_order() {
+        let s = shape("محمد");
+        // Joined forms differ from the isolated ones the cmap gives.
+        let f = FontSet::global().font(s.runs[0].font);
+        let isolated = f.face.glyph_index('م').unwrap().0;
+        assert!(s.runs[0].glyphs.iter().all(|g| g.gid != isolated));
+        // Visual order: the last letter (د) is drawn first.
+        assert_eq!(s.runs[0].glyphs[0].text.as_deref(), Some("د"));
+    }
+
+    #[test]
+    fn uncovered_characters_are_reported_not_drawn() {
+        let s = shape("Ana \u{10FFFD}");
+        assert_eq!(s.uncovered, vec!['\u{10FFFD}']);
+    }
+
+    #[test]
+    fn printpdf_document_embeds_subsets() {
+        use printpdf::{Mm, PdfPage, PdfSaveOptions};
+        let text = PdfText::new();
+        let mut doc = PdfDocument::new("t");
+        let mut ops = Vec::new();
+        for (i, name) in NAMES.iter().enumerate() {
+            ops.extend(text.draw(name, 72.0, 700.0 - 30.0 * i as f32, 18.0).ops);
+        }
+        doc.pages.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
+        text.embed(&mut doc).unwrap();
+        let bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
+        assert!(bytes.len() < 200_000, "{} bytes", bytes.len());
+        if let Ok(path) = std::env::var("CAMPAIGN_TEXT_SMOKE") {
+            std::fs::write(path, &bytes).unwrap();
+        }
+    }
+}
