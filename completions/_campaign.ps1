@@ -237,6 +237,12 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;paper-form' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the PDF [default: <slug>-paper-form-<first sheet id>.pdf in the documents folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the PDF [default: <slug>-paper-form-<first sheet id>.pdf in the documents folder]')
+            [CompletionResult]::new('--sheets', '--sheets', [CompletionResultType]::ParameterName, 'How many sheets (pages) to print; each gets a new sheet id')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'Signature lines per sheet [default: as many as are comfortable to write in, 6-10]')
+            [CompletionResult]::new('--paper', '--paper', [CompletionResultType]::ParameterName, 'Paper size (printed landscape)')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the form''s own words: en, es, or both on one page [default: the campaign''s language]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')
@@ -244,8 +250,8 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr: no status lines or progress bars (errors still show)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr: no status lines or progress bars (errors still show)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

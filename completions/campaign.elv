@@ -223,6 +223,12 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;paper-form'= {
+            cand -o 'Where to write the PDF [default: <slug>-paper-form-<first sheet id>.pdf in the documents folder]'
+            cand --out 'Where to write the PDF [default: <slug>-paper-form-<first sheet id>.pdf in the documents folder]'
+            cand --sheets 'How many sheets (pages) to print; each gets a new sheet id'
+            cand --lines 'Signature lines per sheet [default: as many as are comfortable to write in, 6-10]'
+            cand --paper 'Paper size (printed landscape)'
+            cand --lang 'Language of the form''s own words: en, es, or both on one page [default: the campaign''s language]'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -230,8 +236,8 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
             cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
             cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

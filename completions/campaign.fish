@@ -176,12 +176,20 @@ complete -c campaign -n "__fish_campaign_using_subcommand admins" -s y -l yes -d
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s o -l out -d 'Where to write the PDF [default: <slug>-paper-form-<first sheet id>.pdf in the documents folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l sheets -d 'How many sheets (pages) to print; each gets a new sheet id' -r
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l lines -d 'Signature lines per sheet [default: as many as are comfortable to write in, 6-10]' -r
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l paper -d 'Paper size (printed landscape)' -r -f -a "letter\t'US Letter, 11 x 8.5 in'
+a4\t'A4, 297 x 210 mm'"
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l lang -d 'Language of the form\'s own words: en, es, or both on one page [default: the campaign\'s language]' -r -f -a "en\t'English'
+es\t'Spanish'
+both\t'English and Spanish on the same page'"
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
-complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
