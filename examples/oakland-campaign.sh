@@ -24,6 +24,16 @@ campaign review "$slug" --launch
 # 4. Fix the title: the history keeps the old one.
 campaign edit "$slug" --title "Oakland, ciudad santuario" --yes
 
-# 5. My campaigns.
+# 5. Share it: ready-to-post texts and links for every channel.
+campaign share "$slug" --channel whatsapp
+
+# 6. Bring in a co-organizer; the invitation waits in the outbox until sent.
+campaign admins "$slug" --add luis@example.org
+campaign outbox
+
+# 7. Print two paper forms in English and Spanish for the Sunday rally.
+campaign paper-form "$slug" --sheets 2 --lang both
+
+# 8. My campaigns.
 campaign list
 campaign show "$slug" --json > /dev/null
