@@ -367,6 +367,8 @@ pub fn subset_keeping_ids(
         }
     }
 
+    // Glyphs after the last one kept are cut off altogether (ids below stay the same).
+    let num_glyphs = keep.last().map_or(1, |&g| g as usize + 1).min(num_glyphs);
     let mut new_glyf = Vec::new();
     let mut new_loca = Vec::with_capacity(4 * (num_glyphs + 1));
     for g in 0..num_glyphs {
@@ -381,8 +383,20 @@ pub fn subset_keeping_ids(
     new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
 
     // Metrics of unused glyphs are zeroed: same ids, and the table compresses to little.
-    let n_hmetrics = be16(hhea, 34).ok_or_else(bad)? as usize;
-    let mut new_hmtx = hmtx.to_vec();
+    let n_hmetrics_in = be16(hhea, 34).ok_or_else(bad)? as usize;
+    let n_hmetrics = n_hmetrics_in.min(num_glyphs);
+    let hmtx_len = 4 * n_hmetrics + 2 * (num_glyphs - n_hmetrics);
+    let mut new_hmtx = hmtx.get(..hmtx_len).ok_or_else(bad)?.to_vec();
+    let mut new_hhea = hhea.to_vec();
+    new_hhea
+        .get_mut(34..36)
+        .ok_or_else(bad)?
+        .copy_from_slice(&(n_hmetrics as u16).to_be_bytes());
+    let mut new_maxp = maxp.to_vec();
+    new_maxp
+        .get_mut(4..6)
+        .ok_or_else(bad)?
+        .copy_from_slice(&(num_glyphs as u16).to_be_bytes());
     for g in 0..num_glyphs {
         if keep.contains(&(g as u16)) {
             continue;
@@ -411,6 +425,8 @@ pub fn subset_keeping_ids(
             b"loca" => std::mem::take(&mut new_loca),
             b"head" => std::mem::take(&mut new_head),
             b"hmtx" => std::mem::take(&mut new_hmtx),
+            b"hhea" => std::mem::take(&mut new_hhea),
+            b"maxp" => std::mem::take(&mut new_maxp),
             _ => match tables.get(tag) {
                 Some(t) => t.to_vec(),
                 None => continue,

@@ -1,4 +1,6 @@
 //! PDF documents: paper forms and deliveries.
 
+pub mod delivery;
 pub mod fonts;
 pub mod text;
+pub mod writer;
