@@ -124,6 +124,8 @@ fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<Campaig
     })
 }
 
+// The prompt's validator signature takes &String.
+#[allow(clippy::ptr_arg)]
 fn non_empty(value: &String) -> Result<(), String> {
     if value.trim().is_empty() {
         Err("this cannot be empty".into())
@@ -153,6 +155,7 @@ fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Re
             },
         )?);
     }
+    #[allow(clippy::type_complexity)]
     let questions: [(&str, fn(&mut CampaignDraft) -> &mut String, bool); 3] = [
         (
             "Who can give you what you want? (the target)",

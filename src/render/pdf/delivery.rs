@@ -11,8 +11,8 @@ use std::io::Write;
 use rayon::prelude::*;
 
 use super::text::shape;
-use super::writer::{Align, FinishedPage, PageBuilder, PdfStream, A4};
-use crate::domain::delivery::{shown_signer, ContactField, ShowLevel, ShownSigner};
+use super::writer::{Align, FinishedPage, PageBuilder, PdfStream, SharedUsage, A4};
+use crate::domain::delivery::{postcode_key, shown_signer, ContactField, ShowLevel, ShownSigner};
 use crate::error::{Error, Result};
 use crate::model::{Campaign, Lang, Signature, SignatureCounts};
 
@@ -183,7 +183,7 @@ const BATCH_PAGES: usize = 48;
 /// order) into the callback it is given; those outside `doc.postcode` are skipped.
 pub fn write_delivery<W, F>(out: W, doc: &DeliveryDoc<'_>, signers: F) -> Result<(W, Written)>
 where
-    W: Write,
+    W: Write + Send,
     F: FnOnce(&mut dyn FnMut(Signature) -> Result<()>) -> Result<()>,
 {
     let w = words(doc.lang);
@@ -200,75 +200,91 @@ where
     let total_pages = 1 + list_pages as u32;
 
     let mut pdf = PdfStream::new(out, A4)?;
+    let usage = SharedUsage::new();
+    let usage = &usage;
     let mut written = Written::default();
-    let cover = cover_page(doc, w, total_pages)?;
+    let cover = cover_page(doc, w, total_pages, usage)?;
     pdf.write_page(cover)?;
 
     match doc.show {
         ShowLevel::Names | ShowLevel::Initials => {
+            // Reading from SQLite (this thread) overlaps with building and writing pages
+            // (a second thread, itself spreading each batch of pages over the cores).
+            // At most a few batches are in flight, so memory stays flat.
             let batch_rows = BATCH_PAGES * ROWS_PER_PAGE;
-            let mut batch: Vec<(i64, ShownSigner)> = Vec::with_capacity(batch_rows);
-            let mut next_row: u64 = 1;
-            let mut flush = |batch: &mut Vec<(i64, ShownSigner)>,
-                             pdf: &mut PdfStream<W>,
-                             written: &mut Written|
-             -> Result<()> {
-                let first_row = next_row;
-                let first_page = 2 + pdf.pages() as u32 - 1;
-                let pages: Vec<Result<(FinishedPage, Vec<Uncovered>)>> = batch
-                    .par_chunks(ROWS_PER_PAGE)
-                    .enumerate()
-                    .map(|(i, rows)| {
-                        let page_no = first_page + i as u32;
-                        let row0 = first_row + (i * ROWS_PER_PAGE) as u64;
-                        list_page(doc, w, page_no, total_pages, row0, rows)
-                    })
-                    .collect();
-                for page in pages {
-                    let (page, uncovered) = page?;
-                    pdf.write_page(page)?;
-                    for u in uncovered {
-                        written.uncovered_total += 1;
-                        if written.uncovered.len() < MAX_UNCOVERED {
-                            written.uncovered.push(u);
+            let (pdf_back, written_back) = std::thread::scope(|scope| -> Result<_> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(i64, ShownSigner)>>(2);
+                let renderer = scope.spawn(move || -> Result<(PdfStream<W>, Written)> {
+                    let mut next_row: u64 = 1;
+                    for batch in rx {
+                        let first_page = 1 + pdf.pages() as u32;
+                        let pages: Vec<Result<(FinishedPage, Vec<Uncovered>)>> = batch
+                            .par_chunks(ROWS_PER_PAGE)
+                            .enumerate()
+                            .map(|(i, rows)| {
+                                let row0 = next_row + (i * ROWS_PER_PAGE) as u64;
+                                list_page(
+                                    doc,
+                                    w,
+                                    first_page + i as u32,
+                                    total_pages,
+                                    row0,
+                                    rows,
+                                    usage,
+                                )
+                            })
+                            .collect();
+                        for page in pages {
+                            let (page, uncovered) = page?;
+                            pdf.write_page(page)?;
+                            for u in uncovered {
+                                written.uncovered_total += 1;
+                                if written.uncovered.len() < MAX_UNCOVERED {
+                                    written.uncovered.push(u);
+                                }
+                            }
                         }
+                        next_row += batch.len() as u64;
+                        written.listed += batch.len() as u64;
                     }
-                }
-                next_row += batch.len() as u64;
-                written.listed += batch.len() as u64;
-                batch.clear();
-                Ok(())
-            };
-            let mut seen = 0usize;
-            let mut failed: Option<Error> = None;
-            signers(&mut |s: Signature| {
-                if doc
-                    .postcode
-                    .is_some_and(|p| crate::domain::delivery::postcode_key(&s) != p)
-                {
-                    return Ok(());
-                }
-                let Some(shown) = shown_signer(&s, doc.show, doc.include) else {
-                    return Ok(());
-                };
-                // Never more rows than the page count promised on every page.
-                if seen >= listed_expected {
-                    return Ok(());
-                }
-                seen += 1;
-                batch.push((s.id, shown));
-                if batch.len() == batch_rows {
-                    if let Err(e) = flush(&mut batch, &mut pdf, &mut written) {
-                        failed = Some(e);
-                        return Err(Error::Invalid("delivery stopped".into()));
+                    Ok((pdf, written))
+                });
+                let mut batch: Vec<(i64, ShownSigner)> = Vec::with_capacity(batch_rows);
+                let mut seen = 0usize;
+                let read = signers(&mut |s: Signature| {
+                    if doc.postcode.is_some_and(|p| postcode_key(&s) != p) {
+                        return Ok(());
                     }
+                    let Some(shown) = shown_signer(&s, doc.show, doc.include) else {
+                        return Ok(());
+                    };
+                    // Never more rows than the page count promised on every page.
+                    if seen >= listed_expected {
+                        return Ok(());
+                    }
+                    seen += 1;
+                    batch.push((s.id, shown));
+                    if batch.len() == batch_rows {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
+                        // A closed channel means the renderer failed: its error wins below.
+                        tx.send(full)
+                            .map_err(|_| Error::Invalid("delivery stopped".into()))?;
+                    }
+                    Ok(())
+                });
+                if read.is_ok() && !batch.is_empty() {
+                    let _ = tx.send(batch);
                 }
-                Ok(())
-            })
-            .map_err(|e| failed.take().unwrap_or(e))?;
-            if !batch.is_empty() {
-                flush(&mut batch, &mut pdf, &mut written)?;
-            }
+                drop(tx);
+                let rendered = renderer
+                    .join()
+                    .map_err(|_| Error::Invalid("the page renderer crashed".into()))?;
+                let rendered = rendered?;
+                read?;
+                Ok(rendered)
+            })?;
+            pdf = pdf_back;
+            written = written_back;
         }
         ShowLevel::Postcodes => {
             let rows: Vec<(String, i64)> = doc
@@ -276,7 +292,7 @@ where
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
                 .unwrap_or_default();
             for (i, chunk) in rows.chunks(ROWS_PER_PAGE).enumerate() {
-                let page = postcode_page(doc, w, 2 + i as u32, total_pages, chunk)?;
+                let page = postcode_page(doc, w, 2 + i as u32, total_pages, chunk, usage)?;
                 pdf.write_page(page)?;
             }
         }
@@ -284,7 +300,7 @@ where
     }
     written.pages = pdf.pages() as u32;
     let title = doc.campaign.title.clone();
-    let out = pdf.finish(&title)?;
+    let out = pdf.finish(&title, usage)?;
     Ok((out, written))
 }
 
@@ -310,7 +326,7 @@ fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
-fn header(p: &mut PageBuilder, doc: &DeliveryDoc<'_>, w: &Words, page: u32, pages: u32) {
+fn header(p: &mut PageBuilder<'_>, doc: &DeliveryDoc<'_>, w: &Words, page: u32, pages: u32) {
     p.fill_gray(0.35);
     p.text(
         &doc.campaign.title,
@@ -332,8 +348,13 @@ fn header(p: &mut PageBuilder, doc: &DeliveryDoc<'_>, w: &Words, page: u32, page
     p.fill_gray(0.0);
 }
 
-fn cover_page(doc: &DeliveryDoc<'_>, w: &Words, pages: u32) -> Result<FinishedPage> {
-    let mut p = PageBuilder::new();
+fn cover_page(
+    doc: &DeliveryDoc<'_>,
+    w: &Words,
+    pages: u32,
+    usage: &SharedUsage,
+) -> Result<FinishedPage> {
+    let mut p = PageBuilder::new(usage);
     let c = doc.campaign;
     let width = RIGHT - LEFT;
     let mut y = 790.0;
@@ -360,7 +381,7 @@ fn cover_page(doc: &DeliveryDoc<'_>, w: &Words, pages: u32) -> Result<FinishedPa
         p.text(&line, LEFT, y, 22.0, Align::Left, Some(width));
         y -= 28.0;
     }
-    let section = |p: &mut PageBuilder, y: &mut f32, heading: &str, body: &str| {
+    let section = |p: &mut PageBuilder<'_>, y: &mut f32, heading: &str, body: &str| {
         *y -= 10.0;
         p.fill_gray(0.35);
         p.text(heading, LEFT, *y, 10.0, Align::Left, None);
@@ -484,8 +505,9 @@ fn list_page(
     pages: u32,
     first_row: u64,
     rows: &[(i64, ShownSigner)],
+    usage: &SharedUsage,
 ) -> Result<(FinishedPage, Vec<Uncovered>)> {
-    let mut p = PageBuilder::new();
+    let mut p = PageBuilder::new(usage);
     header(&mut p, doc, w, page, pages);
     let cols = columns(doc.include);
     let y = TOP_ROW + 18.0;
@@ -553,8 +575,9 @@ fn postcode_page(
     page: u32,
     pages: u32,
     rows: &[(String, i64)],
+    usage: &SharedUsage,
 ) -> Result<FinishedPage> {
-    let mut p = PageBuilder::new();
+    let mut p = PageBuilder::new(usage);
     header(&mut p, doc, w, page, pages);
     let y = TOP_ROW + 18.0;
     p.fill_gray(0.35);

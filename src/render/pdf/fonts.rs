@@ -344,10 +344,7 @@ pub fn subset_keeping_ids(
             continue;
         }
         let mut at = 10;
-        loop {
-            let (Some(flags), Some(comp)) = (be16(d, at), be16(d, at + 2)) else {
-                break;
-            };
+        while let (Some(flags), Some(comp)) = (be16(d, at), be16(d, at + 2)) {
             if (comp as usize) < num_glyphs && keep.insert(comp) {
                 todo.push(comp);
             }

@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
@@ -42,32 +44,96 @@ pub enum Align {
     Center,
 }
 
-/// One page's content, built without the writer.
-pub struct PageBuilder {
-    content: String,
-    fonts: BTreeSet<FontRef>,
-    usage: GlyphUsage,
+/// Fonts with a lock-free "glyph already recorded" bitset; others take the lock.
+const FAST_FONTS: usize = 64;
+
+/// The glyphs a whole document uses, shared by the threads building its pages. Most
+/// glyphs repeat, so checking a bit first keeps the lock off the hot path.
+pub struct SharedUsage {
+    seen: Vec<OnceLock<Box<[AtomicU64]>>>,
+    texts: Mutex<GlyphUsage>,
 }
 
-/// A page ready to write: compressed content and what it used.
-pub struct FinishedPage {
-    content: Vec<u8>,
-    fonts: BTreeSet<FontRef>,
-    usage: GlyphUsage,
-}
-
-impl Default for PageBuilder {
+impl Default for SharedUsage {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl PageBuilder {
-    pub fn new() -> PageBuilder {
+impl SharedUsage {
+    pub fn new() -> SharedUsage {
+        SharedUsage {
+            seen: (0..FAST_FONTS).map(|_| OnceLock::new()).collect(),
+            texts: Mutex::new(GlyphUsage::default()),
+        }
+    }
+
+    pub fn record(&self, shaped: &Shaped) {
+        for run in &shaped.runs {
+            let bits = self
+                .seen
+                .get(run.font)
+                .map(|cell| cell.get_or_init(|| (0..1024).map(|_| AtomicU64::new(0)).collect()));
+            for g in &run.glyphs {
+                let text = g.text.as_deref().unwrap_or("");
+                if let (Some(bits), false) = (bits, text.is_empty()) {
+                    let (word, bit) = (g.gid as usize / 64, 1u64 << (g.gid % 64));
+                    if bits[word].load(Ordering::Relaxed) & bit != 0
+                        || bits[word].fetch_or(bit, Ordering::Relaxed) & bit != 0
+                    {
+                        continue;
+                    }
+                }
+                self.texts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .record_glyph(run.font, g.gid, text);
+            }
+        }
+    }
+
+    fn take(&self) -> GlyphUsage {
+        std::mem::take(&mut *self.texts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Appends `v` with at most two decimals, without float formatting (hot path).
+fn num(out: &mut String, v: f32) {
+    let n = (v * 100.0).round() as i64;
+    if n < 0 {
+        out.push('-');
+    }
+    let n = n.unsigned_abs();
+    let _ = write!(out, "{}", n / 100);
+    let frac = n % 100;
+    if frac != 0 {
+        out.push('.');
+        out.push((b'0' + (frac / 10) as u8) as char);
+        if frac % 10 != 0 {
+            out.push((b'0' + (frac % 10) as u8) as char);
+        }
+    }
+}
+
+/// One page's content, built without the writer.
+pub struct PageBuilder<'u> {
+    content: String,
+    fonts: BTreeSet<FontRef>,
+    usage: &'u SharedUsage,
+}
+
+/// A page ready to write: compressed content and the fonts it names.
+pub struct FinishedPage {
+    content: Vec<u8>,
+    fonts: BTreeSet<FontRef>,
+}
+
+impl<'u> PageBuilder<'u> {
+    pub fn new(usage: &'u SharedUsage) -> PageBuilder<'u> {
         PageBuilder {
             content: String::with_capacity(8192),
             fonts: BTreeSet::new(),
-            usage: GlyphUsage::default(),
+            usage,
         }
     }
 
@@ -116,25 +182,33 @@ impl PageBuilder {
         let c = &mut self.content;
         c.push_str("BT\n");
         if scale < 1.0 {
-            let _ = writeln!(c, "{:.1} Tz", scale * 100.0);
+            num(c, scale * 100.0);
+            c.push_str(" Tz\n");
         }
         let mut current: Option<FontRef> = None;
         for seg in segments(shaped) {
             if current != Some(seg.font) {
-                let _ = writeln!(c, "/F{} {} Tf", seg.font, size);
+                let _ = write!(c, "/F{} ", seg.font);
+                num(c, size);
+                c.push_str(" Tf\n");
                 self.fonts.insert(seg.font);
                 current = Some(seg.font);
             }
-            let _ = write!(
-                c,
-                "1 0 0 1 {:.2} {:.2} Tm [",
-                x0 + seg.x * size * scale,
-                y + seg.y * size
-            );
+            c.push_str("1 0 0 1 ");
+            num(c, x0 + seg.x * size * scale);
+            c.push(' ');
+            num(c, y + seg.y * size);
+            c.push_str(" Tm [");
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
             for (gid, adjust) in seg.glyphs {
-                let _ = write!(c, "<{gid:04X}>");
-                if adjust != 0.0 {
-                    let _ = write!(c, "{adjust:.0}");
+                c.push('<');
+                for shift in [12, 8, 4, 0] {
+                    c.push(HEX[((gid >> shift) & 0xF) as usize] as char);
+                }
+                c.push('>');
+                let adjust = adjust.round() as i64;
+                if adjust != 0 {
+                    let _ = write!(c, "{adjust}");
                 }
             }
             c.push_str("] TJ\n");
@@ -158,15 +232,34 @@ impl PageBuilder {
     /// Compresses the content (fast level: delivery documents are large and
     /// mostly text; the default level costs several times the time for ~10% less).
     pub fn finish(self) -> io::Result<FinishedPage> {
-        let mut z = ZlibEncoder::new(
-            Vec::with_capacity(self.content.len() / 3),
-            Compression::fast(),
-        );
-        z.write_all(self.content.as_bytes())?;
+        // One compressor per thread, reset between pages: a new one per page allocated
+        // and zeroed its tables each time, and the page faults serialized the threads.
+        thread_local! {
+            static DEFLATE: std::cell::RefCell<flate2::Compress> =
+                std::cell::RefCell::new(flate2::Compress::new(Compression::fast(), true));
+        }
+        let input = self.content.as_bytes();
+        let content = DEFLATE.with(|z| -> io::Result<Vec<u8>> {
+            let mut z = z.borrow_mut();
+            z.reset();
+            let mut out = Vec::with_capacity(input.len() / 2 + 64);
+            let mut consumed = 0usize;
+            loop {
+                let before = z.total_in();
+                let status = z
+                    .compress_vec(&input[consumed..], &mut out, flate2::FlushCompress::Finish)
+                    .map_err(io::Error::other)?;
+                consumed += (z.total_in() - before) as usize;
+                if status == flate2::Status::StreamEnd {
+                    break;
+                }
+                out.reserve(out.capacity().max(4096));
+            }
+            Ok(out)
+        })?;
         Ok(FinishedPage {
-            content: z.finish()?,
+            content,
             fonts: self.fonts,
-            usage: self.usage,
         })
     }
 }
@@ -178,7 +271,6 @@ pub struct PdfStream<W: Write> {
     offsets: Vec<u64>,
     page_objects: Vec<u32>,
     font_objects: BTreeMap<FontRef, u32>,
-    usage: GlyphUsage,
     size: (f32, f32),
 }
 
@@ -195,7 +287,6 @@ impl<W: Write> PdfStream<W> {
             offsets: vec![0; 4],
             page_objects: Vec::new(),
             font_objects: BTreeMap::new(),
-            usage: GlyphUsage::default(),
             size,
         })
     }
@@ -207,7 +298,7 @@ impl<W: Write> PdfStream<W> {
 
     fn begin(&mut self, id: u32) -> io::Result<()> {
         self.offsets[id as usize] = self.out.pos;
-        write!(self.out, "{id} 0 obj\n")
+        writeln!(self.out, "{id} 0 obj")
     }
 
     fn object(&mut self, id: u32, body: &str) -> io::Result<()> {
@@ -248,17 +339,17 @@ impl<W: Write> PdfStream<W> {
         );
         self.object(page_id, &body)?;
         self.page_objects.push(page_id);
-        self.usage.merge(page.usage);
         Ok(())
     }
 
     /// Writes the fonts (subset), page tree, catalog and cross-reference table.
-    pub fn finish(mut self, title: &str) -> io::Result<W> {
+    pub fn finish(mut self, title: &str, usage: &SharedUsage) -> io::Result<W> {
         let set = FontSet::global();
+        let usage = usage.take();
         let fonts: Vec<(FontRef, u32)> = self.font_objects.iter().map(|(a, b)| (*a, *b)).collect();
         for (font, type0) in fonts {
             let f = set.font(font);
-            let glyphs = self.usage.fonts.get(&font).cloned().unwrap_or_default();
+            let glyphs = usage.fonts.get(&font).cloned().unwrap_or_default();
             let used: BTreeSet<u16> = glyphs.keys().copied().collect();
             let program = f.subset(&used).map_err(io::Error::other)?;
             let tag = subset_tag(&used);
@@ -336,7 +427,7 @@ impl<W: Write> PdfStream<W> {
             self.offsets.len()
         )?;
         for off in &self.offsets[1..] {
-            write!(self.out, "{off:010} 00000 n \n")?;
+            writeln!(self.out, "{off:010} 00000 n ")?;
         }
         write!(
             self.out,
