@@ -415,3 +415,33 @@ fn email_is_not_built_yet_and_says_so() {
     let out = home.cmd(["deliver"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_character_no_font_has_is_reported_by_row_and_the_rest_is_written() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    // U+10FFFD is a private-use code point: no font anywhere draws it.
+    add(
+        &home,
+        &slug,
+        &[s("Ana Reyes", "94612"), s("Luis \u{10FFFD}Ortega", "94601")],
+    );
+    let out = home.path().join("odd.pdf");
+    let result = home
+        .cmd(["deliver", &slug, "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("signer row 2") && stderr.contains("U+10FFFD"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Install"), "{stderr}");
+    let text = pdf_text(&out);
+    assert!(
+        text.contains("Ana Reyes") && text.contains("Ortega"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{FFFD}') && !text.contains('?'), "{text}");
+}

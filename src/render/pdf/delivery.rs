@@ -521,7 +521,12 @@ fn list_page(
     p.text(name_heading, cols.name, y, 9.0, Align::Left, None);
     p.text(w.postcode, cols.postcode, y, 9.0, Align::Left, None);
     if let Some((x, _)) = cols.email {
-        p.text("Email", x, y, 9.0, Align::Left, None);
+        let email = if doc.lang == Lang::Es {
+            "Correo"
+        } else {
+            "Email"
+        };
+        p.text(email, x, y, 9.0, Align::Left, None);
     }
     if let Some((x, _)) = cols.phone {
         p.text(

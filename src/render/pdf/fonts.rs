@@ -176,7 +176,8 @@ impl FontSet {
     }
 
     fn system_font_for(&self, c: char) -> Option<FontRef> {
-        let mut sys = self.system.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.system.lock().unwrap_or_else(|e| e.into_inner());
+        let sys = &mut *guard;
         if let Some(found) = sys.by_char.get(&c) {
             return *found;
         }
@@ -193,7 +194,8 @@ impl FontSet {
             db.load_system_fonts();
             db
         });
-        let mut candidates: Vec<(String, u32)> = Vec::new();
+        // Candidates in path order, so the same machine always picks the same font.
+        let mut candidates: Vec<(String, u32, fontdb::ID)> = Vec::new();
         for face in db.faces() {
             let fontdb::Source::File(path) = &face.source else {
                 continue;
@@ -201,24 +203,29 @@ impl FontSet {
             if face.style != fontdb::Style::Normal || face.weight != fontdb::Weight::NORMAL {
                 continue;
             }
-            candidates.push((path.display().to_string(), face.index));
+            candidates.push((path.display().to_string(), face.index, face.id));
         }
         candidates.sort();
-        let mut found = None;
-        for (path, index) in candidates {
+        let mut hit: Option<(String, u32, Vec<u8>)> = None;
+        for (path, index, id) in candidates {
             if sys.loaded.contains_key(&(path.clone(), index)) {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            let has = ttf_parser::Face::parse(&bytes, index)
-                .ok()
-                .and_then(|f| f.glyph_index(c))
-                .is_some_and(|g| g.0 != 0);
-            if !has {
-                continue;
+            // Memory-mapped: only the cmap pages of each file are read.
+            let bytes = db.with_face_data(id, |data, i| {
+                let has = ttf_parser::Face::parse(data, i)
+                    .ok()
+                    .and_then(|f| f.glyph_index(c))
+                    .is_some_and(|g| g.0 != 0);
+                has.then(|| data.to_vec())
+            });
+            if let Some(Some(bytes)) = bytes {
+                hit = Some((path, index, bytes));
+                break;
             }
+        }
+        let mut found = None;
+        if let Some((path, index, bytes)) = hit {
             let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
             if let Some(font) = Font::load(data, index, path.clone()) {
                 let mut fonts = self.fonts.write().unwrap_or_else(|e| e.into_inner());
@@ -226,7 +233,6 @@ impl FontSet {
                 let r = fonts.len() - 1;
                 sys.loaded.insert((path, index), r);
                 found = Some(r);
-                break;
             }
         }
         sys.by_char.insert(c, found);
