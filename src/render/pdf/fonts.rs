@@ -7,7 +7,11 @@
 //! which glyphs it will use.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// At most this many fonts per process (bundled plus system fallbacks).
+const MAX_FONTS: usize = 256;
 
 /// Index of a font in the global [`FontSet`]; stable for the life of the process.
 pub type FontRef = usize;
@@ -114,7 +118,10 @@ impl Font {
 /// Every font available to this process, in fallback order: bundled first, then system
 /// fonts added the first time a character needs one.
 pub struct FontSet {
-    fonts: RwLock<Vec<&'static Font>>,
+    /// Append-only and read on every glyph run by every thread: slots set once, so
+    /// reading takes no lock (a shared RwLock's counter bounced between the cores).
+    fonts: Box<[OnceLock<&'static Font>]>,
+    len: AtomicUsize,
     bundled: usize,
     system: Mutex<SystemFonts>,
 }
@@ -139,7 +146,13 @@ impl FontSet {
                 .collect();
             FontSet {
                 bundled: fonts.len(),
-                fonts: RwLock::new(fonts),
+                len: AtomicUsize::new(fonts.len()),
+                fonts: (0..MAX_FONTS)
+                    .map(|i| match fonts.get(i) {
+                        Some(f) => OnceLock::from(*f),
+                        None => OnceLock::new(),
+                    })
+                    .collect(),
                 system: Mutex::new(SystemFonts {
                     db: None,
                     by_char: HashMap::new(),
@@ -151,12 +164,14 @@ impl FontSet {
 
     /// The font behind a [`FontRef`].
     pub fn font(&self, font: FontRef) -> &'static Font {
-        self.fonts.read().unwrap_or_else(|e| e.into_inner())[font]
+        self.fonts[font]
+            .get()
+            .expect("a FontRef names a loaded font")
     }
 
     /// How many fonts are loaded so far.
     pub fn len(&self) -> usize {
-        self.fonts.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.len.load(Ordering::Acquire)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -166,11 +181,8 @@ impl FontSet {
     /// The first font that has `c`: bundled ones first, then (loading them on demand)
     /// the system's. `None` when no font here has it.
     pub fn font_for(&self, c: char) -> Option<FontRef> {
-        {
-            let fonts = self.fonts.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(i) = fonts[..self.bundled].iter().position(|f| f.covers(c)) {
-                return Some(i);
-            }
+        if let Some(i) = (0..self.bundled).find(|&i| self.font(i).covers(c)) {
+            return Some(i);
         }
         self.system_font_for(c)
     }
@@ -227,12 +239,15 @@ impl FontSet {
         let mut found = None;
         if let Some((path, index, bytes)) = hit {
             let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            if let Some(font) = Font::load(data, index, path.clone()) {
-                let mut fonts = self.fonts.write().unwrap_or_else(|e| e.into_inner());
-                fonts.push(Box::leak(Box::new(font)));
-                let r = fonts.len() - 1;
-                sys.loaded.insert((path, index), r);
-                found = Some(r);
+            let r = self.len.load(Ordering::Acquire);
+            if r < MAX_FONTS {
+                if let Some(font) = Font::load(data, index, path.clone()) {
+                    // Only this thread appends (we hold the system lock).
+                    let _ = self.fonts[r].set(Box::leak(Box::new(font)));
+                    self.len.store(r + 1, Ordering::Release);
+                    sys.loaded.insert((path, index), r);
+                    found = Some(r);
+                }
             }
         }
         sys.by_char.insert(c, found);
