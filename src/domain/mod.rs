@@ -1,6 +1,7 @@
 //! Pure rules: validation, normalization, slugs, templates. No I/O, no printing.
 
 pub mod campaign;
+pub mod delivery;
 pub mod picture;
 pub mod slug;
 pub mod templates;

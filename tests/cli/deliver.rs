@@ -1,2 +1,447 @@
-#[allow(unused_imports)]
+//! `campaign deliver`: what the PDF says, shows and hides.
+
+use std::path::{Path, PathBuf};
+
+use campaign::model::Source;
+use campaign::store::{NewSignature, Store};
+
 use crate::common::Home;
+
+struct Signer<'a> {
+    name: &'a str,
+    postcode: &'a str,
+    private: bool,
+    source: Source,
+}
+
+fn s<'a>(name: &'a str, postcode: &'a str) -> Signer<'a> {
+    Signer {
+        name,
+        postcode,
+        private: false,
+        source: Source::Paper,
+    }
+}
+
+/// Inserts signers straight into the store, each with an email and a phone.
+fn add(home: &Home, slug: &str, signers: &[Signer<'_>]) {
+    let mut store = Store::open(&home.db()).expect("store");
+    let id = store.find_campaign(slug).expect("campaign").id;
+    for (i, signer) in signers.iter().enumerate() {
+        let email = format!("signer{i}@example.org");
+        store
+            .insert_signature(
+                id,
+                &NewSignature {
+                    name: signer.name.to_string(),
+                    email: Some(email.clone()),
+                    postcode: Some(signer.postcode.to_string()),
+                    phone: Some(format!("+1510555{i:04}")),
+                    phone_valid: true,
+                    private: signer.private,
+                    source: Some(signer.source),
+                    dedupe_key: email,
+                    ..Default::default()
+                },
+            )
+            .expect("insert")
+            .expect("new row");
+    }
+}
+
+fn pdf_text(path: &Path) -> String {
+    let doc = lopdf::Document::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("text")
+}
+
+fn page_count(path: &Path) -> usize {
+    lopdf::Document::load(path).expect("pdf").get_pages().len()
+}
+
+fn deliver(home: &Home, args: &[&str]) -> Vec<PathBuf> {
+    let mut all = vec!["deliver"];
+    all.extend_from_slice(args);
+    home.ok(all).lines().map(PathBuf::from).collect()
+}
+
+const NAMES: [&str; 7] = [
+    "José Núñez",
+    "Zoë Ó Súilleabháin",
+    "Nguyễn Thị Minh Khai",
+    "李娜",
+    "Дмитрий Иванов",
+    "김민준",
+    "محمد الأحمد",
+];
+
+#[test]
+fn every_name_comes_out_of_the_pdf_exactly_and_fonts_are_subsets() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    let signers: Vec<Signer> = NAMES.iter().map(|n| s(n, "94612")).collect();
+    add(&home, &slug, &signers);
+    let out = home.path().join("names.pdf");
+    let files = deliver(&home, &[&slug, "--out", out.to_str().unwrap()]);
+    assert_eq!(files, vec![out.clone()]);
+
+    // For looking at it by eye (pdftoppm): CAMPAIGN_KEEP_PDF=/tmp/names.pdf cargo test ...
+    if let Some(keep) = std::env::var_os("CAMPAIGN_KEEP_PDF") {
+        std::fs::copy(&out, keep).unwrap();
+    }
+    let text = pdf_text(&out);
+    for name in &NAMES[..6] {
+        assert!(text.contains(name), "{name:?} not in:\n{text}");
+    }
+
+    // Embedded fonts are subsets: tagged names, and programs far smaller than the fonts.
+    let doc = lopdf::Document::load(&out).unwrap();
+    let mut programs = 0;
+    for (_, object) in doc.objects.iter() {
+        let Ok(dict) = object
+            .as_dict()
+            .or_else(|_| object.as_stream().map(|s| &s.dict))
+        else {
+            continue;
+        };
+        if let Ok(name) = dict.get(b"FontName").and_then(|n| n.as_name()) {
+            let name = String::from_utf8_lossy(name);
+            assert_eq!(name.find('+'), Some(6), "not a subset tag: {name}");
+        }
+        if let (Ok(len), Ok(stream)) = (
+            dict.get(b"Length1").and_then(|l| l.as_i64()),
+            object.as_stream(),
+        ) {
+            programs += 1;
+            // The smallest bundled font is 240 kB (Noto Sans Arabic), CJK ones 2-4 MB:
+            // a few names' glyphs, zlib-compressed, are a fraction of that.
+            assert!(
+                stream.content.len() < 60_000,
+                "font program of {len} bytes ({} compressed) is not a subset",
+                stream.content.len()
+            );
+        }
+    }
+    assert!(
+        programs >= 4,
+        "expected Latin, CJK, Hangul and Arabic fonts, got {programs}"
+    );
+    assert!(std::fs::metadata(&out).unwrap().len() < 300_000);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}
+
+#[test]
+fn cover_counts_everyone_and_private_signers_are_never_named() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    let mut signers = vec![
+        s("Ana Reyes", "94612"),
+        s("Luis Ortega", "94601"),
+        s("Marta Díaz", "94612"),
+    ];
+    signers.push(Signer {
+        private: true,
+        ..s("Hidden Person", "94612")
+    });
+    signers.push(Signer {
+        private: true,
+        source: Source::Online,
+        ..s("Secret Signer", "94601")
+    });
+    signers[1].source = Source::Online;
+    add(&home, &slug, &signers);
+    let files = deliver(&home, &[&slug]);
+    assert_eq!(files.len(), 1);
+    assert!(
+        files[0].starts_with(home.path()),
+        "{:?} not under the home",
+        files[0]
+    );
+    let text = pdf_text(&files[0]);
+    assert!(text.contains("Signed by 5 people"), "{text}");
+    assert!(text.contains("3 on paper, 2 online"), "{text}");
+    assert!(
+        text.contains("Including 2 who asked not to be named"),
+        "{text}"
+    );
+    assert!(text.contains("Mayor Barbara Lee"));
+    assert!(
+        text.contains("page 1 of 2") && text.contains("page 2 of 2"),
+        "{text}"
+    );
+    for named in ["Ana Reyes", "Luis Ortega", "Marta Díaz"] {
+        assert!(text.contains(named), "{named} missing");
+    }
+    for hidden in ["Hidden", "Secret"] {
+        assert!(!text.contains(hidden), "{hidden} was named");
+    }
+    // No contact details unless asked for.
+    assert!(
+        !text.contains("@example.org") && !text.contains("+1510555"),
+        "{text}"
+    );
+
+    // Recorded, and `show` lists it.
+    let shown = home.ok(["show", &slug]);
+    assert!(
+        shown.contains(files[0].file_name().unwrap().to_str().unwrap()),
+        "{shown}"
+    );
+}
+
+#[test]
+fn contact_details_only_with_include_and_the_cover_says_so() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(&home, &slug, &[s("Ana Reyes", "94612")]);
+    let out = home.path().join("docs");
+    let only_email = deliver(
+        &home,
+        &[&slug, "--include", "email", "--out", out.to_str().unwrap()],
+    );
+    let text = pdf_text(&only_email[0]);
+    assert!(text.contains("signer0@example.org"), "{text}");
+    assert!(
+        !text.contains("+1510555"),
+        "phone shown without --include phone"
+    );
+    assert!(text.contains("includes signers' email"), "{text}");
+
+    let both = home.path().join("both.pdf");
+    deliver(
+        &home,
+        &[
+            &slug,
+            "--include",
+            "email,phone",
+            "--out",
+            both.to_str().unwrap(),
+        ],
+    );
+    let text = pdf_text(&both);
+    assert!(
+        text.contains("signer0@example.org") && text.contains("+15105550000"),
+        "{text}"
+    );
+    assert!(text.contains("email and phone"), "{text}");
+}
+
+#[test]
+fn each_show_level_shows_what_it_says_and_nothing_more() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(
+        &home,
+        &slug,
+        &[
+            s("José Núñez", "94612"),
+            s("李娜", "94612"),
+            s("Luis Ortega", "94601"),
+        ],
+    );
+    let dir = home.path().join("out");
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+
+    deliver(
+        &home,
+        &[&slug, "--show", "initials", "--out", &file("i.pdf")],
+    );
+    let text = pdf_text(&dir.join("i.pdf"));
+    assert!(
+        text.contains("J. N.") && text.contains("李") && text.contains("L. O."),
+        "{text}"
+    );
+    assert!(!text.contains("娜"), "{text}");
+    assert!(!text.contains("José") && !text.contains("李娜") && !text.contains("Ortega"));
+    assert!(text.contains("94601"));
+
+    deliver(
+        &home,
+        &[&slug, "--show", "postcodes", "--out", &file("p.pdf")],
+    );
+    let text = pdf_text(&dir.join("p.pdf"));
+    assert!(text.contains("94612") && text.contains("94601"), "{text}");
+    assert!(!text.contains("José") && !text.contains("J. N.") && !text.contains("李"));
+
+    deliver(&home, &[&slug, "--show", "count", "--out", &file("c.pdf")]);
+    assert_eq!(page_count(&dir.join("c.pdf")), 1);
+    let text = pdf_text(&dir.join("c.pdf"));
+    assert!(text.contains("Signed by 3 people"));
+    assert!(
+        !text.contains("José") && !text.contains("J. N.") && !text.contains("94601"),
+        "{text}"
+    );
+
+    // Spanish words on request.
+    deliver(
+        &home,
+        &[
+            &slug,
+            "--lang",
+            "es",
+            "--show",
+            "count",
+            "--out",
+            &file("es.pdf"),
+        ],
+    );
+    let text = pdf_text(&dir.join("es.pdf"));
+    assert!(
+        text.contains("Firmada por 3 personas") && text.contains("Para:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn split_by_postcode_files_add_up_to_the_total() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    let mut signers = vec![
+        s("Ana Reyes", "94612"),
+        s("Luis Ortega", "94601"),
+        s("Marta Díaz", "94612"),
+        s("Nguyễn Văn An", "94606"),
+    ];
+    signers.push(Signer {
+        private: true,
+        ..s("Hidden Person", "94601")
+    });
+    add(&home, &slug, &signers);
+    let out = home.path().join("split");
+    let files = home.json([
+        "deliver",
+        &slug,
+        "--split-by",
+        "postcode",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let files = files.as_array().expect("list");
+    assert_eq!(files.len(), 3);
+    let total: i64 = files
+        .iter()
+        .map(|f| f["signatures"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 5);
+    for f in files {
+        let path = PathBuf::from(f["file"].as_str().unwrap());
+        let text = pdf_text(&path);
+        let code = f["postcode"].as_str().unwrap();
+        assert!(
+            text.contains(&format!("Signed by {}", f["signatures"])),
+            "{text}"
+        );
+        match code {
+            "94612" => assert!(
+                text.contains("Ana Reyes") && text.contains("Marta Díaz") && !text.contains("Luis")
+            ),
+            "94601" => assert!(
+                text.contains("Luis Ortega") && !text.contains("Ana") && !text.contains("Hidden")
+            ),
+            "94606" => assert!(text.contains("Nguyễn Văn An") && !text.contains("Ana")),
+            other => panic!("unexpected postcode {other}"),
+        }
+        assert_eq!(f["sha256"].as_str().unwrap().len(), 64);
+    }
+}
+
+#[test]
+fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
+    let home = Home::new();
+    let first = home.live_campaign("Sanctuary for all");
+    let second = home.live_campaign("Fund legal defense");
+    let third = home.live_campaign("No ICE in schools");
+    for slug in [&first, &second, &third] {
+        add(&home, slug, &[s("Ana Reyes", "94612"), s("李娜", "94601")]);
+    }
+    let out = home.path().join("all");
+    // Make one campaign fail: a folder sits where its PDF would go.
+    let date = time::OffsetDateTime::now_utc().date().to_string();
+    std::fs::create_dir_all(out.join(format!("{second}-delivery-{date}.pdf")).join("x")).unwrap();
+
+    let result = home
+        .cmd([
+            "deliver",
+            "--all",
+            "--status",
+            "live",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(1));
+    let stdout = String::from_utf8(result.stdout).unwrap();
+    let stderr = String::from_utf8(result.stderr).unwrap();
+    let files: Vec<&str> = stdout.lines().collect();
+    assert_eq!(files.len(), 2, "{stdout}\n{stderr}");
+    for f in &files {
+        assert_eq!(page_count(Path::new(f)), 2);
+        assert!(pdf_text(Path::new(f)).contains("Signed by 2 people"));
+    }
+    assert!(
+        stderr.contains("Delivered 2 campaign(s)") && stderr.contains("1 failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&second), "{stderr}");
+
+    // Without the obstacle, all three.
+    std::fs::remove_dir_all(out.join(format!("{second}-delivery-{date}.pdf"))).unwrap();
+    let files = deliver(
+        &home,
+        &[&first, &second, &third, "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(files.len(), 3);
+}
+
+#[test]
+fn email_is_not_built_yet_and_says_so() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    let out = home
+        .cmd(["deliver", &slug, "--email-to", "mayor@example.org"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    let out = home.cmd(["deliver"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_character_no_font_has_is_reported_by_row_and_the_rest_is_written() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    // U+10FFFD is a private-use code point: no font anywhere draws it.
+    add(
+        &home,
+        &slug,
+        &[s("Ana Reyes", "94612"), s("Luis \u{10FFFD}Ortega", "94601")],
+    );
+    let out = home.path().join("odd.pdf");
+    let result = home
+        .cmd(["deliver", &slug, "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("signer row 2") && stderr.contains("U+10FFFD"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Install"), "{stderr}");
+    let text = pdf_text(&out);
+    assert!(
+        text.contains("Ana Reyes") && text.contains("Ortega"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{FFFD}') && !text.contains('?'), "{text}");
+}

@@ -7,7 +7,11 @@
 //! which glyphs it will use.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// At most this many fonts per process (bundled plus system fallbacks).
+const MAX_FONTS: usize = 256;
 
 /// Index of a font in the global [`FontSet`]; stable for the life of the process.
 pub type FontRef = usize;
@@ -114,7 +118,10 @@ impl Font {
 /// Every font available to this process, in fallback order: bundled first, then system
 /// fonts added the first time a character needs one.
 pub struct FontSet {
-    fonts: RwLock<Vec<&'static Font>>,
+    /// Append-only and read on every glyph run by every thread: slots set once, so
+    /// reading takes no lock (a shared RwLock's counter bounced between the cores).
+    fonts: Box<[OnceLock<&'static Font>]>,
+    len: AtomicUsize,
     bundled: usize,
     system: Mutex<SystemFonts>,
 }
@@ -139,7 +146,13 @@ impl FontSet {
                 .collect();
             FontSet {
                 bundled: fonts.len(),
-                fonts: RwLock::new(fonts),
+                len: AtomicUsize::new(fonts.len()),
+                fonts: (0..MAX_FONTS)
+                    .map(|i| match fonts.get(i) {
+                        Some(f) => OnceLock::from(*f),
+                        None => OnceLock::new(),
+                    })
+                    .collect(),
                 system: Mutex::new(SystemFonts {
                     db: None,
                     by_char: HashMap::new(),
@@ -151,12 +164,14 @@ impl FontSet {
 
     /// The font behind a [`FontRef`].
     pub fn font(&self, font: FontRef) -> &'static Font {
-        self.fonts.read().unwrap_or_else(|e| e.into_inner())[font]
+        self.fonts[font]
+            .get()
+            .expect("a FontRef names a loaded font")
     }
 
     /// How many fonts are loaded so far.
     pub fn len(&self) -> usize {
-        self.fonts.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.len.load(Ordering::Acquire)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -166,17 +181,15 @@ impl FontSet {
     /// The first font that has `c`: bundled ones first, then (loading them on demand)
     /// the system's. `None` when no font here has it.
     pub fn font_for(&self, c: char) -> Option<FontRef> {
-        {
-            let fonts = self.fonts.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(i) = fonts[..self.bundled].iter().position(|f| f.covers(c)) {
-                return Some(i);
-            }
+        if let Some(i) = (0..self.bundled).find(|&i| self.font(i).covers(c)) {
+            return Some(i);
         }
         self.system_font_for(c)
     }
 
     fn system_font_for(&self, c: char) -> Option<FontRef> {
-        let mut sys = self.system.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.system.lock().unwrap_or_else(|e| e.into_inner());
+        let sys = &mut *guard;
         if let Some(found) = sys.by_char.get(&c) {
             return *found;
         }
@@ -193,7 +206,8 @@ impl FontSet {
             db.load_system_fonts();
             db
         });
-        let mut candidates: Vec<(String, u32)> = Vec::new();
+        // Candidates in path order, so the same machine always picks the same font.
+        let mut candidates: Vec<(String, u32, fontdb::ID)> = Vec::new();
         for face in db.faces() {
             let fontdb::Source::File(path) = &face.source else {
                 continue;
@@ -201,32 +215,39 @@ impl FontSet {
             if face.style != fontdb::Style::Normal || face.weight != fontdb::Weight::NORMAL {
                 continue;
             }
-            candidates.push((path.display().to_string(), face.index));
+            candidates.push((path.display().to_string(), face.index, face.id));
         }
         candidates.sort();
-        let mut found = None;
-        for (path, index) in candidates {
+        let mut hit: Option<(String, u32, Vec<u8>)> = None;
+        for (path, index, id) in candidates {
             if sys.loaded.contains_key(&(path.clone(), index)) {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            let has = ttf_parser::Face::parse(&bytes, index)
-                .ok()
-                .and_then(|f| f.glyph_index(c))
-                .is_some_and(|g| g.0 != 0);
-            if !has {
-                continue;
-            }
-            let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            if let Some(font) = Font::load(data, index, path.clone()) {
-                let mut fonts = self.fonts.write().unwrap_or_else(|e| e.into_inner());
-                fonts.push(Box::leak(Box::new(font)));
-                let r = fonts.len() - 1;
-                sys.loaded.insert((path, index), r);
-                found = Some(r);
+            // Memory-mapped: only the cmap pages of each file are read.
+            let bytes = db.with_face_data(id, |data, i| {
+                let has = ttf_parser::Face::parse(data, i)
+                    .ok()
+                    .and_then(|f| f.glyph_index(c))
+                    .is_some_and(|g| g.0 != 0);
+                has.then(|| data.to_vec())
+            });
+            if let Some(Some(bytes)) = bytes {
+                hit = Some((path, index, bytes));
                 break;
+            }
+        }
+        let mut found = None;
+        if let Some((path, index, bytes)) = hit {
+            let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            let r = self.len.load(Ordering::Acquire);
+            if r < MAX_FONTS {
+                if let Some(font) = Font::load(data, index, path.clone()) {
+                    // Only this thread appends (we hold the system lock).
+                    let _ = self.fonts[r].set(Box::leak(Box::new(font)));
+                    self.len.store(r + 1, Ordering::Release);
+                    sys.loaded.insert((path, index), r);
+                    found = Some(r);
+                }
             }
         }
         sys.by_char.insert(c, found);
@@ -344,10 +365,7 @@ pub fn subset_keeping_ids(
             continue;
         }
         let mut at = 10;
-        loop {
-            let (Some(flags), Some(comp)) = (be16(d, at), be16(d, at + 2)) else {
-                break;
-            };
+        while let (Some(flags), Some(comp)) = (be16(d, at), be16(d, at + 2)) {
             if (comp as usize) < num_glyphs && keep.insert(comp) {
                 todo.push(comp);
             }
@@ -367,6 +385,8 @@ pub fn subset_keeping_ids(
         }
     }
 
+    // Glyphs after the last one kept are cut off altogether (ids below stay the same).
+    let num_glyphs = keep.last().map_or(1, |&g| g as usize + 1).min(num_glyphs);
     let mut new_glyf = Vec::new();
     let mut new_loca = Vec::with_capacity(4 * (num_glyphs + 1));
     for g in 0..num_glyphs {
@@ -381,8 +401,20 @@ pub fn subset_keeping_ids(
     new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
 
     // Metrics of unused glyphs are zeroed: same ids, and the table compresses to little.
-    let n_hmetrics = be16(hhea, 34).ok_or_else(bad)? as usize;
-    let mut new_hmtx = hmtx.to_vec();
+    let n_hmetrics_in = be16(hhea, 34).ok_or_else(bad)? as usize;
+    let n_hmetrics = n_hmetrics_in.min(num_glyphs);
+    let hmtx_len = 4 * n_hmetrics + 2 * (num_glyphs - n_hmetrics);
+    let mut new_hmtx = hmtx.get(..hmtx_len).ok_or_else(bad)?.to_vec();
+    let mut new_hhea = hhea.to_vec();
+    new_hhea
+        .get_mut(34..36)
+        .ok_or_else(bad)?
+        .copy_from_slice(&(n_hmetrics as u16).to_be_bytes());
+    let mut new_maxp = maxp.to_vec();
+    new_maxp
+        .get_mut(4..6)
+        .ok_or_else(bad)?
+        .copy_from_slice(&(num_glyphs as u16).to_be_bytes());
     for g in 0..num_glyphs {
         if keep.contains(&(g as u16)) {
             continue;
@@ -411,6 +443,8 @@ pub fn subset_keeping_ids(
             b"loca" => std::mem::take(&mut new_loca),
             b"head" => std::mem::take(&mut new_head),
             b"hmtx" => std::mem::take(&mut new_hmtx),
+            b"hhea" => std::mem::take(&mut new_hhea),
+            b"maxp" => std::mem::take(&mut new_maxp),
             _ => match tables.get(tag) {
                 Some(t) => t.to_vec(),
                 None => continue,

@@ -42,13 +42,15 @@
 //! For other writers (the streaming delivery writer), [`shape`] returns glyph runs in
 //! visual order with advances in em, and [`Shaped::uncovered`] the characters no font has.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use printpdf::{Codepoint, FontId, Op, PdfDocument, PdfFontHandle, Point, Pt, TextItem};
+use rustc_hash::FxHashMap;
 use unicode_script::{Script, UnicodeScript};
 
-use super::fonts::{Font, FontRef, FontSet};
+use super::fonts::{FontRef, FontSet};
 
 /// One glyph, positioned relative to the pen, in em (multiply by the font size).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +118,53 @@ fn is_neutral(c: char) -> bool {
     matches!(c.script(), Script::Common | Script::Inherited)
 }
 
+/// A glyph id and its advance in em.
+type GlyphMetrics = (u16, f32);
+
+/// What shaping needs to know about a character, worked out once per thread.
+#[derive(Clone, Copy)]
+struct CharInfo {
+    /// The first font that has it.
+    font: Option<FontRef>,
+    simple: bool,
+    neutral: bool,
+}
+
+thread_local! {
+    static CHARS: RefCell<FxHashMap<char, CharInfo>> = RefCell::new(FxHashMap::default());
+    static PLANS: RefCell<FxHashMap<(FontRef, bool, rustybuzz::Script), rustybuzz::ShapePlan>> =
+        RefCell::new(FxHashMap::default());
+    static GLYPHS: RefCell<FxHashMap<(FontRef, char), Option<GlyphMetrics>>> = RefCell::new(FxHashMap::default());
+}
+
+fn char_info(set: &FontSet, c: char) -> CharInfo {
+    if let Some(info) = CHARS.with(|m| m.borrow().get(&c).copied()) {
+        return info;
+    }
+    let info = CharInfo {
+        font: set.font_for(c),
+        simple: is_simple(c),
+        neutral: is_neutral(c),
+    };
+    CHARS.with(|m| m.borrow_mut().insert(c, info));
+    info
+}
+
+/// A character's glyph and advance (em) in a font, cached per thread.
+fn glyph(set: &FontSet, font: FontRef, c: char) -> Option<(u16, f32)> {
+    if let Some(g) = GLYPHS.with(|m| m.borrow().get(&(font, c)).copied()) {
+        return g;
+    }
+    let f = set.font(font);
+    let g = f
+        .face
+        .glyph_index(c)
+        .filter(|g| g.0 != 0)
+        .map(|g| (g.0, f.advance_em(g.0)));
+    GLYPHS.with(|m| m.borrow_mut().insert((font, c), g));
+    g
+}
+
 /// Shapes `text` with the process's fonts: runs in visual order.
 pub fn shape(text: &str) -> Shaped {
     let set = FontSet::global();
@@ -146,11 +195,9 @@ fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) {
     let mut current: Option<FontRef> = None;
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        let keep = current.filter(|&f| is_neutral(c) && set.font(f).covers(c));
-        let font = match keep {
-            Some(f) => Some(f),
-            None => set.font_for(c),
-        };
+        let info = char_info(set, c);
+        let keep = current.filter(|&f| info.neutral && glyph(set, f, c).is_some());
+        let font = keep.or(info.font);
         match font {
             None => {
                 if c.is_whitespace() || c.is_control() {
@@ -174,11 +221,10 @@ fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) {
     }
     for (font, range) in runs {
         let piece = &text[range];
-        let f = set.font(font);
-        let glyphs = if !rtl && piece.chars().all(is_simple) {
-            simple_glyphs(f, piece)
+        let glyphs = if !rtl && piece.chars().all(|c| char_info(set, c).simple) {
+            simple_glyphs(set, font, piece)
         } else {
-            shaped_glyphs(f, piece, rtl)
+            shaped_glyphs(set, font, piece, rtl)
         };
         out.advance += glyphs.iter().map(|g| g.advance).sum::<f32>();
         out.runs.push(GlyphRun { font, glyphs });
@@ -186,14 +232,14 @@ fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) {
 }
 
 /// One glyph per character from the cmap, hmtx advances.
-fn simple_glyphs(f: &Font, text: &str) -> Vec<ShapedGlyph> {
+fn simple_glyphs(set: &FontSet, font: FontRef, text: &str) -> Vec<ShapedGlyph> {
     let mut tmp = [0u8; 4];
     text.chars()
         .filter_map(|c| {
-            let gid = f.face.glyph_index(c)?.0;
+            let (gid, advance) = glyph(set, font, c)?;
             Some(ShapedGlyph {
                 gid,
-                advance: f.advance_em(gid),
+                advance,
                 x_offset: 0.0,
                 y_offset: 0.0,
                 text: Some(c.encode_utf8(&mut tmp).into()),
@@ -203,7 +249,8 @@ fn simple_glyphs(f: &Font, text: &str) -> Vec<ShapedGlyph> {
 }
 
 /// rustybuzz: joining, marks, reordering; glyphs come back in visual order.
-fn shaped_glyphs(f: &Font, text: &str, rtl: bool) -> Vec<ShapedGlyph> {
+fn shaped_glyphs(set: &FontSet, font: FontRef, text: &str, rtl: bool) -> Vec<ShapedGlyph> {
+    let f = set.font(font);
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
     buffer.set_direction(if rtl {
@@ -212,7 +259,21 @@ fn shaped_glyphs(f: &Font, text: &str, rtl: bool) -> Vec<ShapedGlyph> {
         rustybuzz::Direction::LeftToRight
     });
     buffer.guess_segment_properties();
-    let shaped = rustybuzz::shape(&f.face, &[], buffer);
+    // Shape plans are costly to build and depend only on font, direction and script.
+    let key = (font, rtl, buffer.script());
+    let shaped = PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        let plan = plans.entry(key).or_insert_with(|| {
+            rustybuzz::ShapePlan::new(
+                &f.face,
+                buffer.direction(),
+                Some(buffer.script()),
+                None,
+                &[],
+            )
+        });
+        rustybuzz::shape_with_plan(&f.face, plan, buffer)
+    });
     let infos = shaped.glyph_infos();
     let positions = shaped.glyph_positions();
     let upem = f.units_per_em as f32;
@@ -319,6 +380,18 @@ impl GlyphUsage {
                         used.insert(g.gid, text.to_string());
                     }
                 }
+            }
+        }
+    }
+
+    /// Records one glyph (see [`GlyphUsage::record`]).
+    pub fn record_glyph(&mut self, font: FontRef, gid: u16, text: &str) {
+        let used = self.fonts.entry(font).or_default();
+        match used.get_mut(&gid) {
+            Some(t) if t.is_empty() && !text.is_empty() => *t = text.to_string(),
+            Some(_) => {}
+            None => {
+                used.insert(gid, text.to_string());
             }
         }
     }
