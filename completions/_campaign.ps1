@@ -285,15 +285,24 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;deliver' {
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'With --all: only campaigns with this status')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]')
+            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'How much of each signer the target sees. Signers who asked not to be named are counted, never named')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise')
+            [CompletionResult]::new('--split-by', '--split-by', [CompletionResultType]::ParameterName, 'Write one PDF per postcode (e.g. one per council district)')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the document''s own words [default: the campaign''s language]')
+            [CompletionResult]::new('--email-to', '--email-to', [CompletionResultType]::ParameterName, 'Email the PDF to the target at this address (not built yet)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Deliver every campaign (narrow with --status)')
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'With --email-to: send now through SMTP instead of leaving it in the outbox (not built yet)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr: no status lines or progress bars (errors still show)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr: no status lines or progress bars (errors still show)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

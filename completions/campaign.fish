@@ -205,12 +205,28 @@ complete -c campaign -n "__fish_campaign_using_subcommand export" -s y -l yes -d
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l status -d 'With --all: only campaigns with this status' -r -f -a "draft\t''
+live\t''
+offline\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l out -d 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l show -d 'How much of each signer the target sees. Signers who asked not to be named are counted, never named' -r -f -a "names\t'Name and postcode of each signer'
+initials\t'Initials and postcode of each signer'
+postcodes\t'A table of how many signed per postcode, no names'
+count\t'The cover page with the count only'"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l include -d 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise' -r -f -a "email\t''
+phone\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l split-by -d 'Write one PDF per postcode (e.g. one per council district)' -r -f -a "postcode\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l lang -d 'Language of the document\'s own words [default: the campaign\'s language]' -r -f -a "en\t''
+es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address (not built yet)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every campaign (narrow with --status)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l send -d 'With --email-to: send now through SMTP instead of leaving it in the outbox (not built yet)'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l send -d 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
