@@ -218,10 +218,10 @@ phone\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l split-by -d 'Write one PDF per postcode (e.g. one per council district)' -r -f -a "postcode\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l lang -d 'Language of the document\'s own words [default: the campaign\'s language]' -r -f -a "en\t''
 es\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address (not built yet)' -r
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given' -r
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every campaign (narrow with --status)'
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l send -d 'With --email-to: send now through SMTP instead of leaving it in the outbox (not built yet)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l send -d 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'

@@ -16,6 +16,8 @@ use crate::domain::delivery::{count, postcode_key, ContactField, ShowLevel};
 use crate::error::Error;
 use crate::fsutil;
 use crate::model::{Campaign, Lang, SignatureCounts, Status};
+use crate::outbox::{Mailer, Outbox};
+use crate::render::mail::{delivery_email, Sender};
 use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
 use crate::render::pdf::fonts::font_hint;
 use crate::store::{NewDelivery, Store};
@@ -58,12 +60,13 @@ pub struct DeliverArgs {
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
 
-    /// Email the PDF to the target at this address (not built yet)
+    /// Email the PDF to the target at this address. The message waits in the outbox
+    /// (`campaign outbox`) unless --send is given
     #[arg(long, value_name = "ADDRESS")]
     pub email_to: Option<String>,
 
-    /// With --email-to: send now through SMTP instead of leaving it in the outbox
-    /// (not built yet)
+    /// With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed
+    /// send stays in the outbox with the reason
     #[arg(long, requires = "email_to")]
     pub send: bool,
 }
@@ -90,9 +93,104 @@ pub struct DeliveredFile {
     pub show: ShowLevel,
     pub included: Vec<ContactField>,
     pub sha256: String,
+    /// The delivery email, with --email-to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<DeliveryEmail>,
     /// Signers whose names have characters no font here draws (first ones).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub uncovered: Vec<Uncovered>,
+}
+
+/// The email carrying one delivery PDF.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryEmail {
+    pub to: String,
+    /// The `.eml` file: in the outbox, or in the sent folder once sent.
+    pub file: String,
+    pub sent: bool,
+    /// Why sending failed (the message stays in the outbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// Everything needed to email deliveries, checked before any PDF is written so a bad
+/// address or a missing SMTP setting costs nothing.
+struct Emailing {
+    to: String,
+    sender: Sender,
+    mailer: Option<Mailer>,
+    outbox: Outbox,
+}
+
+impl Emailing {
+    fn prepare(ctx: &Ctx, args: &DeliverArgs) -> anyhow::Result<Option<Emailing>> {
+        let Some(to) = args.email_to.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if !crate::domain::email_ok(to) {
+            return Err(Error::Usage(format!(
+                "--email-to {to:?} is not an email address like mayor@example.gov"
+            ))
+            .into());
+        }
+        let account = ctx.account()?;
+        let sender = Sender::from_account(&account)?;
+        let mailer = if args.send {
+            Some(Mailer::configured(&account)?)
+        } else {
+            None
+        };
+        Ok(Some(Emailing {
+            to: to.to_string(),
+            sender,
+            mailer,
+            outbox: Outbox::new(&ctx.paths),
+        }))
+    }
+
+    /// Queues (or sends) the email for one delivered file.
+    fn deliver(
+        &self,
+        campaign: &Campaign,
+        lang: Lang,
+        file: &DeliveredFile,
+    ) -> anyhow::Result<DeliveryEmail> {
+        // The letter speaks the document's language.
+        let campaign = Campaign {
+            lang,
+            ..campaign.clone()
+        };
+        let mail = delivery_email(
+            &self.sender,
+            &campaign,
+            &self.to,
+            file.signatures,
+            Path::new(&file.file),
+        )?;
+        let queued = self.outbox.queue(&mail)?;
+        let Some(mailer) = &self.mailer else {
+            return Ok(DeliveryEmail {
+                to: self.to.clone(),
+                file: queued.file.display().to_string(),
+                sent: false,
+                failure: None,
+            });
+        };
+        Ok(match self.outbox.send(mailer, &queued) {
+            Ok(sent) => DeliveryEmail {
+                to: self.to.clone(),
+                file: sent.file.display().to_string(),
+                sent: true,
+                failure: None,
+            },
+            Err(e) => DeliveryEmail {
+                to: self.to.clone(),
+                file: queued.file.display().to_string(),
+                sent: false,
+                failure: Some(e.to_string()),
+            },
+        })
+    }
 }
 
 struct Outcome {
@@ -101,20 +199,22 @@ struct Outcome {
 }
 
 pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
-    if args.email_to.is_some() || args.send {
-        anyhow::bail!(
-            "--email-to and --send are not built yet: deliver writes the PDF; attach it to an email yourself for now"
-        );
-    }
+    let emailing = Emailing::prepare(ctx, &args)?;
     args.include.sort();
     args.include.dedup();
 
     let mut store = ctx.store()?;
     let campaigns: Vec<Result<Campaign, (String, anyhow::Error)>> = if args.all {
-        store
+        // Each through `load_campaign`: only its organizers may deliver a campaign.
+        let ids: Vec<String> = store
             .list_campaigns(args.status)?
             .into_iter()
-            .map(|s| Ok(s.campaign))
+            .map(|s| s.campaign.id.to_string())
+            .collect();
+        ids.iter()
+            .map(|id| {
+                load_campaign(ctx, &mut store, id, Access::Manage).map_err(|e| (id.clone(), e))
+            })
             .collect()
     } else if args.campaigns.is_empty() {
         return Err(
@@ -153,7 +253,13 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     let mut failed = Vec::new();
     for r in results {
         match r {
-            Ok(outcome) => {
+            Ok(mut outcome) => {
+                if let Some(emailing) = &emailing {
+                    let lang = args.lang.unwrap_or(outcome.campaign.lang);
+                    for f in &mut outcome.files {
+                        f.email = Some(emailing.deliver(&outcome.campaign, lang, f)?);
+                    }
+                }
                 for f in &outcome.files {
                     let included: Vec<String> =
                         f.included.iter().map(|c| c.as_str().to_string()).collect();
@@ -161,7 +267,11 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
                         campaign_id: outcome.campaign.id,
                         show_level: f.show.as_str(),
                         included_fields: &included,
-                        recipient: Some(&outcome.campaign.target),
+                        recipient: Some(
+                            f.email
+                                .as_ref()
+                                .map_or(outcome.campaign.target.as_str(), |e| e.to.as_str()),
+                        ),
                         file: &f.file,
                         file_sha256: &f.sha256,
                         signatures: f.signatures,
@@ -179,7 +289,38 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     } else {
         for f in &delivered {
             ui::out_line(&f.file)?;
+            match &f.email {
+                Some(DeliveryEmail {
+                    sent: false,
+                    failure: None,
+                    file,
+                    ..
+                }) => ui::out_line(file)?,
+                Some(DeliveryEmail { sent: true, to, .. }) => {
+                    ui::status(ctx, format!("emailed {} to {to}", f.file))
+                }
+                _ => {}
+            }
         }
+    }
+    let unsent: Vec<&DeliveryEmail> = delivered
+        .iter()
+        .filter_map(|f| f.email.as_ref())
+        .filter(|e| e.failure.is_some())
+        .collect();
+    for e in &unsent {
+        eprintln!(
+            "error: could not send to {}: {}; the message stays in the outbox ({}): retry with `campaign outbox --send`",
+            e.to,
+            e.failure.as_deref().unwrap_or_default(),
+            e.file
+        );
+    }
+    if emailing.as_ref().is_some_and(|e| e.mailer.is_none()) && !delivered.is_empty() {
+        ui::status(
+            ctx,
+            "the email waits in the outbox: review it, then `campaign outbox --send`",
+        );
     }
     let campaigns_ok: std::collections::BTreeSet<&str> =
         delivered.iter().map(|f| f.campaign.as_str()).collect();
@@ -201,6 +342,13 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     }
     for (slug, e) in &failed {
         eprintln!("error: {slug}: {e:#}");
+    }
+    if !unsent.is_empty() && failed.is_empty() {
+        return Err(Error::SomeNotSent {
+            failed: unsent.len(),
+            total: delivered.len(),
+        }
+        .into());
     }
     if !failed.is_empty() {
         let total = campaigns_ok.len() + failed.len();
@@ -332,6 +480,7 @@ fn deliver_one(
             show: args.show,
             included: args.include.clone(),
             sha256: sha,
+            email: None,
             uncovered: written.uncovered,
         });
     }

@@ -87,6 +87,8 @@ fn invited_admin_becomes_active_and_strangers_are_refused() {
         vec!["offline", slug.as_str()],
         vec!["admins", slug.as_str(), "--add", "maria@example.org"],
         vec!["review", slug.as_str(), "--launch"],
+        vec!["deliver", slug.as_str()],
+        vec!["deliver", "--all"],
     ] {
         let out = home.cmd(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");

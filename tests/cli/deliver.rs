@@ -6,6 +6,7 @@ use campaign::model::Source;
 use campaign::store::{NewSignature, Store};
 
 use crate::common::Home;
+use mail_parser::MimeHeaders;
 
 struct Signer<'a> {
     name: &'a str,
@@ -403,17 +404,146 @@ fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
 }
 
 #[test]
-fn email_is_not_built_yet_and_says_so() {
+fn email_to_writes_a_message_with_the_pdf_attached_to_the_outbox() {
     let home = Home::new();
     let slug = home.live_campaign("Sanctuary for all");
+    add(
+        &home,
+        &slug,
+        &[
+            s("José Núñez", "94612"),
+            s("李娜", "94601"),
+            s("Zoë Ó Súilleabháin", "94612"),
+        ],
+    );
+    let out = home.ok(["deliver", &slug, "--email-to", "mayor@oakland.example.gov"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "the PDF path, then the .eml path: {out}");
+    assert!(
+        lines[0].ends_with(".pdf") && lines[1].ends_with(".eml"),
+        "{out}"
+    );
+    assert!(Path::new(lines[1]).starts_with(home.path().join("outbox")));
+
+    let raw = std::fs::read(lines[1]).unwrap();
+    let mail = mail_parser::MessageParser::default()
+        .parse(&raw[..])
+        .expect("a parsable email");
+    assert_eq!(
+        mail.to().unwrap().first().unwrap().address(),
+        Some("mayor@oakland.example.gov")
+    );
+    assert_eq!(
+        mail.from().unwrap().first().unwrap().address(),
+        Some("ana@example.org")
+    );
+    let subject = mail.subject().unwrap();
+    assert!(
+        subject.contains("Sanctuary for all") && subject.contains('3'),
+        "{subject}"
+    );
+    let attachment = mail.attachments().next().expect("the PDF is attached");
+    assert_eq!(
+        attachment.content_type().map(|c| (c.ctype(), c.subtype())),
+        Some(("application", Some("pdf")))
+    );
+    assert_eq!(
+        attachment.contents(),
+        std::fs::read(lines[0]).unwrap(),
+        "the attachment is the delivered file"
+    );
+
+    let listed = home.json(["outbox", "--json"]);
+    assert_eq!(listed[0]["kind"], "delivery");
+    let shown = home.json(["show", &slug, "--json"]);
+    assert_eq!(
+        shown["deliveries"][0]["recipient"],
+        "mayor@oakland.example.gov"
+    );
+
     let out = home
-        .cmd(["deliver", &slug, "--email-to", "mayor@example.org"])
+        .cmd(["deliver", &slug, "--email-to", "not an address"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    assert_eq!(out.status.code(), Some(2));
     let out = home.cmd(["deliver"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn send_delivers_the_email_to_a_real_smtp_server_and_a_dead_one_keeps_it() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(
+        &home,
+        &slug,
+        &[s("Nguyễn Thị Minh Khai", "94612"), s("محمد الأحمد", "94601")],
+    );
+
+    let (url, received) = crate::smtp::smtp_server();
+    let out = home
+        .cmd([
+            "deliver",
+            &slug,
+            "--email-to",
+            "mayor@oakland.example.gov",
+            "--send",
+            "--json",
+        ])
+        .env("CAMPAIGN_SMTP_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["email"]["sent"], true);
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, ["mayor@oakland.example.gov"]);
+    let mail = mail_parser::MessageParser::default()
+        .parse(&received[0].data[..])
+        .unwrap();
+    assert!(mail.subject().unwrap().contains("Sanctuary for all"));
+    let pdf = mail
+        .attachments()
+        .next()
+        .expect("the PDF arrived")
+        .contents()
+        .to_vec();
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(home
+        .json(["outbox", "--json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let out = home
+        .cmd([
+            "deliver",
+            &slug,
+            "--email-to",
+            "mayor@oakland.example.gov",
+            "--send",
+        ])
+        .env("CAMPAIGN_SMTP_URL", crate::smtp::dead_server())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("could not send to mayor@oakland.example.gov") && stderr.contains("outbox"),
+        "{stderr}"
+    );
+    let waiting = home.json(["outbox", "--json"]);
+    assert_eq!(
+        waiting.as_array().unwrap().len(),
+        1,
+        "the message stays in the outbox"
+    );
+    assert!(!waiting[0]["failure"].as_str().unwrap().is_empty());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! temporary CAMPAIGN_HOME.
 
 mod common;
+mod smtp;
 
 mod admins;
 mod campaigns;
