@@ -2,6 +2,7 @@
 
 pub mod campaign;
 pub mod picture;
+pub mod signer;
 pub mod slug;
 pub mod templates;
 pub mod text;

@@ -3,6 +3,7 @@
 
 mod campaigns;
 mod deliveries;
+mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
@@ -14,6 +15,7 @@ use rusqlite::Connection;
 
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
+pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome};
 pub use sheets::sheet_prefix;
 pub use signatures::NewSignature;
 
