@@ -223,3 +223,95 @@ impl Import<'_> {
         Ok(stmt.exists(params![self.campaign_id, key])?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::signer::{validate, RawSigner, Region};
+    use crate::model::{CampaignDraft, Scope};
+
+    fn signer(name: &str, email: &str) -> NewSignature {
+        let raw = RawSigner {
+            name: name.into(),
+            email,
+            postcode: "94612",
+            ..Default::default()
+        };
+        validate(&raw, Region::default()).unwrap()
+    }
+
+    fn store_with_campaign() -> (Store, i64) {
+        let mut store = Store::open_in_memory().unwrap();
+        let draft = CampaignDraft {
+            title: "t".into(),
+            scope: Some(Scope::Global),
+            ..Default::default()
+        };
+        let id = store.insert_campaign(&draft, "oakland", None).unwrap().id;
+        (store, id)
+    }
+
+    fn count(store: &Store, campaign_id: i64) -> i64 {
+        store.signature_counts(campaign_id).unwrap().total
+    }
+
+    #[test]
+    fn dedupes_against_the_database_and_the_file() {
+        let (mut store, id) = store_with_campaign();
+        store
+            .insert_signature(id, &signer("Ana", "ana@example.org"))
+            .unwrap();
+        let mut import = store.begin_import(id, Source::Online, None).unwrap();
+        assert_eq!(
+            import.add(2, Ok(signer("Ana R", " ANA@example.org"))).unwrap(),
+            RowOutcome::Duplicate
+        );
+        assert_eq!(
+            import.add(3, Ok(signer("李娜", "li@example.org"))).unwrap(),
+            RowOutcome::Added
+        );
+        assert_eq!(
+            import.add(4, Ok(signer("Li Na", "LI@example.org"))).unwrap(),
+            RowOutcome::Duplicate
+        );
+        let mut sheeted = signer("Bo", "bo@example.org");
+        sheeted.sheet_id = Some("OAK-0042".into());
+        assert!(matches!(
+            import.add(5, Ok(sheeted)).unwrap(),
+            RowOutcome::Rejected(Rejected { row: 5, .. })
+        ));
+        let counts = import.commit().unwrap();
+        assert_eq!(
+            counts,
+            ImportCounts {
+                read: 4,
+                added: 1,
+                duplicates: 2,
+                rejected: 1
+            }
+        );
+        assert_eq!(count(&store, id), 2);
+    }
+
+    #[test]
+    fn a_hash_hit_that_is_not_a_duplicate_is_still_added() {
+        let (mut store, id) = store_with_campaign();
+        let mut import = store.begin_import(id, Source::Online, None).unwrap();
+        // Pretend another key already had this row's hash: the database check decides.
+        let s = signer("Ana", "ana@example.org");
+        import.seen.insert(key_hash(&s.dedupe_key));
+        assert_eq!(import.add(2, Ok(s)).unwrap(), RowOutcome::Added);
+        import.commit().unwrap();
+        assert_eq!(count(&store, id), 1);
+    }
+
+    #[test]
+    fn an_import_not_committed_leaves_nothing() {
+        let (mut store, id) = store_with_campaign();
+        {
+            let mut import = store.begin_import(id, Source::Online, None).unwrap();
+            import.add(2, Ok(signer("Ana", "ana@example.org"))).unwrap();
+        }
+        assert_eq!(count(&store, id), 0);
+    }
+}
