@@ -75,7 +75,10 @@ fn report(what: &str, run: &Run, goal_s: f64, goal_mb: Option<f64>) {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` would too: both just run.
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
+    // CAMPAIGN_BENCH_DIR keeps the generated files and database (for profiling).
+    let kept = std::env::var_os("CAMPAIGN_BENCH_DIR").map(std::path::PathBuf::from);
+    let base = kept.as_deref().unwrap_or(dir.path());
+    let home = base.join("home");
     campaign(
         &home,
         &["account", "--name", "Bench", "--email", "bench@example.org"],
@@ -106,8 +109,8 @@ fn main() {
     let big = slug("Import bench");
     let export = slug("Export bench");
 
-    let existing_csv = dir.path().join("existing.csv");
-    let import_csv = dir.path().join("import.csv");
+    let existing_csv = base.join("existing.csv");
+    let import_csv = base.join("import.csv");
     let t = Instant::now();
     let existing = generate(&existing_csv, 0, EXISTING);
     let imported = generate(&import_csv, EXISTING, IMPORTED);
@@ -118,6 +121,33 @@ fn main() {
         t.elapsed().as_secs_f64(),
         imported.duplicates,
         imported.invalid
+    );
+
+    // Where the time goes, in this process on one core: reading + validating only.
+    let t = Instant::now();
+    let mut reader = csv::Reader::from_path(&import_csv).unwrap();
+    let map = campaign::domain::signer::HeaderMap::new(reader.headers().unwrap().iter()).unwrap();
+    let region = campaign::domain::signer::Region::default();
+    let mut record = csv::StringRecord::new();
+    let (mut ok, mut phones) = (0u64, 0u64);
+    let mut phone_time = Duration::ZERO;
+    while reader.read_record(&mut record).unwrap() {
+        let raw = map.raw(&record);
+        if !raw.phone.is_empty() {
+            phones += 1;
+            let t = Instant::now();
+            std::hint::black_box(campaign::domain::signer::normalize_phone(raw.phone, region));
+            phone_time += t.elapsed();
+        }
+        ok += campaign::domain::signer::validate(&raw, region).is_ok() as u64;
+    }
+    println!(
+        "  (one core: read + validate {} rows in {:.2} s, {} valid; {} phones parsed in {:.2} s)",
+        imported.rows,
+        t.elapsed().as_secs_f64() - phone_time.as_secs_f64(),
+        ok,
+        phones,
+        phone_time.as_secs_f64()
     );
 
     let pre = campaign(
@@ -168,7 +198,7 @@ fn main() {
         run.stdout.split_whitespace().collect::<String>()
     );
 
-    let out = dir.path().join("export.csv");
+    let out = base.join("export.csv");
     let run = campaign(&home, &["export", &export, "--out", out.to_str().unwrap()]);
     report("export 100,000 to CSV", &run, 0.2, None);
 }

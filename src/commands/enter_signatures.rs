@@ -17,7 +17,7 @@ use crate::domain::signer::{self, HeaderMap, Problem, RawSigner, Region};
 use crate::error::Error;
 use crate::fsutil;
 use crate::model::{Campaign, Signature, Source};
-use crate::store::{ImportCounts, NewSignature, RowOutcome, Store};
+use crate::store::{ImportCounts, NewSignature, Store};
 use crate::ui;
 use crate::ui::entry::{Answer, LineReader};
 
@@ -166,16 +166,18 @@ fn import(
     )?;
     for message in rx {
         let (batch, position) = message?;
-        for (row, signer) in batch {
-            if let RowOutcome::Rejected(r) = import.add(row, signer)? {
-                if let Some(w) = reject_csv.as_mut() {
-                    w.write_record([r.row.to_string(), r.reason.clone()])?;
-                }
-                if shown.len() < 5 {
-                    shown.push(format!("row {}: {}", r.row, r.reason));
+        let mut failed = Ok(());
+        import.add_all(batch, |r| {
+            if let Some(w) = reject_csv.as_mut() {
+                if let Err(e) = w.write_record([r.row.to_string(), r.reason.clone()]) {
+                    failed = Err(e);
                 }
             }
-        }
+            if shown.len() < 5 {
+                shown.push(format!("row {}: {}", r.row, r.reason));
+            }
+        })?;
+        failed?;
         if size.is_none() {
             bar.set_length(position);
         }

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Statement};
 use serde::Serialize;
 
 use super::{now, Store};
@@ -81,7 +81,10 @@ pub fn key_hash(key: &str) -> u64 {
 /// An import in progress. Nothing is visible to others until [`Import::commit`];
 /// dropping it (an error, a kill) rolls everything back.
 pub struct Import<'s> {
-    tx: Transaction<'s>,
+    conn: &'s Connection,
+    /// Whether the import switched the database to a rollback journal (see `begin_import`).
+    rollback_journal: bool,
+    committed: bool,
     campaign_id: i64,
     source: Source,
     entered_by: Option<String>,
@@ -99,11 +102,20 @@ impl Store {
         source: Source,
         entered_by: Option<String>,
     ) -> Result<Import<'_>> {
-        self.conn()
-            .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = self.conn();
+        conn.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+        // A rollback journal for the import when no one else has the database open: new
+        // rows go to fresh pages that need no journal, and nothing is written twice (WAL
+        // would write every page to the log and again at the checkpoint). With others
+        // reading, the switch is refused and the import stays in WAL mode.
+        let rollback_journal = conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0))
+            .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            restore(conn, rollback_journal);
+            return Err(e.into());
+        }
+        let tx = conn;
         let mut seen = HashSet64::default();
         {
             let mut stmt =
@@ -115,7 +127,9 @@ impl Store {
             }
         }
         Ok(Import {
-            tx,
+            conn,
+            rollback_journal,
+            committed: false,
             campaign_id,
             source,
             entered_by,
@@ -135,49 +149,102 @@ impl Import<'_> {
         row: u64,
         signer: std::result::Result<NewSignature, Problem>,
     ) -> Result<RowOutcome> {
-        self.counts.read += 1;
-        let signer = match signer {
-            Ok(s) => s,
-            Err(problem) => return Ok(self.reject(row, problem.to_string())),
+        let before = self.counts;
+        let mut outcome = None;
+        self.add_all([(row, signer)], |r| outcome = Some(RowOutcome::Rejected(r)))?;
+        Ok(outcome.unwrap_or(if self.counts.duplicates > before.duplicates {
+            RowOutcome::Duplicate
+        } else {
+            RowOutcome::Added
+        }))
+    }
+
+    /// [`Import::add`] for many rows with one prepared statement; `rejected` hears about
+    /// each row not imported.
+    pub fn add_all<I, F>(&mut self, rows: I, mut rejected: F) -> Result<()>
+    where
+        I: IntoIterator<Item = (u64, std::result::Result<NewSignature, Problem>)>,
+        F: FnMut(Rejected),
+    {
+        let Import {
+            conn: tx,
+            campaign_id,
+            source,
+            entered_by,
+            signed_at,
+            seen,
+            sheets,
+            counts,
+            ..
+        } = self;
+        let mut insert_one = tx.prepare_cached(&insert_sql(1))?;
+        let mut insert_many = tx.prepare_cached(&insert_sql(CHUNK))?;
+        let defaults = Defaults {
+            campaign_id: *campaign_id,
+            source: *source,
+            entered_by: entered_by.as_deref(),
+            signed_at,
         };
-        if let Some(sheet) = &signer.sheet_id {
-            if !self.sheet_known(sheet)? {
-                return Ok(self.reject(
-                    row,
-                    format!(
-                        "sheet: {sheet} was never printed for this campaign (check the sheet id)"
-                    ),
-                ));
+        let mut pending: Vec<NewSignature> = Vec::with_capacity(CHUNK);
+        let mut exists =
+            tx.prepare("SELECT 1 FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2")?;
+        for (row, signer) in rows {
+            counts.read += 1;
+            let signer = match signer {
+                Ok(s) => s,
+                Err(problem) => {
+                    counts.rejected += 1;
+                    rejected(Rejected {
+                        row,
+                        reason: problem.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if let Some(sheet) = &signer.sheet_id {
+                let known = match sheets.get(sheet) {
+                    Some(known) => *known,
+                    None => {
+                        let known = tx
+                            .query_row(
+                                "SELECT 1 FROM sheets WHERE campaign_id = ?1 AND sheet_id = upper(trim(?2))",
+                                params![*campaign_id, sheet],
+                                |_| Ok(()),
+                            )
+                            .optional()?
+                            .is_some();
+                        sheets.insert(sheet.clone(), known);
+                        known
+                    }
+                };
+                if !known {
+                    counts.rejected += 1;
+                    rejected(Rejected {
+                        row,
+                        reason: format!(
+                            "sheet: {sheet} was never printed for this campaign (check the sheet id)"
+                        ),
+                    });
+                    continue;
+                }
             }
+            // A hash already seen is a duplicate only if the full key is in the database
+            // (rows waiting to be inserted go in first, so the check sees them).
+            if !seen.insert(key_hash(&signer.dedupe_key)) {
+                flush(&mut pending, &mut insert_one, &mut insert_many, &defaults)?;
+                if exists.exists(params![*campaign_id, signer.dedupe_key])? {
+                    counts.duplicates += 1;
+                    continue;
+                }
+            }
+            pending.push(signer);
+            if pending.len() == CHUNK {
+                flush(&mut pending, &mut insert_one, &mut insert_many, &defaults)?;
+            }
+            counts.added += 1;
         }
-        let hash = key_hash(&signer.dedupe_key);
-        if !self.seen.insert(hash) && self.key_exists(&signer.dedupe_key)? {
-            self.counts.duplicates += 1;
-            return Ok(RowOutcome::Duplicate);
-        }
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
-             source, sheet_id, line, entered_by, signed_at, dedupe_key) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
-        stmt.execute(params![
-            self.campaign_id,
-            signer.name,
-            signer.email,
-            signer.postcode,
-            signer.phone,
-            signer.phone_valid,
-            signer.opt_in,
-            signer.private,
-            signer.source.unwrap_or(self.source).as_str(),
-            signer.sheet_id,
-            signer.line,
-            signer.entered_by.as_ref().or(self.entered_by.as_ref()),
-            self.signed_at,
-            signer.dedupe_key,
-        ])?;
-        self.counts.added += 1;
-        Ok(RowOutcome::Added)
+        flush(&mut pending, &mut insert_one, &mut insert_many, &defaults)?;
+        Ok(())
     }
 
     pub fn counts(&self) -> ImportCounts {
@@ -185,42 +252,87 @@ impl Import<'_> {
     }
 
     /// Makes every added row visible at once.
-    pub fn commit(self) -> Result<ImportCounts> {
-        let counts = self.counts;
-        // Back to the everyday cache (a failed import ends the process anyway).
-        self.tx
-            .pragma_update(None, "cache_size", NORMAL_CACHE_KIB)?;
-        self.tx.commit()?;
-        Ok(counts)
+    pub fn commit(mut self) -> Result<ImportCounts> {
+        self.conn.execute_batch("COMMIT")?;
+        self.committed = true;
+        Ok(self.counts)
     }
+}
 
-    fn reject(&mut self, row: u64, reason: String) -> RowOutcome {
-        self.counts.rejected += 1;
-        RowOutcome::Rejected(Rejected { row, reason })
-    }
+/// Rows per multi-row INSERT: fewer statement executions for the same work.
+const CHUNK: usize = 32;
+const COLUMNS: usize = 14;
 
-    fn sheet_known(&mut self, sheet: &str) -> Result<bool> {
-        if let Some(known) = self.sheets.get(sheet) {
-            return Ok(*known);
+fn insert_sql(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; COLUMNS].join(", "));
+    format!(
+        "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
+         source, sheet_id, line, entered_by, signed_at, dedupe_key) VALUES {}",
+        vec![one; rows].join(", ")
+    )
+}
+
+/// What every row of one import shares.
+struct Defaults<'a> {
+    campaign_id: i64,
+    source: Source,
+    entered_by: Option<&'a str>,
+    signed_at: &'a str,
+}
+
+fn flush(
+    pending: &mut Vec<NewSignature>,
+    one: &mut Statement<'_>,
+    many: &mut Statement<'_>,
+    d: &Defaults<'_>,
+) -> Result<()> {
+    if pending.len() == CHUNK {
+        for (i, s) in pending.iter().enumerate() {
+            bind(many, i * COLUMNS, s, d)?;
         }
-        let known = self
-            .tx
-            .query_row(
-                "SELECT 1 FROM sheets WHERE campaign_id = ?1 AND sheet_id = upper(trim(?2))",
-                params![self.campaign_id, sheet],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        self.sheets.insert(sheet.to_string(), known);
-        Ok(known)
+        many.raw_execute()?;
+    } else {
+        for s in pending.iter() {
+            bind(one, 0, s, d)?;
+            one.raw_execute()?;
+        }
     }
+    pending.clear();
+    Ok(())
+}
 
-    fn key_exists(&self, key: &str) -> Result<bool> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT 1 FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2",
-        )?;
-        Ok(stmt.exists(params![self.campaign_id, key])?)
+fn bind(stmt: &mut Statement<'_>, base: usize, s: &NewSignature, d: &Defaults<'_>) -> Result<()> {
+    stmt.raw_bind_parameter(base + 1, d.campaign_id)?;
+    stmt.raw_bind_parameter(base + 2, &s.name)?;
+    stmt.raw_bind_parameter(base + 3, &s.email)?;
+    stmt.raw_bind_parameter(base + 4, &s.postcode)?;
+    stmt.raw_bind_parameter(base + 5, &s.phone)?;
+    stmt.raw_bind_parameter(base + 6, s.phone_valid)?;
+    stmt.raw_bind_parameter(base + 7, s.opt_in)?;
+    stmt.raw_bind_parameter(base + 8, s.private)?;
+    stmt.raw_bind_parameter(base + 9, s.source.unwrap_or(d.source).as_str())?;
+    stmt.raw_bind_parameter(base + 10, &s.sheet_id)?;
+    stmt.raw_bind_parameter(base + 11, s.line)?;
+    stmt.raw_bind_parameter(base + 12, s.entered_by.as_deref().or(d.entered_by))?;
+    stmt.raw_bind_parameter(base + 13, d.signed_at)?;
+    stmt.raw_bind_parameter(base + 14, &s.dedupe_key)?;
+    Ok(())
+}
+
+impl Drop for Import<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        restore(self.conn, self.rollback_journal);
+    }
+}
+
+/// Back to the everyday settings after an import, committed or not.
+fn restore(conn: &Connection, rollback_journal: bool) {
+    let _ = conn.pragma_update(None, "cache_size", NORMAL_CACHE_KIB);
+    if rollback_journal {
+        let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
     }
 }
 
