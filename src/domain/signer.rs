@@ -341,7 +341,7 @@ impl HeaderMap {
         R: std::ops::Index<usize, Output = str> + RowLen,
     {
         let get = |i: Option<usize>| match i {
-            Some(i) if i < row.len() => undo_neutralize(&row[i]),
+            Some(i) if i < row.field_count() => undo_neutralize(&row[i]),
             _ => "",
         };
         let name = match self
@@ -383,12 +383,12 @@ pub fn undo_neutralize(cell: &str) -> &str {
 
 /// A row of fields that knows its length (implemented for `csv::StringRecord` and slices).
 pub trait RowLen {
-    fn len(&self) -> usize;
+    fn field_count(&self) -> usize;
 }
 
 impl RowLen for csv::StringRecord {
-    fn len(&self) -> usize {
-        csv::StringRecord::len(self)
+    fn field_count(&self) -> usize {
+        self.len()
     }
 }
 

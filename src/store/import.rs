@@ -109,9 +109,16 @@ impl Store {
         // would write every page to the log and again at the checkpoint). With others
         // reading, the switch is refused and the import stays in WAL mode.
         let rollback_journal = conn
-            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0))
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                r.get::<_, String>(0)
+            })
             .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Without these SQLite keeps a statement journal (a temp file holding a copy of
+        // every page each INSERT touches, in case that one statement must be undone):
+        // the campaign reference is checked at commit and a conflict rolls back the
+        // whole import, which is all-or-nothing anyway; any journal left stays in memory.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON;") {
             restore(conn, rollback_journal);
             return Err(e.into());
         }
@@ -152,11 +159,13 @@ impl Import<'_> {
         let before = self.counts;
         let mut outcome = None;
         self.add_all([(row, signer)], |r| outcome = Some(RowOutcome::Rejected(r)))?;
-        Ok(outcome.unwrap_or(if self.counts.duplicates > before.duplicates {
-            RowOutcome::Duplicate
-        } else {
-            RowOutcome::Added
-        }))
+        Ok(
+            outcome.unwrap_or(if self.counts.duplicates > before.duplicates {
+                RowOutcome::Duplicate
+            } else {
+                RowOutcome::Added
+            }),
+        )
     }
 
     /// [`Import::add`] for many rows with one prepared statement; `rejected` hears about
@@ -266,7 +275,7 @@ const COLUMNS: usize = 14;
 fn insert_sql(rows: usize) -> String {
     let one = format!("({})", vec!["?"; COLUMNS].join(", "));
     format!(
-        "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
+        "INSERT OR ROLLBACK INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
          source, sheet_id, line, entered_by, signed_at, dedupe_key) VALUES {}",
         vec![one; rows].join(", ")
     )
@@ -331,6 +340,7 @@ impl Drop for Import<'_> {
 /// Back to the everyday settings after an import, committed or not.
 fn restore(conn: &Connection, rollback_journal: bool) {
     let _ = conn.pragma_update(None, "cache_size", NORMAL_CACHE_KIB);
+    let _ = conn.pragma_update(None, "temp_store", "DEFAULT");
     if rollback_journal {
         let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
     }
@@ -375,7 +385,9 @@ mod tests {
             .unwrap();
         let mut import = store.begin_import(id, Source::Online, None).unwrap();
         assert_eq!(
-            import.add(2, Ok(signer("Ana R", " ANA@example.org"))).unwrap(),
+            import
+                .add(2, Ok(signer("Ana R", " ANA@example.org")))
+                .unwrap(),
             RowOutcome::Duplicate
         );
         assert_eq!(
@@ -383,7 +395,9 @@ mod tests {
             RowOutcome::Added
         );
         assert_eq!(
-            import.add(4, Ok(signer("Li Na", "LI@example.org"))).unwrap(),
+            import
+                .add(4, Ok(signer("Li Na", "LI@example.org")))
+                .unwrap(),
             RowOutcome::Duplicate
         );
         let mut sheeted = signer("Bo", "bo@example.org");
