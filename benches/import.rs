@@ -16,6 +16,8 @@ const IMPORTED: u64 = 1_000_000;
 
 struct Run {
     wall: Duration,
+    /// User + system CPU seconds (a steadier figure than wall time on a busy machine).
+    cpu: Option<f64>,
     peak_kib: Option<u64>,
     stdout: String,
 }
@@ -45,8 +47,18 @@ fn campaign(home: &Path, args: &[&str]) -> Run {
                 .strip_prefix("Maximum resident set size (kbytes): ")
         })
         .and_then(|v| v.trim().parse().ok());
+    let seconds = |label: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    let cpu = seconds("User time (seconds): ")
+        .zip(seconds("System time (seconds): "))
+        .map(|(u, s)| u + s);
     Run {
         wall: elapsed,
+        cpu,
         peak_kib,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
     }
@@ -62,7 +74,8 @@ fn report(what: &str, run: &Run, goal_s: f64, goal_mb: Option<f64>) {
     let mb = run.peak_kib.map(|k| k as f64 / 1024.0);
     let ok = secs <= goal_s && goal_mb.is_none_or(|g| mb.is_none_or(|m| m <= g));
     println!(
-        "{what:<40} {secs:>7.3} s wall (goal {goal_s} s)   peak {}   {}",
+        "{what:<40} {secs:>7.3} s wall (goal {goal_s} s)   {} s CPU   peak {}   {}",
+        run.cpu.map(|c| format!("{c:.2}")).unwrap_or_else(|| "?".into()),
         mb.map(|m| format!("{m:.0} MB"))
             .unwrap_or_else(|| "?".into())
             + &goal_mb
@@ -142,7 +155,8 @@ fn main() {
         ok += campaign::domain::signer::validate(&raw, region).is_ok() as u64;
     }
     println!(
-        "  (one core: read + validate {} rows in {:.2} s, {} valid; {} phones parsed in {:.2} s)",
+        "  (in-process, one core: reading and validating {} rows takes {:.2} s, {} valid; \
+         of that, parsing {} phones takes {:.2} s)",
         imported.rows,
         t.elapsed().as_secs_f64() - phone_time.as_secs_f64(),
         ok,
