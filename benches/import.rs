@@ -75,7 +75,9 @@ fn report(what: &str, run: &Run, goal_s: f64, goal_mb: Option<f64>) {
     let ok = secs <= goal_s && goal_mb.is_none_or(|g| mb.is_none_or(|m| m <= g));
     println!(
         "{what:<40} {secs:>7.3} s wall (goal {goal_s} s)   {} s CPU   peak {}   {}",
-        run.cpu.map(|c| format!("{c:.2}")).unwrap_or_else(|| "?".into()),
+        run.cpu
+            .map(|c| format!("{c:.2}"))
+            .unwrap_or_else(|| "?".into()),
         mb.map(|m| format!("{m:.0} MB"))
             .unwrap_or_else(|| "?".into())
             + &goal_mb

@@ -327,10 +327,10 @@ impl<'a> Entry<'a> {
             return self.finish();
         }
         loop {
-            let next_line = match &self.sheet {
-                Some(sheet) => self.store.last_line(self.campaign.id, sheet)? + 1,
-                None => 1,
-            };
+            let next_line = self
+                .store
+                .last_line(self.campaign.id, self.sheet.as_deref())?
+                + 1;
             let fresh = Typed {
                 line: next_line.to_string(),
                 postcode: self.last_postcode.clone(),
@@ -385,6 +385,13 @@ impl<'a> Entry<'a> {
                 },
             };
             if answer.is_empty() {
+                // Hand-made sheets: rows without a sheet id, if none were ever printed.
+                if self.store.sheets(self.campaign.id)?.is_empty() {
+                    eprintln!(
+                        "  no printed sheets for this campaign: rows are saved without a sheet id"
+                    );
+                    return Ok(true);
+                }
                 continue;
             }
             match self.store.find_sheet(self.campaign.id, &answer)? {
@@ -407,7 +414,8 @@ impl<'a> Entry<'a> {
         // Line (a sheet id here switches sheets).
         loop {
             let prompt = format!(
-                "[{sheet} · {} entered · {}] Line",
+                "[{} · {} entered · {}] Line",
+                if sheet.is_empty() { "no sheet" } else { &sheet },
                 self.summary.added,
                 self.goal_text(total)
             );
@@ -422,8 +430,10 @@ impl<'a> Entry<'a> {
                     if !self.ask_sheet(Some(l))? {
                         return Ok(Step::End);
                     }
-                    let sheet = self.sheet.clone().unwrap_or_default();
-                    let next = self.store.last_line(self.campaign.id, &sheet)? + 1;
+                    let next = self
+                        .store
+                        .last_line(self.campaign.id, self.sheet.as_deref())?
+                        + 1;
                     return self.row(
                         Typed {
                             line: next.to_string(),

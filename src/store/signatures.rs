@@ -136,10 +136,11 @@ impl Store {
         }
     }
 
-    /// The highest line entered so far on a sheet of the campaign (0 when none).
-    pub fn last_line(&self, campaign_id: i64, sheet_id: &str) -> Result<i64> {
+    /// The highest line entered so far on a sheet of the campaign, or on no sheet
+    /// (`None`); 0 when there is none.
+    pub fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
         Ok(self.conn().query_row(
-            "SELECT COALESCE(MAX(line), 0) FROM signatures WHERE campaign_id = ?1 AND sheet_id = ?2",
+            "SELECT COALESCE(MAX(line), 0) FROM signatures WHERE campaign_id = ?1 AND sheet_id IS ?2",
             params![campaign_id, sheet_id],
             |r| r.get(0),
         )?)
