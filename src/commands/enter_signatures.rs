@@ -17,7 +17,7 @@ use crate::domain::signer::{self, HeaderMap, Problem, RawSigner, Region};
 use crate::error::Error;
 use crate::fsutil;
 use crate::model::{Campaign, Signature, Source};
-use crate::store::{ImportCounts, NewSignature, Store};
+use crate::store::{key_hash, ImportCounts, NewSignature, Store};
 use crate::ui;
 use crate::ui::entry::{Answer, LineReader};
 
@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
 /// memory stays flat.
 const BATCH: usize = 8192;
 
-type Batch = Vec<(u64, Result<NewSignature, Problem>)>;
+type Batch = Vec<(u64, Result<NewSignature, Problem>, bool)>;
 
 fn import(
     ctx: &Ctx,
@@ -110,7 +110,17 @@ fn import(
         ));
     }
 
-    // Reading and validating (parallel) run on their own thread while this one inserts.
+    let mut import = store.begin_import(
+        campaign.id,
+        args.source.unwrap_or(Source::Online),
+        entered_by,
+    )?;
+    let mut seen = import.take_seen_keys();
+    // About 50 bytes a row: room for the file's keys without growing the set as we go.
+    seen.reserve(size.map_or(0, |s| (s / 50) as usize));
+
+    // Reading, validating (parallel) and the first dedupe pass (in file order) run on
+    // their own thread while this one inserts.
     let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, u64)>>(4);
     let producer = std::thread::spawn(move || {
         let mut record = csv::ByteRecord::new();
@@ -136,9 +146,20 @@ fn import(
                 }
             }
             let position = reader.position().byte();
-            let batch: Batch = raw
+            let checked: Vec<_> = raw
                 .into_par_iter()
-                .map(|(row, bytes)| (row, validate_row(&map, bytes, region)))
+                .map(|(row, bytes)| {
+                    let signer = validate_row(&map, bytes, region);
+                    let hash = signer.as_ref().map_or(0, |s| key_hash(&s.dedupe_key));
+                    (row, signer, hash)
+                })
+                .collect();
+            let batch: Batch = checked
+                .into_iter()
+                .map(|(row, signer, hash)| {
+                    let first = signer.is_ok() && seen.first_time(hash);
+                    (row, signer, first)
+                })
                 .collect();
             if tx.send(Ok((batch, position))).is_err() || done {
                 return;
@@ -159,15 +180,10 @@ fn import(
         w.write_record(["row", "reason"])?;
     }
     let mut shown = Vec::new();
-    let mut import = store.begin_import(
-        campaign.id,
-        args.source.unwrap_or(Source::Online),
-        entered_by,
-    )?;
     for message in rx {
         let (batch, position) = message?;
         let mut failed = Ok(());
-        import.add_all(batch, |r| {
+        import.add_all_checked(batch, |r| {
             if let Some(w) = reject_csv.as_mut() {
                 if let Err(e) = w.write_record([r.row.to_string(), r.reason.clone()]) {
                     failed = Err(e);

@@ -71,6 +71,22 @@ impl Hasher for PassThrough {
 
 type HashSet64 = HashSet<u64, BuildHasherDefault<PassThrough>>;
 
+/// The 64-bit hashes of every dedupe key seen so far: the campaign's, then the file's.
+/// A miss proves a key new; a hit must be confirmed against the database.
+#[derive(Default)]
+pub struct SeenKeys(HashSet64);
+
+impl SeenKeys {
+    /// True the first time this hash is offered.
+    pub fn first_time(&mut self, hash: u64) -> bool {
+        self.0.insert(hash)
+    }
+
+    pub fn reserve(&mut self, more: usize) {
+        self.0.reserve(more);
+    }
+}
+
 /// The 64-bit hash of a dedupe key (SipHash with fixed keys: stable within a run).
 pub fn key_hash(key: &str) -> u64 {
     let mut h = DefaultHasher::new();
@@ -89,7 +105,8 @@ pub struct Import<'s> {
     source: Source,
     entered_by: Option<String>,
     signed_at: String,
-    seen: HashSet64,
+    /// `None` once handed to the caller with [`Import::take_seen_keys`].
+    seen: Option<SeenKeys>,
     sheets: HashMap<String, bool>,
     counts: ImportCounts,
 }
@@ -141,7 +158,7 @@ impl Store {
             source,
             entered_by,
             signed_at: now(),
-            seen,
+            seen: Some(SeenKeys(seen)),
             sheets: HashMap::new(),
             counts: ImportCounts::default(),
         })
@@ -170,9 +187,42 @@ impl Import<'_> {
 
     /// [`Import::add`] for many rows with one prepared statement; `rejected` hears about
     /// each row not imported.
-    pub fn add_all<I, F>(&mut self, rows: I, mut rejected: F) -> Result<()>
+    pub fn add_all<I, F>(&mut self, rows: I, rejected: F) -> Result<()>
     where
         I: IntoIterator<Item = (u64, std::result::Result<NewSignature, Problem>)>,
+        F: FnMut(Rejected),
+    {
+        self.add_rows(rows.into_iter().map(|(row, s)| (row, s, None)), rejected)
+    }
+
+    /// Hands the set of seen key hashes to the caller, who can then check rows on another
+    /// thread (in file order) and pass the answer to [`Import::add_all_checked`].
+    pub fn take_seen_keys(&mut self) -> SeenKeys {
+        self.seen.take().unwrap_or_default()
+    }
+
+    /// Like [`Import::add_all`], each row with `SeenKeys::first_time` of its key hash.
+    pub fn add_all_checked<I, F>(&mut self, rows: I, rejected: F) -> Result<()>
+    where
+        I: IntoIterator<Item = (u64, std::result::Result<NewSignature, Problem>, bool)>,
+        F: FnMut(Rejected),
+    {
+        self.add_rows(
+            rows.into_iter()
+                .map(|(row, s, first)| (row, s, Some(first))),
+            rejected,
+        )
+    }
+
+    fn add_rows<I, F>(&mut self, rows: I, mut rejected: F) -> Result<()>
+    where
+        I: Iterator<
+            Item = (
+                u64,
+                std::result::Result<NewSignature, Problem>,
+                Option<bool>,
+            ),
+        >,
         F: FnMut(Rejected),
     {
         let Import {
@@ -197,7 +247,7 @@ impl Import<'_> {
         let mut pending: Vec<NewSignature> = Vec::with_capacity(CHUNK);
         let mut exists =
             tx.prepare("SELECT 1 FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2")?;
-        for (row, signer) in rows {
+        for (row, signer, first_time) in rows {
             counts.read += 1;
             let signer = match signer {
                 Ok(s) => s,
@@ -239,7 +289,13 @@ impl Import<'_> {
             }
             // A hash already seen is a duplicate only if the full key is in the database
             // (rows waiting to be inserted go in first, so the check sees them).
-            if !seen.insert(key_hash(&signer.dedupe_key)) {
+            let first_time = match (first_time, seen.as_mut()) {
+                (Some(first), _) => first,
+                (None, Some(seen)) => seen.first_time(key_hash(&signer.dedupe_key)),
+                // The set was handed out: only the database can tell.
+                (None, None) => false,
+            };
+            if !first_time {
                 flush(&mut pending, &mut insert_one, &mut insert_many, &defaults)?;
                 if exists.exists(params![*campaign_id, signer.dedupe_key])? {
                     counts.duplicates += 1;
@@ -423,11 +479,20 @@ mod tests {
     fn a_hash_hit_that_is_not_a_duplicate_is_still_added() {
         let (mut store, id) = store_with_campaign();
         let mut import = store.begin_import(id, Source::Online, None).unwrap();
-        // Pretend another key already had this row's hash: the database check decides.
+        // A hash hit (as if another key shared this hash): the database check decides.
+        let mut seen = import.take_seen_keys();
         let s = signer("Ana", "ana@example.org");
-        import.seen.insert(key_hash(&s.dedupe_key));
-        assert_eq!(import.add(2, Ok(s)).unwrap(), RowOutcome::Added);
-        import.commit().unwrap();
+        assert!(seen.first_time(key_hash(&s.dedupe_key)));
+        let again = signer("Ana R", "ANA@example.org");
+        let mut outcomes = Vec::new();
+        import
+            .add_all_checked([(2, Ok(s.clone()), false), (3, Ok(again), false)], |r| {
+                outcomes.push(r)
+            })
+            .unwrap();
+        assert!(outcomes.is_empty());
+        let counts = import.commit().unwrap();
+        assert_eq!((counts.added, counts.duplicates), (1, 1));
         assert_eq!(count(&store, id), 1);
     }
 

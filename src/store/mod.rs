@@ -15,7 +15,7 @@ use rusqlite::Connection;
 
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
-pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome};
+pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys};
 pub use sheets::sheet_prefix;
 pub use signatures::NewSignature;
 
