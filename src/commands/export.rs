@@ -95,6 +95,14 @@ impl<'a> Row<'a> {
     }
 }
 
+/// The I/O error inside a CSV error, so a closed pipe (`| head`) stays recognizable.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
@@ -117,7 +125,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(COLUMNS).map_err(io::Error::from)?;
+            w.write_record(COLUMNS).map_err(csv_io)?;
             let yes = |b: bool| if b { "yes" } else { "no" };
             each(&mut |s| {
                 count += 1;
@@ -135,7 +143,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
                     &line,
                     row.signed_at,
                 ])
-                .map_err(io::Error::from)?;
+                .map_err(csv_io)?;
                 Ok(())
             })?;
             w.flush()?;
