@@ -477,7 +477,7 @@ impl<'a> Entry<'a> {
                 Answer::End => return Ok(Step::End),
             }
         }
-        // Email, ZIP, and the duplicate check once the signer's key is known.
+        // Email and ZIP, each followed by the duplicate check once the signer's key is known.
         loop {
             loop {
                 match self.input.ask("  Email", Some(&t.email))? {
@@ -490,6 +490,14 @@ impl<'a> Entry<'a> {
                     },
                     Answer::Back => return Ok(Step::Back),
                     Answer::End => return Ok(Step::End),
+                }
+            }
+            // Warn at once: no need to type the rest of a signer already in.
+            if !t.email.trim().is_empty() {
+                match self.duplicate(&t, correcting)? {
+                    Dup::New => {}
+                    Dup::Correct => continue,
+                    Dup::Leave(step) => return Ok(step),
                 }
             }
             loop {
@@ -523,26 +531,15 @@ impl<'a> Entry<'a> {
                 eprintln!("  a signer needs an email or a ZIP/postcode");
                 continue;
             }
-            let email = signer::check_email(&t.email).ok().flatten();
-            let postcode = signer::check_postcode(&t.postcode, self.region)
-                .ok()
-                .flatten();
-            let key = signer::dedupe_key(&t.name, email.as_deref(), postcode.as_deref());
-            match self.store.find_signature_by_key(self.campaign.id, &key)? {
-                Some(earlier) if Some(earlier.id) != correcting => {
-                    eprintln!("  already signed: {}", describe(&earlier));
-                    match self
-                        .input
-                        .ask("  [s]kip this row or [c]orrect it?", Some("s"))?
-                    {
-                        Answer::Text(a) if a.to_lowercase().starts_with('c') => continue,
-                        Answer::Text(_) => return Ok(Step::Skip),
-                        Answer::Back => return Ok(Step::Back),
-                        Answer::End => return Ok(Step::End),
-                    }
+            // Without an email the signer is known by name and postcode.
+            if t.email.trim().is_empty() {
+                match self.duplicate(&t, correcting)? {
+                    Dup::New => {}
+                    Dup::Correct => continue,
+                    Dup::Leave(step) => return Ok(step),
                 }
-                _ => break,
             }
+            break;
         }
         // Phone: never refused, flagged when it does not parse.
         match self.input.ask("  Phone", Some(&t.phone))? {
@@ -607,6 +604,42 @@ impl<'a> Entry<'a> {
                 eprintln!("  already in the campaign: skipped");
                 Ok(Step::Skip)
             }
+        }
+    }
+}
+
+/// What to do after looking for the signer in the campaign.
+enum Dup {
+    New,
+    /// Re-type the email (and postcode).
+    Correct,
+    Leave(Step),
+}
+
+impl Entry<'_> {
+    /// Shows the earlier entry when this signer is already in, and asks skip or correct.
+    fn duplicate(&mut self, t: &Typed, correcting: Option<i64>) -> anyhow::Result<Dup> {
+        let email = signer::check_email(&t.email).ok().flatten();
+        let postcode = signer::check_postcode(&t.postcode, self.region)
+            .ok()
+            .flatten();
+        let key = signer::dedupe_key(&t.name, email.as_deref(), postcode.as_deref());
+        match self.store.find_signature_by_key(self.campaign.id, &key)? {
+            Some(earlier) if Some(earlier.id) != correcting => {
+                eprintln!("  already signed: {}", describe(&earlier));
+                Ok(
+                    match self
+                        .input
+                        .ask("  [s]kip this row or [c]orrect it?", Some("s"))?
+                    {
+                        Answer::Text(a) if a.to_lowercase().starts_with('c') => Dup::Correct,
+                        Answer::Text(_) => Dup::Leave(Step::Skip),
+                        Answer::Back => Dup::Leave(Step::Back),
+                        Answer::End => Dup::Leave(Step::End),
+                    },
+                )
+            }
+            _ => Ok(Dup::New),
         }
     }
 }

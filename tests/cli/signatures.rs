@@ -315,8 +315,6 @@ fn typed_entry_through_a_terminal() {
     p.send_line("李娜").unwrap();
     p.expect("Email: ").unwrap();
     p.send_line(" MINH@example.org ").unwrap();
-    p.expect("ZIP/postcode [94612]: ").unwrap();
-    p.send_line("").unwrap();
     p.expect("already signed: Nguyễn Thị Minh Khai <minh@example.org>")
         .unwrap();
     p.expect("orrect it? [s]: ").unwrap();
