@@ -4,6 +4,7 @@
 //! -> `ui` / `render` (terminal talk, documents) -> `domain` (pure rules) -> `store`
 //! (SQLite) -> `model` (plain data).
 
+pub mod bench_support;
 pub mod cli;
 pub mod commands;
 pub mod config;

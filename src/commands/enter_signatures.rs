@@ -1,13 +1,659 @@
+//! `campaign enter-signatures`: a fast typing loop for paper sheets on a terminal, or a
+//! CSV import (`--from`) in one all-or-nothing transaction.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use anyhow::Context as _;
 use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
 
+use super::{load_campaign, Access};
 use crate::context::Ctx;
+use crate::domain::signer::{self, HeaderMap, Problem, RawSigner, Region};
+use crate::error::Error;
+use crate::fsutil;
+use crate::model::{Campaign, Signature, Source};
+use crate::store::{key_hash, ImportCounts, NewSignature, Store};
+use crate::ui;
+use crate::ui::entry::{Answer, LineReader};
 
+/// Type in signatures from paper sheets, or import a CSV file of signatures.
+///
+/// On a terminal without --from: asks the sheet id once, then line, name, email,
+/// ZIP/postcode, phone, mailing list and "don't show my name" for each signer. Every row
+/// is saved as soon as it is accepted. Type `<` to correct the previous row, `.` (or
+/// Ctrl-D) to finish; at the line prompt a sheet id switches to that sheet.
+///
+/// With --from: imports a CSV (UTF-8, with a header naming the columns) in one
+/// transaction: if anything fails, nothing is imported.
 #[derive(Debug, Args)]
 pub struct EnterSignaturesArgs {
     /// Campaign slug or id
-    pub campaign: Option<String>,
+    pub campaign: String,
+
+    /// Import this CSV file instead of typing (`-` reads standard input)
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+
+    /// Write the rows that could not be imported, with row number and reason, to FILE
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub rejects: Option<PathBuf>,
+
+    /// Where these signatures were collected [default: online for imports, paper when typing]
+    #[arg(long, value_enum)]
+    pub source: Option<Source>,
+
+    /// Sheet id to start typing from (as printed in the sheet's footer, e.g. OAK-0007)
+    #[arg(long, value_name = "ID", conflicts_with = "from")]
+    pub sheet: Option<String>,
 }
 
-pub fn run(_ctx: &Ctx, _args: EnterSignaturesArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
+    let mut store = ctx.store()?;
+    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
+    let account = ctx.account()?;
+    let region = Region::new(account.country.as_deref(), campaign.country.as_deref());
+    let entered_by = account.email.clone();
+    match &args.from {
+        Some(from) => import(ctx, &mut store, &campaign, &args, from, region, entered_by),
+        None if ctx.interactive => {
+            let summary = Entry::new(&mut store, &campaign, region, entered_by, &args)?.run()?;
+            if ctx.global.json {
+                ui::out_json(&summary)?;
+            }
+            Ok(())
+        }
+        None => Err(ctx.missing("a CSV file to import", "--from FILE").into()),
+    }
+}
+
+/// Rows validated per batch: large enough to keep both cores busy, small enough that
+/// memory stays flat.
+const BATCH: usize = 8192;
+
+type Batch = Vec<(u64, Result<NewSignature, Problem>, bool)>;
+
+fn import(
+    ctx: &Ctx,
+    store: &mut Store,
+    campaign: &Campaign,
+    args: &EnterSignaturesArgs,
+    from: &PathBuf,
+    region: Region,
+    entered_by: Option<String>,
+) -> anyhow::Result<()> {
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if from.as_os_str() == "-" {
+        (Box::new(io::stdin()), None)
+    } else {
+        let file = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(io::BufReader::with_capacity(1 << 20, input));
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read the header of {}", from.display()))?
+        .clone();
+    let map = HeaderMap::new(headers.iter())
+        .map_err(|p| Error::Invalid(format!("{}: {}", from.display(), p.message)))?;
+    if !map.unknown.is_empty() {
+        ui::warn(format!(
+            "ignoring unknown columns: {}",
+            map.unknown.join(", ")
+        ));
+    }
+
+    let mut import = store.begin_import(
+        campaign.id,
+        args.source.unwrap_or(Source::Online),
+        entered_by,
+    )?;
+    let mut seen = import.take_seen_keys();
+    // About 50 bytes a row: room for the file's keys without growing the set as we go.
+    seen.reserve(size.map_or(0, |s| (s / 50) as usize));
+
+    // Reading, validating (parallel) and the first dedupe pass (in file order) run on
+    // their own thread while this one inserts.
+    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, u64)>>(4);
+    let producer = std::thread::spawn(move || {
+        let mut record = csv::ByteRecord::new();
+        let mut row = 1u64;
+        loop {
+            let mut raw: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(BATCH);
+            let mut done = false;
+            while raw.len() < BATCH {
+                match reader.read_byte_record(&mut record) {
+                    Ok(true) => {
+                        row += 1;
+                        raw.push((row, record.clone()));
+                    }
+                    Ok(false) => {
+                        done = true;
+                        break;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(anyhow::Error::new(e)
+                            .context(format!("cannot read row {} of the CSV", row + 1))));
+                        return;
+                    }
+                }
+            }
+            let position = reader.position().byte();
+            let checked: Vec<_> = raw
+                .into_par_iter()
+                .map(|(row, bytes)| {
+                    let signer = validate_row(&map, bytes, region);
+                    let hash = signer.as_ref().map_or(0, |s| key_hash(&s.dedupe_key));
+                    (row, signer, hash)
+                })
+                .collect();
+            let batch: Batch = checked
+                .into_iter()
+                .map(|(row, signer, hash)| {
+                    let first = signer.is_ok() && seen.first_time(hash);
+                    (row, signer, first)
+                })
+                .collect();
+            if tx.send(Ok((batch, position))).is_err() || done {
+                return;
+            }
+        }
+    });
+
+    let bar = ui::progress::bar(ctx, size.unwrap_or(0), "importing");
+    let mut rejects = match &args.rejects {
+        Some(path) => Some(BufWriter::new(
+            fsutil::create_private_file(path)
+                .with_context(|| format!("cannot write the rejects file {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let mut reject_csv = rejects.as_mut().map(csv::Writer::from_writer);
+    if let Some(w) = reject_csv.as_mut() {
+        w.write_record(["row", "reason"])?;
+    }
+    let mut shown = Vec::new();
+    for message in rx {
+        let (batch, position) = message?;
+        let mut failed = Ok(());
+        import.add_all_checked(batch, |r| {
+            if let Some(w) = reject_csv.as_mut() {
+                if let Err(e) = w.write_record([r.row.to_string(), r.reason.clone()]) {
+                    failed = Err(e);
+                }
+            }
+            if shown.len() < 5 {
+                shown.push(format!("row {}: {}", r.row, r.reason));
+            }
+        })?;
+        failed?;
+        if size.is_none() {
+            bar.set_length(position);
+        }
+        bar.set_position(position);
+    }
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the CSV reader stopped unexpectedly"))?;
+    if let Some(mut w) = reject_csv {
+        w.flush()?;
+    }
+    let counts = import.commit()?;
+    bar.finish_and_clear();
+
+    if counts.rejected > 0 {
+        let more = counts.rejected as usize - shown.len();
+        let mut message = format!("{} rows not imported:", counts.rejected);
+        for line in &shown {
+            message.push_str(&format!("\n  {line}"));
+        }
+        if more > 0 {
+            message.push_str(&format!("\n  ... and {more} more"));
+        }
+        match &args.rejects {
+            Some(path) => message.push_str(&format!("\n  (all listed in {})", path.display())),
+            None => message.push_str("\n  (pass --rejects FILE to list them all)"),
+        }
+        ui::warn(message);
+    }
+    render_counts(ctx, &counts)
+}
+
+fn validate_row(
+    map: &HeaderMap,
+    bytes: csv::ByteRecord,
+    region: Region,
+) -> Result<NewSignature, Problem> {
+    let record = csv::StringRecord::from_byte_record(bytes).map_err(|_| Problem {
+        field: "row",
+        message: "is not UTF-8 text (save the file as CSV UTF-8)".into(),
+    })?;
+    signer::validate(&map.raw(&record), region)
+}
+
+fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
+    if ctx.global.json {
+        ui::out_json(counts)?;
+    } else {
+        ui::out_line(format!(
+            "read {}, added {}, duplicates {}, rejected {}",
+            counts.read, counts.added, counts.duplicates, counts.rejected
+        ))?;
+    }
+    Ok(())
+}
+
+/// What a typing session did.
+#[derive(Debug, Default, Serialize)]
+pub struct EntrySummary {
+    pub added: u64,
+    pub skipped: u64,
+    pub corrected: u64,
+    pub total: i64,
+    pub goal: Option<i64>,
+}
+
+/// A row as typed: the defaults when it is reopened with `<`.
+#[derive(Debug, Clone, Default)]
+struct Typed {
+    line: String,
+    name: String,
+    email: String,
+    postcode: String,
+    phone: String,
+    opt_in: bool,
+    private: bool,
+}
+
+enum Step {
+    Row,
+    Back,
+    End,
+    Skip,
+}
+
+struct Entry<'a> {
+    store: &'a mut Store,
+    campaign: &'a Campaign,
+    region: Region,
+    entered_by: Option<String>,
+    source: Source,
+    sheet: Option<String>,
+    input: LineReader<io::StdinLock<'static>>,
+    /// Accepted rows of this session (id, as typed): `<` reopens the last.
+    accepted: Vec<(i64, Typed)>,
+    last_postcode: String,
+    summary: EntrySummary,
+}
+
+impl<'a> Entry<'a> {
+    fn new(
+        store: &'a mut Store,
+        campaign: &'a Campaign,
+        region: Region,
+        entered_by: Option<String>,
+        args: &EnterSignaturesArgs,
+    ) -> anyhow::Result<Self> {
+        Ok(Entry {
+            store,
+            campaign,
+            region,
+            entered_by,
+            source: args.source.unwrap_or(Source::Paper),
+            sheet: args.sheet.clone(),
+            input: LineReader::stdin(),
+            accepted: Vec::new(),
+            last_postcode: String::new(),
+            summary: EntrySummary::default(),
+        })
+    }
+
+    fn total(&self) -> anyhow::Result<i64> {
+        Ok(self.store.signature_counts(self.campaign.id)?.total)
+    }
+
+    fn goal_text(&self, total: i64) -> String {
+        match self.campaign.goal {
+            Some(goal) => format!("{total} of {goal}"),
+            None => total.to_string(),
+        }
+    }
+
+    fn run(mut self) -> anyhow::Result<EntrySummary> {
+        let total = self.total()?;
+        eprintln!(
+            "Entering signatures for \"{}\" ({} so far). `<` corrects the previous row, `.` or Ctrl-D finishes.",
+            self.campaign.title,
+            self.goal_text(total)
+        );
+        if let Some(sheet) = self.sheet.take() {
+            match self.store.find_sheet(self.campaign.id, &sheet)? {
+                Some(s) => self.sheet = Some(s.sheet_id),
+                None => eprintln!("  sheet {sheet} was never printed for this campaign"),
+            }
+        }
+        if self.sheet.is_none() && !self.ask_sheet(None)? {
+            return self.finish();
+        }
+        loop {
+            let next_line = self
+                .store
+                .last_line(self.campaign.id, self.sheet.as_deref())?
+                + 1;
+            let fresh = Typed {
+                line: next_line.to_string(),
+                postcode: self.last_postcode.clone(),
+                ..Default::default()
+            };
+            match self.row(fresh, None)? {
+                Step::End => break,
+                Step::Skip => self.summary.skipped += 1,
+                Step::Back => {
+                    let Some((id, typed)) = self.accepted.pop() else {
+                        eprintln!("  nothing to go back to yet");
+                        continue;
+                    };
+                    eprintln!("  correcting the previous row (Enter keeps a value, `-` clears it)");
+                    match self.row(typed.clone(), Some(id))? {
+                        Step::End => {
+                            self.accepted.push((id, typed));
+                            break;
+                        }
+                        Step::Row | Step::Skip | Step::Back => {}
+                    }
+                }
+                Step::Row => {}
+            }
+        }
+        self.finish()
+    }
+
+    fn finish(mut self) -> anyhow::Result<EntrySummary> {
+        self.summary.total = self.total()?;
+        self.summary.goal = self.campaign.goal;
+        eprintln!(
+            "added {}, skipped {}, corrected {}; the campaign now has {} signatures",
+            self.summary.added,
+            self.summary.skipped,
+            self.summary.corrected,
+            self.goal_text(self.summary.total)
+        );
+        Ok(self.summary)
+    }
+
+    /// Asks for a sheet id until one printed for this campaign is given. `false` to end.
+    fn ask_sheet(&mut self, typed: Option<String>) -> anyhow::Result<bool> {
+        let mut typed = typed;
+        loop {
+            let answer = match typed.take() {
+                Some(t) => t,
+                None => match self.input.ask("Sheet id (from the sheet's footer)", None)? {
+                    Answer::Text(t) => t,
+                    Answer::Back => continue,
+                    Answer::End => return Ok(false),
+                },
+            };
+            if answer.is_empty() {
+                // Hand-made sheets: rows without a sheet id, if none were ever printed.
+                if self.store.sheets(self.campaign.id)?.is_empty() {
+                    eprintln!(
+                        "  no printed sheets for this campaign: rows are saved without a sheet id"
+                    );
+                    return Ok(true);
+                }
+                continue;
+            }
+            match self.store.find_sheet(self.campaign.id, &answer)? {
+                Some(sheet) => {
+                    self.sheet = Some(sheet.sheet_id);
+                    return Ok(true);
+                }
+                None => eprintln!(
+                    "  sheet {} was never printed for this campaign: check the footer and type it again",
+                    answer.to_uppercase()
+                ),
+            }
+        }
+    }
+
+    /// Types one row (a new one, or the accepted row `correcting`) and saves it.
+    fn row(&mut self, mut t: Typed, correcting: Option<i64>) -> anyhow::Result<Step> {
+        let total = self.total()?;
+        let sheet = self.sheet.clone().unwrap_or_default();
+        // Line (a sheet id here switches sheets).
+        loop {
+            let prompt = format!(
+                "[{} · {} entered · {}] Line",
+                if sheet.is_empty() { "no sheet" } else { &sheet },
+                self.summary.added,
+                self.goal_text(total)
+            );
+            match self.input.ask(&prompt, Some(&t.line))? {
+                Answer::Text(l) if l.parse::<i64>().is_ok_and(|n| n > 0) => {
+                    t.line = l;
+                    break;
+                }
+                Answer::Text(l)
+                    if l.chars().any(|c| c.is_ascii_alphabetic()) && correcting.is_none() =>
+                {
+                    if !self.ask_sheet(Some(l))? {
+                        return Ok(Step::End);
+                    }
+                    let next = self
+                        .store
+                        .last_line(self.campaign.id, self.sheet.as_deref())?
+                        + 1;
+                    return self.row(
+                        Typed {
+                            line: next.to_string(),
+                            ..t
+                        },
+                        None,
+                    );
+                }
+                Answer::Text(l) => eprintln!("  {l:?} is not a line number (1, 2, 3, ...)"),
+                Answer::Back => return Ok(Step::Back),
+                Answer::End => return Ok(Step::End),
+            }
+        }
+        // Name.
+        loop {
+            match self.input.ask("  Name", Some(&t.name))? {
+                Answer::Text(n) => match signer::check_name(&n) {
+                    Ok(_) => {
+                        t.name = n;
+                        break;
+                    }
+                    Err(p) => eprintln!("  {}", p.message),
+                },
+                Answer::Back => return Ok(Step::Back),
+                Answer::End => return Ok(Step::End),
+            }
+        }
+        // Email and ZIP, each followed by the duplicate check once the signer's key is known.
+        loop {
+            loop {
+                match self.input.ask("  Email", Some(&t.email))? {
+                    Answer::Text(e) => match signer::check_email(&e) {
+                        Ok(_) => {
+                            t.email = e;
+                            break;
+                        }
+                        Err(p) => eprintln!("  {}", p.message),
+                    },
+                    Answer::Back => return Ok(Step::Back),
+                    Answer::End => return Ok(Step::End),
+                }
+            }
+            // Warn at once: no need to type the rest of a signer already in.
+            if !t.email.trim().is_empty() {
+                match self.duplicate(&t, correcting)? {
+                    Dup::New => {}
+                    Dup::Correct => continue,
+                    Dup::Leave(step) => return Ok(step),
+                }
+            }
+            loop {
+                match self.input.ask("  ZIP/postcode", Some(&t.postcode))? {
+                    Answer::Text(z) => match signer::check_postcode(&z, self.region) {
+                        Ok(Some(code)) if self.region.us && signer::unusual_us_zip(&code) => {
+                            match self.input.yes_no(
+                                &format!("  {code} is not a 5 or 9 digit ZIP; keep it?"),
+                                false,
+                            )? {
+                                Answer::Text(y) if y == "yes" => {
+                                    t.postcode = z;
+                                    break;
+                                }
+                                Answer::Text(_) => {}
+                                Answer::Back => return Ok(Step::Back),
+                                Answer::End => return Ok(Step::End),
+                            }
+                        }
+                        Ok(_) => {
+                            t.postcode = z;
+                            break;
+                        }
+                        Err(p) => eprintln!("  {}", p.message),
+                    },
+                    Answer::Back => return Ok(Step::Back),
+                    Answer::End => return Ok(Step::End),
+                }
+            }
+            if t.email.trim().is_empty() && t.postcode.trim().is_empty() {
+                eprintln!("  a signer needs an email or a ZIP/postcode");
+                continue;
+            }
+            // Without an email the signer is known by name and postcode.
+            if t.email.trim().is_empty() {
+                match self.duplicate(&t, correcting)? {
+                    Dup::New => {}
+                    Dup::Correct => continue,
+                    Dup::Leave(step) => return Ok(step),
+                }
+            }
+            break;
+        }
+        // Phone: never refused, flagged when it does not parse.
+        match self.input.ask("  Phone", Some(&t.phone))? {
+            Answer::Text(p) => {
+                if let Some((_, false)) = signer::normalize_phone(&p, self.region) {
+                    eprintln!("  (kept as written: not a phone number we recognize)");
+                }
+                t.phone = p;
+            }
+            Answer::Back => return Ok(Step::Back),
+            Answer::End => return Ok(Step::End),
+        }
+        // Never pre-ticked: Enter means no.
+        match self.input.yes_no("  Join the mailing list?", t.opt_in)? {
+            Answer::Text(y) => t.opt_in = y == "yes",
+            Answer::Back => return Ok(Step::Back),
+            Answer::End => return Ok(Step::End),
+        }
+        match self
+            .input
+            .yes_no("  Count me, but don't show my name?", t.private)?
+        {
+            Answer::Text(y) => t.private = y == "yes",
+            Answer::Back => return Ok(Step::Back),
+            Answer::End => return Ok(Step::End),
+        }
+
+        let yes = |b: bool| if b { "yes" } else { "" };
+        let raw = RawSigner {
+            name: t.name.as_str().into(),
+            email: &t.email,
+            postcode: &t.postcode,
+            phone: &t.phone,
+            opt_in: yes(t.opt_in),
+            private: yes(t.private),
+            sheet: &sheet,
+            line: &t.line,
+        };
+        let mut signature =
+            signer::validate(&raw, self.region).map_err(|p| Error::Invalid(p.to_string()))?;
+        signature.source = Some(self.source);
+        signature.entered_by = self.entered_by.clone();
+        if let Some(id) = correcting {
+            if !self.store.update_signature(id, &signature)? {
+                eprintln!("  another signer already has this email: the row was not changed");
+                return Ok(Step::Skip);
+            }
+            self.summary.corrected += 1;
+            eprintln!("  corrected ✓");
+            self.accepted.push((id, t));
+            return Ok(Step::Row);
+        }
+        match self.store.insert_signature(self.campaign.id, &signature)? {
+            Some(id) => {
+                self.summary.added += 1;
+                self.last_postcode = t.postcode.clone();
+                eprintln!("  saved ✓ ({} total)", self.goal_text(total + 1));
+                self.accepted.push((id, t));
+                Ok(Step::Row)
+            }
+            None => {
+                eprintln!("  already in the campaign: skipped");
+                Ok(Step::Skip)
+            }
+        }
+    }
+}
+
+/// What to do after looking for the signer in the campaign.
+enum Dup {
+    New,
+    /// Re-type the email (and postcode).
+    Correct,
+    Leave(Step),
+}
+
+impl Entry<'_> {
+    /// Shows the earlier entry when this signer is already in, and asks skip or correct.
+    fn duplicate(&mut self, t: &Typed, correcting: Option<i64>) -> anyhow::Result<Dup> {
+        let email = signer::check_email(&t.email).ok().flatten();
+        let postcode = signer::check_postcode(&t.postcode, self.region)
+            .ok()
+            .flatten();
+        let key = signer::dedupe_key(&t.name, email.as_deref(), postcode.as_deref());
+        match self.store.find_signature_by_key(self.campaign.id, &key)? {
+            Some(earlier) if Some(earlier.id) != correcting => {
+                eprintln!("  already signed: {}", describe(&earlier));
+                Ok(
+                    match self
+                        .input
+                        .ask("  [s]kip this row or [c]orrect it?", Some("s"))?
+                    {
+                        Answer::Text(a) if a.to_lowercase().starts_with('c') => Dup::Correct,
+                        Answer::Text(_) => Dup::Leave(Step::Skip),
+                        Answer::Back => Dup::Leave(Step::Back),
+                        Answer::End => Dup::Leave(Step::End),
+                    },
+                )
+            }
+            _ => Ok(Dup::New),
+        }
+    }
+}
+
+fn describe(s: &Signature) -> String {
+    let mut out = s.name.clone();
+    if let Some(email) = &s.email {
+        out.push_str(&format!(" <{email}>"));
+    }
+    if let Some(code) = &s.postcode {
+        out.push_str(&format!(", {code}"));
+    }
+    if let (Some(sheet), Some(line)) = (&s.sheet_id, s.line) {
+        out.push_str(&format!(" (sheet {sheet} line {line})"));
+    }
+    out
 }

@@ -1,13 +1,179 @@
-use clap::Args;
+//! `campaign export`: the signers as CSV (for spreadsheets) or JSON lines.
 
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{load_campaign, Access};
 use crate::context::Ctx;
+use crate::fsutil;
+use crate::model::Signature;
+use crate::ui;
 
+/// Writes a campaign's signers: everyone, or with --opted-in just those who joined the
+/// mailing list (to hand to the organization). Files are private to you (0600).
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Campaign slug or id
-    pub campaign: Option<String>,
+    pub campaign: String,
+
+    /// Only signers who asked to join the mailing list
+    #[arg(long)]
+    pub opted_in: bool,
+
+    /// File format
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
-pub fn run(_ctx: &Ctx, _args: ExportArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated, with a header; cells a spreadsheet would run as formulas are defused
+    Csv,
+    /// One JSON object per line
+    Jsonl,
+}
+
+/// The exported fields, in order.
+pub const COLUMNS: [&str; 10] = [
+    "name",
+    "email",
+    "postcode",
+    "phone",
+    "opt_in",
+    "private",
+    "source",
+    "sheet",
+    "line",
+    "signed_at",
+];
+
+#[derive(Serialize)]
+struct Row<'a> {
+    name: &'a str,
+    email: Option<&'a str>,
+    postcode: Option<&'a str>,
+    phone: Option<&'a str>,
+    opt_in: bool,
+    private: bool,
+    source: &'a str,
+    sheet: Option<&'a str>,
+    line: Option<i64>,
+    signed_at: &'a str,
+}
+
+/// Prefixes a quote to a cell a spreadsheet would treat as a formula (`=`, `+`, `-`,
+/// `@`, tab, CR), so `=HYPERLINK(...)` typed as a name stays text.
+pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+impl<'a> Row<'a> {
+    fn new(s: &'a Signature) -> Self {
+        Row {
+            name: &s.name,
+            email: s.email.as_deref(),
+            postcode: s.postcode.as_deref(),
+            phone: s.phone.as_deref(),
+            opt_in: s.opt_in,
+            private: s.private,
+            source: s.source.as_str(),
+            sheet: s.sheet_id.as_deref(),
+            line: s.line,
+            signed_at: &s.signed_at,
+        }
+    }
+}
+
+/// The I/O error inside a CSV error, so a closed pipe (`| head`) stays recognizable.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
+    let mut store = ctx.store()?;
+    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
+    let sink: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(
+            fsutil::create_private_file(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, sink);
+    let mut count = 0u64;
+    let each = |f: &mut dyn FnMut(Signature) -> crate::error::Result<()>| {
+        if args.opted_in {
+            store.for_each_opted_in(campaign.id, f)
+        } else {
+            store.for_each_signature(campaign.id, f)
+        }
+    };
+    match args.format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(COLUMNS).map_err(csv_io)?;
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            each(&mut |s| {
+                count += 1;
+                let row = Row::new(&s);
+                let line = row.line.map(|l| l.to_string()).unwrap_or_default();
+                w.write_record([
+                    neutralize(row.name).as_ref(),
+                    &neutralize(row.email.unwrap_or("")),
+                    &neutralize(row.postcode.unwrap_or("")),
+                    &neutralize(row.phone.unwrap_or("")),
+                    yes(row.opt_in),
+                    yes(row.private),
+                    row.source,
+                    &neutralize(row.sheet.unwrap_or("")),
+                    &line,
+                    row.signed_at,
+                ])
+                .map_err(csv_io)?;
+                Ok(())
+            })?;
+            w.flush()?;
+        }
+        Format::Jsonl => {
+            each(&mut |s| {
+                count += 1;
+                serde_json::to_writer(&mut out, &Row::new(&s)).map_err(io::Error::from)?;
+                out.write_all(b"\n")?;
+                Ok(())
+            })?;
+        }
+    }
+    out.flush()?;
+    if let Some(path) = &args.out {
+        ui::status(ctx, format!("wrote {count} signers to {}", path.display()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(neutralize("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralize("+15105550199"), "'+15105550199");
+        assert_eq!(neutralize("@foo"), "'@foo");
+        assert_eq!(neutralize("\tx"), "'\tx");
+        assert_eq!(neutralize("Nguyễn Thị Minh Khai"), "Nguyễn Thị Minh Khai");
+    }
 }

@@ -3,6 +3,7 @@
 pub mod campaign;
 pub mod delivery;
 pub mod picture;
+pub mod signer;
 pub mod slug;
 pub mod templates;
 pub mod text;

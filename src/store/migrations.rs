@@ -79,6 +79,8 @@ pub const MIGRATIONS: &[&str] = &[
         dedupe_key   TEXT NOT NULL
     );
     CREATE UNIQUE INDEX signatures_dedupe ON signatures(campaign_id, dedupe_key);
+    -- a campaign's signers in entry order (export, delivery) without sorting them all
+    CREATE INDEX signatures_by_campaign ON signatures(campaign_id);
     CREATE TABLE deliveries (
         id               INTEGER PRIMARY KEY,
         campaign_id      INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,

@@ -4,6 +4,7 @@
 mod admins;
 mod campaigns;
 mod deliveries;
+mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
@@ -15,6 +16,7 @@ use rusqlite::Connection;
 
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
+pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys};
 pub use sheets::sheet_prefix;
 pub use signatures::NewSignature;
 

@@ -1,6 +1,6 @@
 //! Signature rows: adding one (committed at once), and streaming them back.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{now, Store};
 use crate::error::Result;
@@ -87,6 +87,72 @@ impl Store {
     {
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 ORDER BY id"
+        ))?;
+        let mut rows = stmt.query([campaign_id])?;
+        while let Some(row) = rows.next()? {
+            f(signature_from_row(row)?)?;
+        }
+        Ok(())
+    }
+    /// The campaign's signer with this dedupe key, if any: to show a volunteer the
+    /// earlier entry of a duplicate.
+    pub fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2"
+        ))?;
+        Ok(stmt
+            .query_row(params![campaign_id, key], signature_from_row)
+            .optional()?)
+    }
+
+    /// Replaces a signer's fields (a volunteer correcting the row they just entered).
+    /// `false` when the new key belongs to another signer of the campaign.
+    pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        let result = self.conn().execute(
+            "UPDATE signatures SET name = ?2, email = ?3, postcode = ?4, phone = ?5, phone_valid = ?6, \
+             opt_in = ?7, private = ?8, sheet_id = ?9, line = ?10, dedupe_key = ?11 WHERE id = ?1",
+            params![
+                id,
+                s.name,
+                s.email,
+                s.postcode,
+                s.phone,
+                s.phone_valid,
+                s.opt_in,
+                s.private,
+                s.sheet_id,
+                s.line,
+                s.dedupe_key,
+            ],
+        );
+        match result {
+            Ok(_) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The highest line entered so far on a sheet of the campaign, or on no sheet
+    /// (`None`); 0 when there is none.
+    pub fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(MAX(line), 0) FROM signatures WHERE campaign_id = ?1 AND sheet_id IS ?2",
+            params![campaign_id, sheet_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Like [`Store::for_each_signature`], only the signers who joined the mailing list.
+    pub fn for_each_opted_in<F>(&self, campaign_id: i64, mut f: F) -> Result<()>
+    where
+        F: FnMut(Signature) -> Result<()>,
+    {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND opt_in ORDER BY id"
         ))?;
         let mut rows = stmt.query([campaign_id])?;
         while let Some(row) = rows.next()? {

@@ -1,5 +1,6 @@
 //! Terminal talk. Data goes to stdout; prompts, status, warnings and progress to stderr.
 
+pub mod entry;
 pub mod progress;
 pub mod prompt;
 pub mod table;

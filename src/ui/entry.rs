@@ -1,0 +1,99 @@
+//! A plain line editor for fast entry: the prompt on stderr, the answer from stdin as
+//! the terminal's own line editing gives it. Nothing to draw or redraw, so it stays fast
+//! for volunteers and predictable in a pseudo-terminal.
+
+use std::io::{self, BufRead, Write};
+
+/// What the volunteer typed at a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The text (the default when they just pressed Enter; empty after `-`).
+    Text(String),
+    /// `<`: go back to the previous row.
+    Back,
+    /// `.` or Ctrl-D: finished.
+    End,
+}
+
+pub struct LineReader<R> {
+    input: R,
+}
+
+impl LineReader<io::StdinLock<'static>> {
+    pub fn stdin() -> Self {
+        LineReader {
+            input: io::stdin().lock(),
+        }
+    }
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(input: R) -> Self {
+        LineReader { input }
+    }
+
+    /// Asks `prompt`, showing `default` in brackets; Enter keeps it, `-` clears it.
+    pub fn ask(&mut self, prompt: &str, default: Option<&str>) -> io::Result<Answer> {
+        let mut err = io::stderr().lock();
+        match default.filter(|d| !d.is_empty()) {
+            Some(d) => write!(err, "{prompt} [{d}]: ")?,
+            None => write!(err, "{prompt}: ")?,
+        }
+        err.flush()?;
+        drop(err);
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 {
+            // Ctrl-D: end on a fresh line.
+            eprintln!();
+            return Ok(Answer::End);
+        }
+        Ok(match line.trim() {
+            "." => Answer::End,
+            "<" => Answer::Back,
+            "-" => Answer::Text(String::new()),
+            "" => Answer::Text(default.unwrap_or("").to_string()),
+            text => Answer::Text(text.to_string()),
+        })
+    }
+
+    /// A yes/no question; Enter gives `default`.
+    pub fn yes_no(&mut self, prompt: &str, default: bool) -> io::Result<Answer> {
+        let hint = if default { "Y/n" } else { "y/N" };
+        loop {
+            match self.ask(&format!("{prompt} ({hint})"), None)? {
+                Answer::Text(t) if t.is_empty() => {
+                    return Ok(Answer::Text(if default { "yes" } else { "no" }.into()))
+                }
+                Answer::Text(t) => match t.to_lowercase().as_str() {
+                    "y" | "yes" | "s" | "si" | "sí" => return Ok(Answer::Text("yes".into())),
+                    "n" | "no" => return Ok(Answer::Text("no".into())),
+                    _ => eprintln!("  answer y or n"),
+                },
+                other => return Ok(other),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers() {
+        let mut r = LineReader::new(io::Cursor::new("\n-\n<\n.\n  Ana \ny\n"));
+        assert_eq!(
+            r.ask("ZIP", Some("94612")).unwrap(),
+            Answer::Text("94612".into())
+        );
+        assert_eq!(
+            r.ask("ZIP", Some("94612")).unwrap(),
+            Answer::Text(String::new())
+        );
+        assert_eq!(r.ask("Name", None).unwrap(), Answer::Back);
+        assert_eq!(r.ask("Name", None).unwrap(), Answer::End);
+        assert_eq!(r.ask("Name", None).unwrap(), Answer::Text("Ana".into()));
+        assert_eq!(r.yes_no("Join", false).unwrap(), Answer::Text("yes".into()));
+        assert_eq!(r.ask("Name", None).unwrap(), Answer::End);
+    }
+}
