@@ -242,6 +242,10 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;enter-signatures'= {
+            cand --from 'Import this CSV file instead of typing (`-` reads standard input)'
+            cand --rejects 'Write the rows that could not be imported, with row number and reason, to FILE'
+            cand --source 'Where these signatures were collected [default: online for imports, paper when typing]'
+            cand --sheet 'Sheet id to start typing from (as printed in the sheet''s footer, e.g. OAK-0007)'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -255,15 +259,19 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;export'= {
+            cand --format 'File format'
+            cand -o 'Write to FILE instead of standard output'
+            cand --out 'Write to FILE instead of standard output'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --opted-in 'Only signers who asked to join the mailing list'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
             cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
             cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
             cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

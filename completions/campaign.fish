@@ -191,6 +191,11 @@ complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s y -l ye
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l from -d 'Import this CSV file instead of typing (`-` reads standard input)' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l rejects -d 'Write the rows that could not be imported, with row number and reason, to FILE' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l source -d 'Where these signatures were collected [default: online for imports, paper when typing]' -r -f -a "paper\t''
+online\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l sheet -d 'Sheet id to start typing from (as printed in the sheet\'s footer, e.g. OAK-0007)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
@@ -198,12 +203,16 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s y
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s V -l version -d 'Print version'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l format -d 'File format' -r -f -a "csv\t'Comma-separated, with a header; cells a spreadsheet would run as formulas are defused'
+jsonl\t'One JSON object per line'"
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s o -l out -d 'Write to FILE instead of standard output' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l opted-in -d 'Only signers who asked to join the mailing list'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
-complete -c campaign -n "__fish_campaign_using_subcommand export" -s h -l help -d 'Print help'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l status -d 'With --all: only campaigns with this status' -r -f -a "draft\t''
 live\t''
