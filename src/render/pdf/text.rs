@@ -293,7 +293,15 @@ fn shaped_glyphs(set: &FontSet, font: FontRef, text: &str, rtl: bool) -> Vec<Sha
                     .find(|&&s| s > cluster)
                     .copied()
                     .unwrap_or(text.len());
-                text.get(cluster..next).unwrap_or("").into()
+                let cluster_text = text.get(cluster..next).unwrap_or("");
+                // Extractors (pdftotext, copy/paste) read right-to-left glyphs and then
+                // reverse the line into logical order; a ligature standing for several
+                // characters (Arabic lam-alef) is reversed with it, so store it reversed.
+                if rtl && cluster_text.chars().nth(1).is_some() {
+                    cluster_text.chars().rev().collect::<String>().into()
+                } else {
+                    cluster_text.into()
+                }
             });
             ShapedGlyph {
                 gid: info.glyph_id as u16,
@@ -565,6 +573,22 @@ mod tests {
         assert!(s.runs[0].glyphs.iter().all(|g| g.gid != isolated));
         // Visual order: the last letter (د) is drawn first.
         assert_eq!(s.runs[0].glyphs[0].text.as_deref(), Some("د"));
+    }
+
+    #[test]
+    fn right_to_left_text_extracts_in_logical_order() {
+        // An extractor reads glyph texts in visual order and reverses the RTL line.
+        for name in ["محمد الأحمد", "שָׁלוֹם"] {
+            let shaped = shape(name);
+            let visual: String = shaped
+                .runs
+                .iter()
+                .flat_map(|r| r.glyphs.iter())
+                .filter_map(|g| g.text.as_deref())
+                .collect();
+            let logical: String = visual.chars().rev().collect();
+            assert_eq!(logical, name);
+        }
     }
 
     #[test]
