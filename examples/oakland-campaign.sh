@@ -34,6 +34,16 @@ campaign outbox
 # 7. Print two paper forms in English and Spanish for the Sunday rally.
 campaign paper-form "$slug" --sheets 2 --lang both
 
-# 8. My campaigns.
+# 8. Bring in signatures collected online elsewhere (a CSV export).
+campaign enter-signatures "$slug" --from "$(dirname "$0")/rally-signatures.csv" --json
+
+# 9. The mailing-list opt-ins, for the coalition's list.
+campaign export "$slug" --opted-in --format csv
+
+# 10. Deliver: a PDF for the mayor with names and postcodes (signers who asked not to be
+# named are counted, never named), and an email with it waiting in the outbox.
+campaign deliver "$slug" --email-to mayor@example.gov
+
+# 11. My campaigns.
 campaign list
 campaign show "$slug" --json > /dev/null

@@ -112,4 +112,11 @@ fn the_example_script_runs() {
     );
     let list = home.json(["list", "--json"]);
     assert_eq!(list[0]["status"], "live", "{list}");
+    assert_eq!(list[0]["signatures"]["total"], 7, "{list}");
+    assert_eq!(list[0]["signatures"]["private"], 1, "{list}");
+    let slug = list[0]["slug"].as_str().unwrap();
+    let shown = home.json(["show", slug, "--json"]);
+    assert_eq!(shown["deliveries"].as_array().unwrap().len(), 1, "{shown}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Zoë Ó Súilleabháin") && !stdout.contains("Анна Иванова"), "the opt-in export: {stdout}");
 }
