@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use clap::Args;
 use serde::Serialize;
 
@@ -7,8 +5,8 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{AdminStatus, Campaign};
-use crate::outbox::{Mailer, Outbox};
-use crate::render::mail::{self, Sender};
+use crate::outbox::{Posted, Postman};
+use crate::render::mail;
 use crate::store::Store;
 use crate::ui;
 
@@ -41,7 +39,7 @@ struct AdminsView {
     /// Everyone who may manage the campaign, the owner first.
     organizers: Vec<Organizer>,
     /// Invitation emails written by this run.
-    invitations: Vec<Invitation>,
+    invitations: Vec<Posted>,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,14 +50,6 @@ struct Organizer {
     invited_by: Option<String>,
     invited_at: Option<String>,
     activated_at: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Invitation {
-    to: String,
-    file: PathBuf,
-    sent: bool,
-    failure: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
@@ -99,52 +89,22 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
     let mut invitations = Vec::new();
     let mut failed = 0;
     if !add.is_empty() {
-        let account = ctx.account()?;
-        let sender = Sender::from_account(&account)?;
-        let mailer = if args.send {
-            Some(Mailer::configured(&account)?)
-        } else {
-            None
-        };
-        let outbox = Outbox::new(&ctx.paths);
+        let postman = Postman::new(&ctx.paths, &ctx.account()?, args.send)?;
         for email in &add {
             if is_owner(email) {
                 ui::warn(format!("{email} is the owner of {}", campaign.slug));
                 continue;
             }
-            if !store.add_admin(campaign.id, email, Some(&sender.email))? {
+            if !store.add_admin(campaign.id, email, Some(&postman.sender.email))? {
                 ui::warn(format!("{email} is already an admin: not invited again"));
                 continue;
             }
-            let built = mail::admin_invitation(&sender, &campaign, campaign.lang, email)?;
-            let queued = outbox.queue(&built)?;
-            let invitation = match &mailer {
-                None => Invitation {
-                    to: email.clone(),
-                    file: queued.file,
-                    sent: false,
-                    failure: None,
-                },
-                Some(mailer) => match outbox.send(mailer, &queued) {
-                    Ok(sent) => Invitation {
-                        to: email.clone(),
-                        file: sent.file,
-                        sent: true,
-                        failure: None,
-                    },
-                    Err(Error::NotSent { reason, .. }) => {
-                        failed += 1;
-                        ui::warn(format!("could not send to {email}: {reason}"));
-                        Invitation {
-                            to: email.clone(),
-                            file: queued.file,
-                            sent: false,
-                            failure: Some(reason),
-                        }
-                    }
-                    Err(other) => return Err(other.into()),
-                },
-            };
+            let built = mail::admin_invitation(&postman.sender, &campaign, campaign.lang, email)?;
+            let invitation = postman.post(&built)?;
+            if let Some(reason) = &invitation.failure {
+                failed += 1;
+                ui::warn(format!("could not send to {email}: {reason}"));
+            }
             ui::status(
                 ctx,
                 if invitation.sent {

@@ -16,8 +16,8 @@ use crate::domain::delivery::{count, postcode_key, ContactField, ShowLevel};
 use crate::error::Error;
 use crate::fsutil;
 use crate::model::{Campaign, Lang, SignatureCounts, Status};
-use crate::outbox::{Mailer, Outbox};
-use crate::render::mail::{delivery_email, Sender};
+use crate::outbox::{Posted, Postman};
+use crate::render::mail::delivery_email;
 use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
 use crate::render::pdf::fonts::font_hint;
 use crate::store::{NewDelivery, Store};
@@ -95,31 +95,17 @@ pub struct DeliveredFile {
     pub sha256: String,
     /// The delivery email, with --email-to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<DeliveryEmail>,
+    pub email: Option<Posted>,
     /// Signers whose names have characters no font here draws (first ones).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub uncovered: Vec<Uncovered>,
 }
 
-/// The email carrying one delivery PDF.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeliveryEmail {
-    pub to: String,
-    /// The `.eml` file: in the outbox, or in the sent folder once sent.
-    pub file: String,
-    pub sent: bool,
-    /// Why sending failed (the message stays in the outbox).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<String>,
-}
-
-/// Everything needed to email deliveries, checked before any PDF is written so a bad
-/// address or a missing SMTP setting costs nothing.
+/// Where delivery emails go, checked before any PDF is written so a bad address or a
+/// missing account or SMTP setting costs nothing.
 struct Emailing {
     to: String,
-    sender: Sender,
-    mailer: Option<Mailer>,
-    outbox: Outbox,
+    postman: Postman,
 }
 
 impl Emailing {
@@ -133,18 +119,10 @@ impl Emailing {
             ))
             .into());
         }
-        let account = ctx.account()?;
-        let sender = Sender::from_account(&account)?;
-        let mailer = if args.send {
-            Some(Mailer::configured(&account)?)
-        } else {
-            None
-        };
+        let postman = Postman::new(&ctx.paths, &ctx.account()?, args.send)?;
         Ok(Some(Emailing {
             to: to.to_string(),
-            sender,
-            mailer,
-            outbox: Outbox::new(&ctx.paths),
+            postman,
         }))
     }
 
@@ -154,42 +132,20 @@ impl Emailing {
         campaign: &Campaign,
         lang: Lang,
         file: &DeliveredFile,
-    ) -> anyhow::Result<DeliveryEmail> {
+    ) -> anyhow::Result<Posted> {
         // The letter speaks the document's language.
         let campaign = Campaign {
             lang,
             ..campaign.clone()
         };
         let mail = delivery_email(
-            &self.sender,
+            &self.postman.sender,
             &campaign,
             &self.to,
             file.signatures,
             Path::new(&file.file),
         )?;
-        let queued = self.outbox.queue(&mail)?;
-        let Some(mailer) = &self.mailer else {
-            return Ok(DeliveryEmail {
-                to: self.to.clone(),
-                file: queued.file.display().to_string(),
-                sent: false,
-                failure: None,
-            });
-        };
-        Ok(match self.outbox.send(mailer, &queued) {
-            Ok(sent) => DeliveryEmail {
-                to: self.to.clone(),
-                file: sent.file.display().to_string(),
-                sent: true,
-                failure: None,
-            },
-            Err(e) => DeliveryEmail {
-                to: self.to.clone(),
-                file: queued.file.display().to_string(),
-                sent: false,
-                failure: Some(e.to_string()),
-            },
-        })
+        Ok(self.postman.post(&mail)?)
     }
 }
 
@@ -290,20 +246,20 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         for f in &delivered {
             ui::out_line(&f.file)?;
             match &f.email {
-                Some(DeliveryEmail {
+                Some(Posted {
                     sent: false,
                     failure: None,
                     file,
                     ..
-                }) => ui::out_line(file)?,
-                Some(DeliveryEmail { sent: true, to, .. }) => {
+                }) => ui::out_line(file.display().to_string())?,
+                Some(Posted { sent: true, to, .. }) => {
                     ui::status(ctx, format!("emailed {} to {to}", f.file))
                 }
                 _ => {}
             }
         }
     }
-    let unsent: Vec<&DeliveryEmail> = delivered
+    let unsent: Vec<&Posted> = delivered
         .iter()
         .filter_map(|f| f.email.as_ref())
         .filter(|e| e.failure.is_some())
@@ -313,10 +269,10 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
             "error: could not send to {}: {}; the message stays in the outbox ({}): retry with `campaign outbox --send`",
             e.to,
             e.failure.as_deref().unwrap_or_default(),
-            e.file
+            e.file.display()
         );
     }
-    if emailing.as_ref().is_some_and(|e| e.mailer.is_none()) && !delivered.is_empty() {
+    if emailing.as_ref().is_some_and(|e| !e.postman.sends_now()) && !delivered.is_empty() {
         ui::status(
             ctx,
             "the email waits in the outbox: review it, then `campaign outbox --send`",

@@ -8,8 +8,8 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
-use crate::outbox::{Mailer, Outbox};
-use crate::render::mail::{self, Friend, MailKind, Sender};
+use crate::outbox::{Posted, Postman};
+use crate::render::mail::{self, Friend, MailKind};
 use crate::render::share::{self, Channel};
 use crate::ui;
 
@@ -128,22 +128,13 @@ fn ensure_shareable(campaign: &Campaign) -> Result<(), Error> {
 #[derive(Debug, Default, Serialize)]
 struct InviteReport {
     /// Invitations written to the outbox (or sent), with their .eml files.
-    written: Vec<Written>,
+    written: Vec<Posted>,
     /// Addresses given more than once (invited once).
     duplicates: Vec<String>,
     /// Addresses already invited to this campaign earlier (not invited again).
     already_invited: Vec<String>,
     /// Entries that are not email addresses.
     invalid: Vec<Invalid>,
-}
-
-#[derive(Debug, Serialize)]
-struct Written {
-    to: String,
-    file: PathBuf,
-    sent: bool,
-    /// Why sending failed (the message stays in the outbox).
-    failure: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,14 +151,8 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
         ))
         .into());
     };
-    let account = ctx.account()?;
-    let sender = Sender::from_account(&account)?;
-    // Know the server before writing anything, so a missing setting fails cleanly.
-    let mailer = if args.send {
-        Some(Mailer::configured(&account)?)
-    } else {
-        None
-    };
+    // Know the sender and server before writing anything, so a missing setting fails cleanly.
+    let postman = Postman::new(&ctx.paths, &ctx.account()?, args.send)?;
 
     let mut contacts: Vec<Friend> = args
         .invite
@@ -181,7 +166,7 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
         contacts.extend(read_contacts(path)?);
     }
 
-    let outbox = Outbox::new(&ctx.paths);
+    let outbox = postman.outbox();
     let mut earlier: HashSet<String> = HashSet::new();
     for item in outbox.list()?.into_iter().chain(outbox.list_sent()?) {
         if item.info.kind == MailKind::Invitation
@@ -224,40 +209,17 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
             email,
         };
         let built = mail::friend_invitation(
-            &sender,
+            &postman.sender,
             campaign,
             lang,
             &friend,
             link,
             args.message.as_deref(),
         )?;
-        let queued = outbox.queue(&built)?;
-        let written = match &mailer {
-            None => Written {
-                to: friend.email,
-                file: queued.file,
-                sent: false,
-                failure: None,
-            },
-            Some(mailer) => match outbox.send(mailer, &queued) {
-                Ok(sent) => Written {
-                    to: friend.email,
-                    file: sent.file,
-                    sent: true,
-                    failure: None,
-                },
-                Err(Error::NotSent { reason, .. }) => {
-                    failed += 1;
-                    Written {
-                        to: friend.email,
-                        file: queued.file,
-                        sent: false,
-                        failure: Some(reason),
-                    }
-                }
-                Err(other) => return Err(other.into()),
-            },
-        };
+        let written = postman.post(&built)?;
+        if written.failure.is_some() {
+            failed += 1;
+        }
         report.written.push(written);
     }
 

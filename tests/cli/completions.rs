@@ -118,5 +118,8 @@ fn the_example_script_runs() {
     let shown = home.json(["show", slug, "--json"]);
     assert_eq!(shown["deliveries"].as_array().unwrap().len(), 1, "{shown}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Zoë Ó Súilleabháin") && !stdout.contains("Анна Иванова"), "the opt-in export: {stdout}");
+    assert!(
+        stdout.contains("Zoë Ó Súilleabháin") && !stdout.contains("Анна Иванова"),
+        "the opt-in export: {stdout}"
+    );
 }
