@@ -34,6 +34,8 @@ pub enum Error {
         found: i64,
         known: i64,
     },
+    #[error("cannot open the database {path}: {reason} (pass another file with --db, or set CAMPAIGN_HOME)")]
+    OpenDatabase { path: String, reason: String },
     #[error("no organizer account yet: run `campaign account --name \"Your Name\" --email you@example.org` first")]
     NoAccount,
     /// One email could not be sent; it stays in the outbox with the reason.

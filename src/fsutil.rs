@@ -31,7 +31,8 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Opens `path` for writing (truncating), creating it 0600 and its parent 0700. An
-/// existing file is also narrowed to 0600.
+/// existing regular file is narrowed to 0600 through the open handle, so a symlink or a
+/// device (`--out /dev/null`) never has its mode changed.
 pub fn create_private_file(path: &Path) -> io::Result<File> {
     if let Some(parent) = path.parent() {
         create_private_dir(parent)?;
@@ -44,12 +45,26 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
         options.mode(0o600);
     }
     let file = options.open(path)?;
-    set_private(path)?;
+    narrow(&file)?;
     Ok(file)
 }
 
-/// Writes `bytes` to `path` privately, through a temporary file renamed into place so a
-/// reader never sees half a file.
+/// Narrows an open regular file to 0600; anything else (a pipe, a device) is left alone.
+pub fn narrow(file: &File) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = file.metadata()?;
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let _ = file;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` privately, through a temporary file (0600 from birth) renamed
+/// into place, so a reader never sees half a file.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = path
         .parent()
@@ -57,10 +72,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .unwrap_or(Path::new("."));
     create_private_dir(parent)?;
     let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+    narrow(tmp.as_file())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    set_private(path)
+    Ok(())
 }
 
 /// Narrows an existing file to 0600.

@@ -20,7 +20,7 @@ pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys}
 pub use sheets::sheet_prefix;
 pub use signatures::NewSignature;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fsutil;
 
 pub struct Store {
@@ -40,12 +40,31 @@ impl Store {
         if let Some(parent) = path.parent() {
             fsutil::create_private_dir(parent)?;
         }
-        if !path.exists() {
-            // Create the file ourselves so it is 0600 from its first byte.
-            fsutil::create_private_file(path)?;
+        if path.exists() {
+            // A database copied in with looser permissions is narrowed: it holds signers.
+            // Best effort: a file we do not own still opens.
+            if let Ok(file) = std::fs::File::open(path) {
+                let _ = fsutil::narrow(&file);
+            }
+        } else {
+            // Create the file ourselves so it is 0600 from its first byte (SQLite gives
+            // its WAL and shared-memory files the database file's mode).
+            fsutil::create_private_file(path).map_err(|source| Error::OpenDatabase {
+                path: path.display().to_string(),
+                reason: source.to_string(),
+            })?;
         }
-        let mut conn = Connection::open(path)?;
-        configure(&conn)?;
+        let mut conn = Connection::open(path).map_err(|source| Error::OpenDatabase {
+            path: path.display().to_string(),
+            reason: source.to_string(),
+        })?;
+        configure(&conn).map_err(|source| match source {
+            Error::Sqlite(e) => Error::OpenDatabase {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            },
+            other => other,
+        })?;
         migrations::migrate_to(&mut conn, &path.display().to_string(), version)?;
         Ok(Store {
             conn,
