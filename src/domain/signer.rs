@@ -156,12 +156,53 @@ pub fn normalize_phone(input: &str, region: Region) -> Option<(String, bool)> {
     if raw.is_empty() {
         return None;
     }
-    match phonenumber::parse(Some(region.phone), raw.as_ref()) {
-        Ok(number) if number.is_valid() => Some((
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-            true,
-        )),
-        _ => Some((raw.into_owned(), false)),
+    match cached_e164(raw.as_ref(), region.phone) {
+        Some(e164) => Some((e164, true)),
+        None => Some((raw.into_owned(), false)),
+    }
+}
+
+/// Distinct phones remembered per thread: enough for a campaign's repeated numbers
+/// (households, an office line), small enough to stay a few MB.
+const PHONE_CACHE_MAX: usize = 1 << 16;
+
+thread_local! {
+    /// Phone as cleaned -> E.164 when valid, for one region at a time. Parsing with
+    /// `phonenumber` costs several microseconds (regexes behind a shared lock); the answer
+    /// depends on the text and the region alone, so a remembered answer is exactly the
+    /// crate's.
+    static PHONES: std::cell::RefCell<PhoneCache> = Default::default();
+}
+
+#[derive(Default)]
+struct PhoneCache {
+    region: Option<country::Id>,
+    known: rustc_hash::FxHashMap<Box<str>, Option<String>>,
+}
+
+fn cached_e164(raw: &str, region: country::Id) -> Option<String> {
+    PHONES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.region != Some(region) || cache.known.len() >= PHONE_CACHE_MAX {
+            cache.known.clear();
+            cache.region = Some(region);
+        }
+        if let Some(known) = cache.known.get(raw) {
+            return known.clone();
+        }
+        let e164 = parse_e164(raw, region);
+        cache.known.insert(raw.into(), e164.clone());
+        e164
+    })
+}
+
+/// What the `phonenumber` crate says: the E.164 form of a valid number, else `None`.
+fn parse_e164(raw: &str, region: country::Id) -> Option<String> {
+    match phonenumber::parse(Some(region), raw) {
+        Ok(number) if number.is_valid() => {
+            Some(number.format().mode(phonenumber::Mode::E164).to_string())
+        }
+        _ => None,
     }
 }
 
@@ -476,6 +517,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!((s.phone.as_deref(), s.phone_valid), (Some("12"), false));
+    }
+
+    #[test]
+    fn a_remembered_phone_is_the_crates_answer_in_every_region() {
+        let mx = Region::new(Some("mx"), None);
+        // Each phone twice in a row and again after a region switch: the cached answer
+        // must be what the crate says for that region, never another region's.
+        for _ in 0..2 {
+            for region in [us(), mx, us()] {
+                for phone in ["(510) 555-0199", "55 1234 5678", "12", "+44 20 7946 0958"] {
+                    let expected = match parse_e164(phone, region.phone) {
+                        Some(e164) => (e164, true),
+                        None => (phone.to_string(), false),
+                    };
+                    assert_eq!(normalize_phone(phone, region), Some(expected), "{phone}");
+                }
+            }
+        }
+        assert_ne!(
+            normalize_phone("55 1234 5678", mx),
+            normalize_phone("55 1234 5678", us())
+        );
     }
 
     #[test]
