@@ -168,6 +168,24 @@ impl Outbox {
         read_dir(&self.pending)
     }
 
+    /// Deletes the waiting messages `unwanted` picks (e.g. the invitation of an admin who
+    /// was removed before it went out). Returns how many.
+    pub fn discard(&self, mut unwanted: impl FnMut(&MailInfo) -> bool) -> Result<usize> {
+        let mut discarded = 0;
+        for item in self.list()? {
+            if unwanted(&item.info) {
+                for ext in ["eml", "json", "reason"] {
+                    match std::fs::remove_file(self.pending.join(format!("{}.{ext}", item.id))) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                        _ => {}
+                    }
+                }
+                discarded += 1;
+            }
+        }
+        Ok(discarded)
+    }
+
     /// Messages sent, oldest first.
     pub fn list_sent(&self) -> Result<Vec<Queued>> {
         read_dir(&self.sent)

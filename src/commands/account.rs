@@ -101,7 +101,13 @@ fn apply(account: &mut Account, args: &AccountArgs) -> anyhow::Result<bool> {
         changed = true;
     }
     if let Some(url) = &args.smtp_url {
-        account.smtp_url = clean_opt(Some(url));
+        let url = clean_opt(Some(url));
+        if let Some(url) = &url {
+            // Check it now, not at the first send.
+            crate::outbox::Mailer::from_url(url)
+                .map_err(|e| Error::Usage(format!("--smtp-url: {e}")))?;
+        }
+        account.smtp_url = url;
         changed = true;
     }
     if let Some(reply_to) = &args.reply_to {

@@ -5,8 +5,8 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{AdminStatus, Campaign};
-use crate::outbox::{Posted, Postman};
-use crate::render::mail;
+use crate::outbox::{Outbox, Posted, Postman};
+use crate::render::mail::{self, MailKind};
 use crate::store::Store;
 use crate::ui;
 
@@ -118,7 +118,20 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
     }
     for email in &remove {
         if store.remove_admin(campaign.id, email)? {
-            ui::status(ctx, format!("removed {email}"));
+            // An invitation still waiting must not go out to someone no longer invited.
+            let dropped = Outbox::new(&ctx.paths).discard(|info| {
+                info.kind == MailKind::AdminInvitation
+                    && info.campaign.as_deref() == Some(campaign.slug.as_str())
+                    && info.to.eq_ignore_ascii_case(email)
+            })?;
+            if dropped > 0 {
+                ui::status(
+                    ctx,
+                    format!("removed {email} and the invitation waiting in the outbox"),
+                );
+            } else {
+                ui::status(ctx, format!("removed {email}"));
+            }
         } else {
             ui::warn(format!("{email} is not an admin of {}", campaign.slug));
         }

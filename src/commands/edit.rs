@@ -106,6 +106,12 @@ fn update_from_flags(f: &CampaignFields) -> anyhow::Result<CampaignUpdate> {
     if let Some(goal) = f.goal {
         rules::validate_goal(goal).map_err(Error::Usage)?;
     }
+    if f.location.as_deref().is_some_and(|l| l.trim().is_empty()) {
+        return Err(Error::Usage(
+            "--location cannot be empty: name the place, or pass --national or --global".into(),
+        )
+        .into());
+    }
     let scope = f.scope();
     Ok(CampaignUpdate {
         title: required("--title", &f.title, false)?,

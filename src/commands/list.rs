@@ -35,6 +35,8 @@ pub fn table(campaigns: &[CampaignSummary]) -> comfy_table::Table {
         "where",
         "signatures",
         "paper",
+        "online",
+        "unnamed",
         "goal",
     ]);
     for CampaignSummary {
@@ -44,11 +46,13 @@ pub fn table(campaigns: &[CampaignSummary]) -> comfy_table::Table {
     {
         table.add_row(vec![
             campaign.slug.clone(),
-            campaign.title.clone(),
+            ui::shorten(&campaign.title, 50),
             campaign.status.to_string(),
-            campaign.place(),
+            ui::shorten(&campaign.place(), 30),
             signatures.total.to_string(),
             signatures.paper.to_string(),
+            signatures.online.to_string(),
+            signatures.private.to_string(),
             campaign
                 .goal
                 .map(|g| g.to_string())

@@ -96,6 +96,20 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
 
 fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<CampaignDraft> {
     let f = &args.fields;
+    for (flag, value) in [
+        ("--title", &f.title),
+        ("--target", &f.target),
+        ("--ask", &f.ask),
+        ("--why", &f.why),
+        ("--location", &f.location),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(Error::Usage(format!(
+                "{flag} is empty: give it some text, or leave the flag out"
+            ))
+            .into());
+        }
+    }
     let lang = f.lang.or(account.lang).unwrap_or(Lang::En);
     let prefill = args.template.template.map(|kind| template(kind, lang));
     let pick = |flag: &Option<String>, prefilled: Option<&str>, multiline: bool| -> String {

@@ -26,8 +26,12 @@ pub fn check(bytes: &[u8]) -> Result<(&'static str, u32, u32), String> {
             ))
         }
     };
-    let decoded = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| format!("the image cannot be read ({e}): is the file complete?"))?;
+    let decoded = image::load_from_memory_with_format(bytes, format).map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            "the picture has too many pixels to read: resize it (1200x630 px is plenty)".to_string()
+        }
+        e => format!("the image cannot be read ({e}): is the file complete?"),
+    })?;
     let (width, height) = (decoded.width(), decoded.height());
     if width < MIN_WIDTH || height < MIN_HEIGHT {
         return Err(format!(

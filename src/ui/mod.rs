@@ -36,3 +36,14 @@ pub fn out_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
     out_line(text)
 }
+
+/// Cuts `text` to at most `max` characters with "…", for table cells and status lines
+/// (the full text stays in `show` and `--json`).
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -56,7 +56,7 @@ fn invited_admin_becomes_active_and_strangers_are_refused() {
         "{body}"
     );
     assert!(body.contains(&format!("campaign show {slug}")), "{body}");
-    assert!(body.contains("Install campaign"), "{body}");
+    assert!(body.contains("Get campaign from Ana Reyes"), "{body}");
 
     let json = home.json(["admins", &slug, "--json"]);
     assert_eq!(json["organizers"][0]["role"], "owner");
@@ -148,4 +148,38 @@ fn adding_checks_addresses_and_does_not_invite_twice() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already an admin"));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["invitations"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn removing_an_invited_admin_drops_the_waiting_invitation() {
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland, ciudad santuario");
+    home.ok([
+        "admins",
+        &slug,
+        "--add",
+        "luis@example.org",
+        "--add",
+        "rosa@example.org",
+    ]);
+    assert_eq!(home.json(["outbox", "--json"]).as_array().unwrap().len(), 2);
+    let out = home
+        .cmd(["admins", &slug, "--remove", "LUIS@example.org"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invitation waiting in the outbox"));
+    let waiting = home.json(["outbox", "--json"]);
+    let waiting = waiting.as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["to"], "rosa@example.org");
+    let leftovers: Vec<_> = std::fs::read_dir(home.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("luis"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "files of the dropped invitation remain: {leftovers:?}"
+    );
 }

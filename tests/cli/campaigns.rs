@@ -471,3 +471,83 @@ fn on_a_terminal_edit_without_flags_opens_the_editor() {
         "untouched fields stay"
     );
 }
+
+#[test]
+fn blank_or_unusable_values_are_usage_errors_naming_the_flag() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary Oakland");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (new_args("   ", "Council", "Oakland"), "--title is empty"),
+        (new_args("Title", "Council", " "), "--location is empty"),
+        (
+            vec!["edit", &slug, "--location", ""],
+            "--location cannot be empty",
+        ),
+        (
+            vec!["edit", &slug, "--title", " "],
+            "--title cannot be empty",
+        ),
+        (vec!["account", "--smtp-url", "garbage"], "--smtp-url"),
+        (vec!["account", "--email", "ana@localhost"], "--email"),
+    ];
+    for (args, expected) in cases {
+        let out = home.cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let c = &home.json(["show", &slug, "--json"])["campaign"];
+    assert_eq!(c["location"], "Oakland, CA", "nothing changed");
+    assert!(home.json(["account", "--json"])["smtp_url"].is_null());
+}
+
+#[test]
+fn list_shows_every_count_and_keeps_long_titles_short() {
+    let home = Home::new();
+    home.account();
+    let long_title = "Sanctuary ".repeat(30);
+    home.ok(new_args(&long_title, "Council", "Oakland, CA"));
+    let table = home.ok(["list"]);
+    for heading in ["signatures", "paper", "online", "unnamed", "goal"] {
+        assert!(table.contains(heading), "{table}");
+    }
+    assert!(table.lines().all(|l| l.chars().count() < 200), "{table}");
+    assert_eq!(
+        home.json(["list", "--json"])[0]["title"],
+        long_title.trim(),
+        "JSON keeps the full title"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_write_ahead_log_is_private_while_the_database_is_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary Oakland");
+    // Keep a connection open (as a volunteer's entry session would) and write through it,
+    // so the WAL and shared-memory files exist while we look.
+    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let id = store.find_campaign(&slug).unwrap().id;
+    let signer = campaign::store::NewSignature {
+        name: "Nguyễn Thị Minh Khai".into(),
+        postcode: Some("94612".into()),
+        dedupe_key: "khai|94612".into(),
+        ..Default::default()
+    };
+    store.insert_signature(id, &signer).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let path = home.path().join(format!("campaigns.db{suffix}"));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    drop(store);
+
+    // A database copied in with loose permissions is narrowed on open.
+    std::fs::set_permissions(home.db(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    home.ok(["list"]);
+    assert_eq!(
+        std::fs::metadata(home.db()).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
