@@ -65,7 +65,8 @@ pub enum Command {
     Show(commands::show::ShowArgs),
     /// Change a campaign's text (same flags as `new`; opens $EDITOR without flags)
     Edit(commands::edit::EditArgs),
-    /// Take a petition offline: it stops collecting and cannot be shared
+    /// Take a petition offline: it can no longer be shared or signed online (paper sheets
+    /// already collected can still be entered and delivered)
     Offline(commands::status::StatusArgs),
     /// Bring an offline petition back online
     Online(commands::status::StatusArgs),
