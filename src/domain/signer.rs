@@ -3,14 +3,13 @@
 //! row. Pure: no I/O.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 use phonenumber::country;
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
 use super::{email_ok, text};
-use crate::store::NewSignature;
+use crate::model::NewSignature;
 
 /// Longest postcode we keep: signers may live abroad, so only the length is checked.
 pub const POSTCODE_MAX: usize = 12;
@@ -61,18 +60,7 @@ pub struct RawSigner<'a> {
     pub line: &'a str,
 }
 
-/// Why a row cannot be stored: the field and what is wrong, in words for a volunteer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use crate::model::Problem;
 
 fn problem(field: &'static str, message: impl Into<String>) -> Problem {
     Problem {

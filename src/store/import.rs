@@ -14,10 +14,8 @@ use rusqlite::{params, Connection, OptionalExtension, Statement};
 use serde::Serialize;
 
 use super::{now, Store};
-use crate::domain::signer::Problem;
 use crate::error::Result;
-use crate::model::Source;
-use crate::store::NewSignature;
+use crate::model::{NewSignature, Problem, Source};
 
 /// Page cache during an import (KiB, negative as SQLite wants): big enough that the
 /// index pages being updated stay in memory, small enough for a modest laptop.

@@ -6,23 +6,9 @@ use super::{now, Store};
 use crate::error::Result;
 use crate::model::{Signature, Source};
 
-/// A validated, normalized signer ready to store (see `domain`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct NewSignature {
-    pub name: String,
-    pub email: Option<String>,
-    pub postcode: Option<String>,
-    pub phone: Option<String>,
-    pub phone_valid: bool,
-    pub opt_in: bool,
-    pub private: bool,
-    pub source: Option<Source>,
-    pub sheet_id: Option<String>,
-    pub line: Option<i64>,
-    pub entered_by: Option<String>,
-    /// Normalized email, or name+postcode without one: one signer, one row.
-    pub dedupe_key: String,
-}
+// Plain data lives in `model`, so `domain` and `store` both depend on it and not on
+// each other.
+pub use crate::model::NewSignature;
 
 const SIGNATURE_COLUMNS: &str =
     "id, campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, source, sheet_id, line, entered_by, signed_at";
