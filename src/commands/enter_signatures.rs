@@ -56,7 +56,11 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
     let account = ctx.account()?;
-    let region = Region::new(account.country.as_deref(), campaign.country.as_deref());
+    let region = Region::new(
+        account.country.as_deref(),
+        campaign.country.as_deref(),
+        campaign.scope,
+    );
     let entered_by = account.email.clone();
     match &args.from {
         Some(from) => import(ctx, &mut store, &campaign, &args, from, region, entered_by),

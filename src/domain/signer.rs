@@ -9,41 +9,50 @@ use phonenumber::country;
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
 use super::{email_ok, text};
-use crate::model::NewSignature;
+use crate::model::{NewSignature, Scope};
 
 /// Longest postcode we keep: signers may live abroad, so only the length is checked.
 pub const POSTCODE_MAX: usize = 12;
 
-/// Where a signer's phone and ZIP are read: the account's country, else the campaign's,
-/// else the US.
+/// Where a signer's phone and ZIP are read. Phones: the account's country, else the
+/// campaign's, else the US.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
     pub phone: country::Id,
-    /// US campaigns get their ZIPs' dropped leading zero back.
+    /// US campaigns get their ZIPs' dropped leading zero back (and unusual ZIPs a second
+    /// look at the prompt); no one else's postcode is touched.
     pub us: bool,
 }
 
-impl Region {
-    pub fn new(account_country: Option<&str>, campaign_country: Option<&str>) -> Region {
-        let parse = |c: Option<&str>| {
-            c.map(|c| c.trim().to_ascii_uppercase())
-                .and_then(|c| country::Id::from_str(&c).ok())
-        };
-        let phone = parse(account_country)
-            .or_else(|| parse(campaign_country))
-            .unwrap_or(country::Id::US);
-        // ZIP rules follow the campaign (where the signers are), then the organizer.
-        let zip = parse(campaign_country).unwrap_or(phone);
-        Region {
-            phone,
-            us: zip == country::Id::US,
-        }
-    }
+fn parse_country(c: Option<&str>) -> Option<country::Id> {
+    c.map(|c| c.trim().to_ascii_uppercase())
+        .and_then(|c| country::Id::from_str(&c).ok())
 }
 
-impl Default for Region {
-    fn default() -> Self {
-        Region::new(None, None)
+impl Region {
+    /// A campaign's region. ZIP rules apply only to a US campaign: its country is the US,
+    /// or a local/national campaign without a country is run from a US account (or one
+    /// with no country, the tool's default). A global campaign's signers live anywhere,
+    /// so their postcodes are never changed (Oslo's `0150` is not a ZIP).
+    pub fn new(
+        account_country: Option<&str>,
+        campaign_country: Option<&str>,
+        scope: Scope,
+    ) -> Region {
+        let account = parse_country(account_country);
+        let campaign = parse_country(campaign_country);
+        let phone = account.or(campaign).unwrap_or(country::Id::US);
+        let us = match (scope, campaign) {
+            (Scope::Global, _) => false,
+            (_, Some(c)) => c == country::Id::US,
+            (_, None) => account.is_none_or(|a| a == country::Id::US),
+        };
+        Region { phone, us }
+    }
+
+    /// A US local campaign run from a US account: the region of most tests and benches.
+    pub fn us() -> Region {
+        Region::new(None, Some("US"), Scope::Local)
     }
 }
 
@@ -426,7 +435,7 @@ mod tests {
     use super::*;
 
     fn us() -> Region {
-        Region::default()
+        Region::us()
     }
 
     fn raw<'a>(name: &'a str, email: &'a str, postcode: &'a str) -> RawSigner<'a> {
@@ -486,7 +495,7 @@ mod tests {
             normalize_phone("(510) 555-0199", us()),
             Some(("+15105550199".into(), true))
         );
-        let mx = Region::new(Some("mx"), None);
+        let mx = Region::new(Some("mx"), None, Scope::Local);
         assert_eq!(
             normalize_phone("55 1234 5678", mx),
             Some(("+525512345678".into(), true))
@@ -509,7 +518,7 @@ mod tests {
 
     #[test]
     fn a_remembered_phone_is_the_crates_answer_in_every_region() {
-        let mx = Region::new(Some("mx"), None);
+        let mx = Region::new(Some("mx"), None, Scope::Local);
         // Each phone twice in a row and again after a region switch: the cached answer
         // must be what the crate says for that region, never another region's.
         for _ in 0..2 {
@@ -535,7 +544,7 @@ mod tests {
             check_postcode(" 2139 ", us()).unwrap().as_deref(),
             Some("02139")
         );
-        let uk = Region::new(Some("GB"), Some("GB"));
+        let uk = Region::new(Some("GB"), Some("GB"), Scope::Local);
         assert_eq!(check_postcode("2139", uk).unwrap().as_deref(), Some("2139"));
         assert_eq!(
             check_postcode("SW1A 1AA", us()).unwrap().as_deref(),
@@ -546,6 +555,29 @@ mod tests {
         assert!(!unusual_us_zip("94612-1234"));
         assert!(unusual_us_zip("9461"));
         assert!(unusual_us_zip("SW1A 1AA"));
+    }
+
+    #[test]
+    fn only_us_campaigns_restore_a_zip_zero() {
+        let oslo = |region: Region| check_postcode("0150", region).unwrap().unwrap();
+        let zip = |region: Region| check_postcode("2139", region).unwrap().unwrap();
+        // Global campaigns: never, whoever runs them and wherever they say they are.
+        for account in [None, Some("US"), Some("NO")] {
+            for country in [None, Some("US"), Some("NO")] {
+                let r = Region::new(account, country, Scope::Global);
+                assert!(!r.us, "{account:?} {country:?}");
+                assert_eq!(oslo(r), "0150");
+            }
+        }
+        for scope in [Scope::Local, Scope::National] {
+            // The campaign's country decides when it has one.
+            assert_eq!(zip(Region::new(Some("NO"), Some("US"), scope)), "02139");
+            assert_eq!(oslo(Region::new(Some("US"), Some("NO"), scope)), "0150");
+            // Without one, the organizer's country (the US when unset).
+            assert_eq!(zip(Region::new(None, None, scope)), "02139");
+            assert_eq!(zip(Region::new(Some("us"), None, scope)), "02139");
+            assert_eq!(oslo(Region::new(Some("NO"), None, scope)), "0150");
+        }
     }
 
     #[test]

@@ -413,7 +413,7 @@ mod tests {
             postcode: "94612",
             ..Default::default()
         };
-        validate(&raw, Region::default()).unwrap()
+        validate(&raw, Region::us()).unwrap()
     }
 
     fn store_with_campaign() -> (Store, i64) {
