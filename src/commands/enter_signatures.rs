@@ -100,7 +100,7 @@ fn import(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(io::BufReader::with_capacity(1 << 20, input));
+        .from_reader(io::BufReader::with_capacity(1 << 20, QuoteWatch::new(input)));
     let headers = reader
         .headers()
         .with_context(|| format!("cannot read the header of {}", from.display()))?
@@ -139,6 +139,18 @@ fn import(
                         raw.push((row, record.clone()));
                     }
                     Ok(false) => {
+                        // The csv crate ends an unclosed quote at the end of the file,
+                        // swallowing every row after it into one field: say so instead of
+                        // rejecting a mangled row for a missing email.
+                        if reader.get_ref().get_ref().unterminated() {
+                            let _ = tx.send(Err(Error::Invalid(format!(
+                                "CSV syntax: row {row} opens a quoted field (\") that is never closed, \
+                                 so the rest of the file would be read as one cell; close the quote \
+                                 (a quote inside a quoted cell is written twice: \"\") and import again"
+                            ))
+                            .into()));
+                            return;
+                        }
                         done = true;
                         break;
                     }
@@ -181,7 +193,7 @@ fn import(
     };
     let mut reject_csv = rejects.as_mut().map(csv::Writer::from_writer);
     if let Some(w) = reject_csv.as_mut() {
-        w.write_record(["row", "reason"])?;
+        w.write_record(["row", "reason", "value"])?;
     }
     let mut shown = Vec::new();
     for message in rx {
@@ -189,7 +201,8 @@ fn import(
         let mut failed = Ok(());
         import.add_all_checked(batch, |r| {
             if let Some(w) = reject_csv.as_mut() {
-                if let Err(e) = w.write_record([r.row.to_string(), r.reason.clone()]) {
+                let value = r.value.as_deref().unwrap_or("");
+                if let Err(e) = w.write_record([&r.row.to_string(), &r.reason, value]) {
                     failed = Err(e);
                 }
             }
@@ -209,8 +222,20 @@ fn import(
     if let Some(mut w) = reject_csv {
         w.flush()?;
     }
+    let unknown_sheets = import.unknown_sheets().to_vec();
     let counts = import.commit()?;
     bar.finish_and_clear();
+
+    // Kept as provenance (an export from another campaign names its sheets): one line
+    // per sheet id, not per row.
+    for sheet in &unknown_sheets {
+        ui::warn(format!(
+            "sheet {} was never printed for this campaign: its {} row{} kept that sheet id as written",
+            sheet.sheet_id,
+            sheet.rows,
+            if sheet.rows == 1 { " was" } else { "s were" }
+        ));
+    }
 
     if counts.rejected > 0 {
         let more = counts.rejected as usize - shown.len();
@@ -238,8 +263,91 @@ fn validate_row(
     let record = csv::StringRecord::from_byte_record(bytes).map_err(|_| Problem {
         field: "row",
         message: "is not UTF-8 text (save the file as CSV UTF-8)".into(),
+        value: None,
     })?;
     signer::validate(&map.raw(&record), region)
+}
+
+/// Follows RFC 4180 quoting over the bytes the CSV reader reads, to tell at the end of
+/// the file whether a quoted field was left open (the csv crate accepts that silently).
+/// Only quote bytes are looked at, so it costs a byte scan.
+struct QuoteWatch<R> {
+    inner: R,
+    quoted: bool,
+    /// Inside a quoted field, the last byte read was a quote: closing, or half of `""`.
+    pending_quote: bool,
+    /// The byte before the next one read (`\n` at the start: a field starts there).
+    prev: u8,
+    start: bool,
+}
+
+impl<R> QuoteWatch<R> {
+    fn new(inner: R) -> Self {
+        QuoteWatch {
+            inner,
+            quoted: false,
+            pending_quote: false,
+            prev: b'\n',
+            start: true,
+        }
+    }
+
+    fn unterminated(&self) -> bool {
+        self.quoted && !self.pending_quote
+    }
+
+    fn scan(&mut self, mut buf: &[u8]) {
+        if self.start && !buf.is_empty() {
+            self.start = false;
+            // A BOM is not part of the first field.
+            if let Some(rest) = buf.strip_prefix("\u{feff}".as_bytes()) {
+                buf = rest;
+            }
+        }
+        let mut i = 0;
+        while i < buf.len() {
+            if self.pending_quote {
+                self.pending_quote = false;
+                if buf[i] == b'"' {
+                    i += 1;
+                    continue;
+                }
+                self.quoted = false;
+            }
+            let Some(j) = buf[i..].iter().position(|&b| b == b'"').map(|j| i + j) else {
+                break;
+            };
+            if self.quoted {
+                match buf.get(j + 1) {
+                    Some(b'"') => i = j + 2,
+                    Some(_) => {
+                        self.quoted = false;
+                        i = j + 1;
+                    }
+                    None => {
+                        self.pending_quote = true;
+                        i = j + 1;
+                    }
+                }
+            } else {
+                let before = if j > 0 { buf[j - 1] } else { self.prev };
+                // A quote opens a field only at its start; elsewhere it is text.
+                self.quoted = matches!(before, b',' | b'\n' | b'\r');
+                i = j + 1;
+            }
+        }
+        if let Some(&last) = buf.last() {
+            self.prev = last;
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan(&buf[..n]);
+        Ok(n)
+    }
 }
 
 fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
@@ -581,6 +689,7 @@ impl<'a> Entry<'a> {
             private: yes(t.private),
             sheet: &sheet,
             line: &t.line,
+            ..Default::default()
         };
         let mut signature =
             signer::validate(&raw, self.region).map_err(|p| Error::Invalid(p.to_string()))?;
@@ -660,4 +769,28 @@ fn describe(s: &Signature) -> String {
         out.push_str(&format!(" (sheet {sheet} line {line})"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unterminated(text: &str, chunk: usize) -> bool {
+        let mut watch = QuoteWatch::new(text.as_bytes());
+        let mut buf = vec![0; chunk];
+        while watch.read(&mut buf).unwrap() > 0 {}
+        watch.unterminated()
+    }
+
+    #[test]
+    fn an_open_quote_is_seen_at_the_end_of_the_file() {
+        let closed = "\u{feff}name,email\n\"García, María\",m@x.org\n\"Ana \"\"A\"\"\",a@x.org\nO\"Brien,o@x.org\n\"multi\nline\",b@x.org\r\n\"\"";
+        let open = "name,email\n\"García, María,m@x.org\nAna,a@x.org\n";
+        // Every chunk size: a quote pair may straddle two reads.
+        for chunk in 1..8 {
+            assert!(!unterminated(closed, chunk), "{chunk}");
+            assert!(unterminated(open, chunk), "{chunk}");
+            assert!(unterminated("name\n\"Ana \"\"", chunk), "{chunk}");
+        }
+    }
 }

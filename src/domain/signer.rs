@@ -9,7 +9,10 @@ use phonenumber::country;
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
 use super::{email_ok, text};
-use crate::model::{NewSignature, Scope};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::model::{NewSignature, Scope, Source};
 
 /// Longest postcode we keep: signers may live abroad, so only the length is checked.
 pub const POSTCODE_MAX: usize = 12;
@@ -67,6 +70,10 @@ pub struct RawSigner<'a> {
     pub private: &'a str,
     pub sheet: &'a str,
     pub line: &'a str,
+    /// `paper` or `online`; empty for the import's default.
+    pub source: &'a str,
+    /// RFC 3339; empty for the time the row is stored.
+    pub signed_at: &'a str,
 }
 
 pub use crate::model::Problem;
@@ -75,6 +82,15 @@ fn problem(field: &'static str, message: impl Into<String>) -> Problem {
     Problem {
         field,
         message: message.into(),
+        value: None,
+    }
+}
+
+/// A problem with the value that caused it (kept out of the message: see [`Problem`]).
+fn problem_with(field: &'static str, message: impl Into<String>, value: &str) -> Problem {
+    Problem {
+        value: Some(value.to_string()),
+        ..problem(field, message)
     }
 }
 
@@ -112,9 +128,10 @@ pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
         return Ok(None);
     }
     if !email_ok(email) {
-        return Err(problem(
+        return Err(problem_with(
             "email",
-            format!("{email:?} is not an email address (like ana@example.org); fix it or leave it empty"),
+            "not an email address (like ana@example.org): fix it or leave it empty",
+            email,
         ));
     }
     Ok(Some(clean(email).into_owned()))
@@ -128,9 +145,10 @@ pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Pro
         return Ok(None);
     }
     if code.chars().count() > POSTCODE_MAX {
-        return Err(problem(
+        return Err(problem_with(
             "postcode",
-            format!("{code:?} is longer than {POSTCODE_MAX} characters"),
+            format!("longer than {POSTCODE_MAX} characters: shorten it or leave it empty"),
+            &code,
         ));
     }
     if region.us && code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -229,7 +247,26 @@ pub fn dedupe_key(name: &str, email: Option<&str>, postcode: Option<&str>) -> St
     }
 }
 
-/// Applies every rule to a row. Sheet ids are only shaped here (trimmed, uppercased);
+/// A sheet id as printed (`OAK-0007`) from what a volunteer typed (` oak-7 `): trimmed,
+/// uppercased, its number zero-padded to four digits. `None` when empty.
+pub fn sheet_id(input: &str) -> Option<String> {
+    let id = input.trim().to_uppercase();
+    if id.is_empty() {
+        return None;
+    }
+    if let Some((prefix, number)) = id.rsplit_once(['-', ' ']) {
+        let prefix = prefix.trim_end();
+        if !prefix.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+        {
+            if let Ok(n) = number.parse::<u64>() {
+                return Some(format!("{prefix}-{n:04}"));
+            }
+        }
+    }
+    Some(id)
+}
+
+/// Applies every rule to a row. Sheet ids are only shaped here (see [`sheet_id`]);
 /// whether the sheet was printed for the campaign is for the caller to ask the store.
 pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Problem> {
     let name = check_name(&raw.name)?;
@@ -245,19 +282,42 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
         Some((p, ok)) => (Some(p), ok),
         None => (None, true),
     };
-    let sheet = raw.sheet.trim();
-    let sheet_id = (!sheet.is_empty()).then(|| sheet.to_uppercase());
+    let sheet_id = sheet_id(raw.sheet);
     let line = match raw.line.trim() {
         "" => None,
         l => match l.parse::<i64>() {
             Ok(n) if n > 0 => Some(n),
             _ => {
-                return Err(problem(
+                return Err(problem_with(
                     "line",
-                    format!("{l:?} is not a line number (1, 2, 3, ...)"),
+                    "not a line number (1, 2, 3, ...): fix it or leave it empty",
+                    l,
                 ))
             }
         },
+    };
+    let source = match raw.source.trim() {
+        "" => None,
+        s if s.eq_ignore_ascii_case("paper") => Some(Source::Paper),
+        s if s.eq_ignore_ascii_case("online") => Some(Source::Online),
+        s => {
+            return Err(problem_with(
+                "source",
+                "neither paper nor online: fix it or leave it empty for the --source default",
+                s,
+            ))
+        }
+    };
+    let signed_at = match raw.signed_at.trim() {
+        "" => None,
+        t if OffsetDateTime::parse(t, &Rfc3339).is_ok() => Some(t.to_string()),
+        t => {
+            return Err(problem_with(
+                "signed_at",
+                "not an RFC 3339 time (like 2026-05-01T18:30:00Z): fix it or leave it empty",
+                t,
+            ))
+        }
     };
     let dedupe_key = dedupe_key(&name, email.as_deref(), postcode.as_deref());
     Ok(NewSignature {
@@ -268,10 +328,11 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
         phone_valid,
         opt_in: truthy(raw.opt_in),
         private: truthy(raw.private),
-        source: None,
+        source,
         sheet_id,
         line,
         entered_by: None,
+        signed_at,
         dedupe_key,
     })
 }
@@ -289,6 +350,8 @@ pub enum Column {
     Private,
     Sheet,
     Line,
+    Source,
+    SignedAt,
 }
 
 impl Column {
@@ -318,6 +381,8 @@ impl Column {
             "private" | "anonymous" | "hide name" => Column::Private,
             "sheet" | "sheet id" => Column::Sheet,
             "line" => Column::Line,
+            "source" => Column::Source,
+            "signed at" | "signed" | "date signed" => Column::SignedAt,
             _ => return None,
         })
     }
@@ -336,6 +401,8 @@ pub struct HeaderMap {
     private: Option<usize>,
     sheet: Option<usize>,
     line: Option<usize>,
+    source: Option<usize>,
+    signed_at: Option<usize>,
     /// Headers we did not recognize (ignored; named in a warning).
     pub unknown: Vec<String>,
 }
@@ -356,6 +423,8 @@ impl HeaderMap {
                 Some(Column::Private) => &mut map.private,
                 Some(Column::Sheet) => &mut map.sheet,
                 Some(Column::Line) => &mut map.line,
+                Some(Column::Source) => &mut map.source,
+                Some(Column::SignedAt) => &mut map.signed_at,
                 None => {
                     map.unknown.push(header.trim().to_string());
                     continue;
@@ -406,6 +475,8 @@ impl HeaderMap {
             private: get(self.private),
             sheet: get(self.sheet),
             line: get(self.line),
+            source: get(self.source),
+            signed_at: get(self.signed_at),
         }
     }
 }
@@ -599,6 +670,43 @@ mod tests {
         r.sheet = " oak-0001";
         let s = validate(&r, us()).unwrap();
         assert_eq!((s.sheet_id.as_deref(), s.line), (Some("OAK-0001"), Some(3)));
+    }
+
+    #[test]
+    fn sheet_ids_get_their_number_padded() {
+        for typed in ["oak-7", "OAK-7", " Oak-0007 ", "oak 7", "OAK-00007"] {
+            assert_eq!(sheet_id(typed).as_deref(), Some("OAK-0007"), "{typed}");
+        }
+        assert_eq!(sheet_id("OAK-12345").as_deref(), Some("OAK-12345"));
+        assert_eq!(sheet_id("church").as_deref(), Some("CHURCH"));
+        assert_eq!(sheet_id(" "), None);
+    }
+
+    #[test]
+    fn source_and_signed_at_are_read_and_checked() {
+        let mut r = raw("Ana", "", "94612");
+        r.source = " Paper ";
+        r.signed_at = "2026-05-01T18:30:00Z";
+        let s = validate(&r, us()).unwrap();
+        assert_eq!(s.source, Some(Source::Paper));
+        assert_eq!(s.signed_at.as_deref(), Some("2026-05-01T18:30:00Z"));
+        r.signed_at = "yesterday";
+        assert_eq!(validate(&r, us()).unwrap_err().field, "signed_at");
+        r.signed_at = "";
+        r.source = "fax";
+        assert_eq!(validate(&r, us()).unwrap_err().field, "source");
+        r.source = "";
+        let s = validate(&r, us()).unwrap();
+        assert_eq!((s.source, s.signed_at), (None, None));
+    }
+
+    #[test]
+    fn problems_keep_the_signers_data_out_of_the_message() {
+        let e = check_email("ana@@example").unwrap_err();
+        assert!(!e.to_string().contains("ana@@example"), "{e}");
+        assert_eq!(e.value.as_deref(), Some("ana@@example"));
+        let e = check_postcode("1234567890123", us()).unwrap_err();
+        assert!(!e.to_string().contains("1234567890123"), "{e}");
     }
 
     #[test]

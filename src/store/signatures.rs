@@ -58,7 +58,7 @@ impl Store {
                 s.sheet_id,
                 s.line,
                 s.entered_by,
-                now(),
+                s.signed_at.clone().unwrap_or_else(now),
                 s.dedupe_key,
             ],
         )?;
