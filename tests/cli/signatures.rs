@@ -201,7 +201,22 @@ fn a_killed_import_leaves_the_database_unchanged() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&rows).unwrap();
     stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill only once the import has written into its transaction: its rollback journal
+    // (or, if the database stayed in WAL mode, the WAL) holds pages. Polled, bounded.
+    let journal = PathBuf::from(format!("{}-journal", home.db().display()));
+    let wal = PathBuf::from(format!("{}-wal", home.db().display()));
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let wal_before = size(&wal);
+    let mut waited = 0;
+    while size(&journal) == 0 && size(&wal) <= wal_before {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was killed"
+        );
+        assert!(waited < 2_000, "the import never started writing");
+        std::thread::sleep(Duration::from_millis(10));
+        waited += 1;
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);
