@@ -256,8 +256,7 @@ pub fn sheet_id(input: &str) -> Option<String> {
     }
     if let Some((prefix, number)) = id.rsplit_once(['-', ' ']) {
         let prefix = prefix.trim_end();
-        if !prefix.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
-        {
+        if !prefix.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
             if let Ok(n) = number.parse::<u64>() {
                 return Some(format!("{prefix}-{n:04}"));
             }

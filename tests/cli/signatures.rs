@@ -71,12 +71,18 @@ fn import_counts_are_exact_and_rejects_name_each_row() {
         stderr.contains("row 12: email: not an email address"),
         "{stderr}"
     );
-    assert!(stderr.contains("row 15: postcode: longer than 12"), "{stderr}");
+    assert!(
+        stderr.contains("row 15: postcode: longer than 12"),
+        "{stderr}"
+    );
     for value in ["ana@@example", "1234567890123", "nobody@example.org"] {
         assert!(!stderr.contains(value), "{value} leaked: {stderr}");
     }
     // A sheet printed elsewhere is kept as provenance, named once.
-    assert_eq!(stderr.matches("sheet ZZZ-0001 was never printed").count(), 1);
+    assert_eq!(
+        stderr.matches("sheet ZZZ-0001 was never printed").count(),
+        1
+    );
 
     assert_eq!(mode(&rejects), 0o600);
     let text = std::fs::read_to_string(&rejects).unwrap();
@@ -240,7 +246,12 @@ fn export_round_trips_and_defuses_formulas() {
         let campaign = store.find_campaign(&slug).unwrap();
         let sheet = store.record_sheets(&campaign, 1, 10).unwrap().remove(0);
         for (line, name, email, postcode) in [
-            (1, "Faadumo Cali", Some("faadumo@example.org"), Some("94621")),
+            (
+                1,
+                "Faadumo Cali",
+                Some("faadumo@example.org"),
+                Some("94621"),
+            ),
             (2, "Wideline Pierre", None, Some("02139")),
         ] {
             let s = NewSignature {
@@ -393,8 +404,13 @@ fn typed_entry_through_a_terminal() {
     p.expect("Sheet id").unwrap();
     p.send_line("OAK-0099").unwrap();
     p.expect("never printed").unwrap();
+    // An empty answer says what is expected; the number needs no zeros.
     p.expect("Sheet id").unwrap();
-    p.send_line("oak-0001").unwrap();
+    p.send_line("").unwrap();
+    p.expect("type the sheet id printed in the sheet's footer, e.g. OAK-0001")
+        .unwrap();
+    p.expect("Sheet id").unwrap();
+    p.send_line("oak-1").unwrap();
 
     // Row 1, with a bad email corrected.
     p.expect("Line [1]: ").unwrap();
@@ -464,9 +480,56 @@ fn typed_entry_through_a_terminal() {
     p.send_line("").unwrap();
     p.expect("corrected").unwrap();
 
+    // A duplicate skipped after the correction...
+    p.expect("Line [3]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name: ").unwrap();
+    p.send_line("Thu Hà").unwrap();
+    p.expect("Email: ").unwrap();
+    p.send_line("minh@example.org").unwrap();
+    p.expect("orrect it? [s]: ").unwrap();
+    p.send_line("").unwrap();
+    // ...then `<` still reopens the corrected row, and `<` again the one before it,
+    // left unchanged.
+    p.expect("Line [3]: ").unwrap();
+    p.send_line("<").unwrap();
+    p.expect("correcting the previous row").unwrap();
+    p.expect("Line [2]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name [محمد الأحمد]: ").unwrap();
+    p.send_line("<").unwrap();
+    p.expect("correcting the row before it").unwrap();
+    p.expect("Line [1]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name [Nguyễn Thị Minh Khai]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Email [minh@example.org]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("ZIP/postcode [94612]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Phone [510 555 0101]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("mailing list? (Y/n): ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("show my name? (y/N): ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("unchanged").unwrap();
+    p.expect("Line [3]: ").unwrap();
+    p.send_line("<").unwrap();
+    p.expect("Line [2]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name [محمد الأحمد]: ").unwrap();
+    p.send_line("").unwrap();
+    // A correction that turns out to be a duplicate: skipped, counted and said so.
+    p.expect("Email: ").unwrap();
+    p.send_line("MINH@example.org").unwrap();
+    p.expect("orrect it? [s]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("correction skipped: the row stays as it was")
+        .unwrap();
     p.expect("Line [3]: ").unwrap();
     p.send_line(".").unwrap();
-    p.expect("added 2, skipped 1, corrected 1").unwrap();
+    p.expect("added 2, skipped 3, corrected 1").unwrap();
     p.expect("2 of 500").unwrap();
     p.expect(Eof).unwrap();
     let status = format!("{:?}", p.get_process().wait().unwrap());
