@@ -142,7 +142,7 @@ fn main() {
     let t = Instant::now();
     let mut reader = csv::Reader::from_path(&import_csv).unwrap();
     let map = campaign::domain::signer::HeaderMap::new(reader.headers().unwrap().iter()).unwrap();
-    let region = campaign::domain::signer::Region::default();
+    let region = campaign::domain::signer::Region::us();
     let mut record = csv::StringRecord::new();
     let (mut ok, mut phones) = (0u64, 0u64);
     let mut phone_time = Duration::ZERO;

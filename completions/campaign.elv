@@ -259,7 +259,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;export'= {
-            cand --format 'File format'
+            cand --format 'File format [default: csv; jsonl with --json]'
             cand -o 'Write to FILE instead of standard output'
             cand --out 'Write to FILE instead of standard output'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'

@@ -203,7 +203,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s y
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand export" -l format -d 'File format' -r -f -a "csv\t'Comma-separated, with a header; cells a spreadsheet would run as formulas are defused'
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l format -d 'File format [default: csv; jsonl with --json]' -r -f -a "csv\t'Comma-separated, with a header; cells a spreadsheet would run as formulas are defused'
 jsonl\t'One JSON object per line'"
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s o -l out -d 'Write to FILE instead of standard output' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F

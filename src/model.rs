@@ -195,3 +195,39 @@ pub struct Delivery {
     pub file_sha256: String,
     pub signatures: i64,
 }
+
+/// A validated, normalized signer ready to store (see `domain::signer`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewSignature {
+    pub name: String,
+    pub email: Option<String>,
+    pub postcode: Option<String>,
+    pub phone: Option<String>,
+    pub phone_valid: bool,
+    pub opt_in: bool,
+    pub private: bool,
+    pub source: Option<Source>,
+    pub sheet_id: Option<String>,
+    pub line: Option<i64>,
+    pub entered_by: Option<String>,
+    /// RFC 3339, when the row says when it was signed (an export); else the time stored.
+    pub signed_at: Option<String>,
+    /// Normalized email, or name+postcode without one: one signer, one row.
+    pub dedupe_key: String,
+}
+
+/// Why a row cannot be stored: the field and what is wrong, in words for a volunteer.
+/// `message` never quotes the signer's data (it may reach logs); `value` holds what was
+/// written, for the private rejects file only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: &'static str,
+    pub message: String,
+    pub value: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}

@@ -56,7 +56,11 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
     let account = ctx.account()?;
-    let region = Region::new(account.country.as_deref(), campaign.country.as_deref());
+    let region = Region::new(
+        account.country.as_deref(),
+        campaign.country.as_deref(),
+        campaign.scope,
+    );
     let entered_by = account.email.clone();
     match &args.from {
         Some(from) => import(ctx, &mut store, &campaign, &args, from, region, entered_by),
@@ -96,7 +100,10 @@ fn import(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(io::BufReader::with_capacity(1 << 20, input));
+        .from_reader(io::BufReader::with_capacity(
+            1 << 20,
+            QuoteWatch::new(input),
+        ));
     let headers = reader
         .headers()
         .with_context(|| format!("cannot read the header of {}", from.display()))?
@@ -135,6 +142,18 @@ fn import(
                         raw.push((row, record.clone()));
                     }
                     Ok(false) => {
+                        // The csv crate ends an unclosed quote at the end of the file,
+                        // swallowing every row after it into one field: say so instead of
+                        // rejecting a mangled row for a missing email.
+                        if reader.get_ref().get_ref().unterminated() {
+                            let _ = tx.send(Err(Error::Invalid(format!(
+                                "CSV syntax: row {row} opens a quoted field (\") that is never closed, \
+                                 so the rest of the file would be read as one cell; close the quote \
+                                 (a quote inside a quoted cell is written twice: \"\") and import again"
+                            ))
+                            .into()));
+                            return;
+                        }
                         done = true;
                         break;
                     }
@@ -177,7 +196,7 @@ fn import(
     };
     let mut reject_csv = rejects.as_mut().map(csv::Writer::from_writer);
     if let Some(w) = reject_csv.as_mut() {
-        w.write_record(["row", "reason"])?;
+        w.write_record(["row", "reason", "value"])?;
     }
     let mut shown = Vec::new();
     for message in rx {
@@ -185,7 +204,8 @@ fn import(
         let mut failed = Ok(());
         import.add_all_checked(batch, |r| {
             if let Some(w) = reject_csv.as_mut() {
-                if let Err(e) = w.write_record([r.row.to_string(), r.reason.clone()]) {
+                let value = r.value.as_deref().unwrap_or("");
+                if let Err(e) = w.write_record([&r.row.to_string(), &r.reason, value]) {
                     failed = Err(e);
                 }
             }
@@ -205,8 +225,20 @@ fn import(
     if let Some(mut w) = reject_csv {
         w.flush()?;
     }
+    let unknown_sheets = import.unknown_sheets().to_vec();
     let counts = import.commit()?;
     bar.finish_and_clear();
+
+    // Kept as provenance (an export from another campaign names its sheets): one line
+    // per sheet id, not per row.
+    for sheet in &unknown_sheets {
+        ui::warn(format!(
+            "sheet {} was never printed for this campaign: its {} row{} kept that sheet id as written",
+            sheet.sheet_id,
+            sheet.rows,
+            if sheet.rows == 1 { " was" } else { "s were" }
+        ));
+    }
 
     if counts.rejected > 0 {
         let more = counts.rejected as usize - shown.len();
@@ -234,8 +266,91 @@ fn validate_row(
     let record = csv::StringRecord::from_byte_record(bytes).map_err(|_| Problem {
         field: "row",
         message: "is not UTF-8 text (save the file as CSV UTF-8)".into(),
+        value: None,
     })?;
     signer::validate(&map.raw(&record), region)
+}
+
+/// Follows RFC 4180 quoting over the bytes the CSV reader reads, to tell at the end of
+/// the file whether a quoted field was left open (the csv crate accepts that silently).
+/// Only quote bytes are looked at, so it costs a byte scan.
+struct QuoteWatch<R> {
+    inner: R,
+    quoted: bool,
+    /// Inside a quoted field, the last byte read was a quote: closing, or half of `""`.
+    pending_quote: bool,
+    /// The byte before the next one read (`\n` at the start: a field starts there).
+    prev: u8,
+    start: bool,
+}
+
+impl<R> QuoteWatch<R> {
+    fn new(inner: R) -> Self {
+        QuoteWatch {
+            inner,
+            quoted: false,
+            pending_quote: false,
+            prev: b'\n',
+            start: true,
+        }
+    }
+
+    fn unterminated(&self) -> bool {
+        self.quoted && !self.pending_quote
+    }
+
+    fn scan(&mut self, mut buf: &[u8]) {
+        if self.start && !buf.is_empty() {
+            self.start = false;
+            // A BOM is not part of the first field.
+            if let Some(rest) = buf.strip_prefix("\u{feff}".as_bytes()) {
+                buf = rest;
+            }
+        }
+        let mut i = 0;
+        while i < buf.len() {
+            if self.pending_quote {
+                self.pending_quote = false;
+                if buf[i] == b'"' {
+                    i += 1;
+                    continue;
+                }
+                self.quoted = false;
+            }
+            let Some(j) = buf[i..].iter().position(|&b| b == b'"').map(|j| i + j) else {
+                break;
+            };
+            if self.quoted {
+                match buf.get(j + 1) {
+                    Some(b'"') => i = j + 2,
+                    Some(_) => {
+                        self.quoted = false;
+                        i = j + 1;
+                    }
+                    None => {
+                        self.pending_quote = true;
+                        i = j + 1;
+                    }
+                }
+            } else {
+                let before = if j > 0 { buf[j - 1] } else { self.prev };
+                // A quote opens a field only at its start; elsewhere it is text.
+                self.quoted = matches!(before, b',' | b'\n' | b'\r');
+                i = j + 1;
+            }
+        }
+        if let Some(&last) = buf.last() {
+            self.prev = last;
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan(&buf[..n]);
+        Ok(n)
+    }
 }
 
 fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
@@ -261,7 +376,7 @@ pub struct EntrySummary {
 }
 
 /// A row as typed: the defaults when it is reopened with `<`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Typed {
     line: String,
     name: String,
@@ -287,9 +402,13 @@ struct Entry<'a> {
     source: Source,
     sheet: Option<String>,
     input: LineReader<io::StdinLock<'static>>,
-    /// Accepted rows of this session (id, as typed): `<` reopens the last.
+    /// Accepted rows of this session (id, as typed), in entry order. A correction edits
+    /// its row in place: a row never leaves this list, so `<` can always reach it.
     accepted: Vec<(i64, Typed)>,
     last_postcode: String,
+    /// The campaign's signatures: counted once at the start, then kept up to date here
+    /// (a COUNT at every prompt is slow in a large campaign).
+    total: i64,
     summary: EntrySummary,
 }
 
@@ -311,11 +430,12 @@ impl<'a> Entry<'a> {
             input: LineReader::stdin(),
             accepted: Vec::new(),
             last_postcode: String::new(),
+            total: 0,
             summary: EntrySummary::default(),
         })
     }
 
-    fn total(&self) -> anyhow::Result<i64> {
+    fn count(&self) -> anyhow::Result<i64> {
         Ok(self.store.signature_counts(self.campaign.id)?.total)
     }
 
@@ -327,13 +447,14 @@ impl<'a> Entry<'a> {
     }
 
     fn run(mut self) -> anyhow::Result<EntrySummary> {
-        let total = self.total()?;
+        self.total = self.count()?;
         eprintln!(
             "Entering signatures for \"{}\" ({} so far). `<` corrects the previous row, `.` or Ctrl-D finishes.",
             self.campaign.title,
-            self.goal_text(total)
+            self.goal_text(self.total)
         );
         if let Some(sheet) = self.sheet.take() {
+            let sheet = signer::sheet_id(&sheet).unwrap_or_default();
             match self.store.find_sheet(self.campaign.id, &sheet)? {
                 Some(s) => self.sheet = Some(s.sheet_id),
                 None => eprintln!("  sheet {sheet} was never printed for this campaign"),
@@ -342,7 +463,7 @@ impl<'a> Entry<'a> {
         if self.sheet.is_none() && !self.ask_sheet(None)? {
             return self.finish();
         }
-        loop {
+        'rows: loop {
             let next_line = self
                 .store
                 .last_line(self.campaign.id, self.sheet.as_deref())?
@@ -355,28 +476,51 @@ impl<'a> Entry<'a> {
             match self.row(fresh, None)? {
                 Step::End => break,
                 Step::Skip => self.summary.skipped += 1,
+                Step::Row => {}
                 Step::Back => {
-                    let Some((id, typed)) = self.accepted.pop() else {
-                        eprintln!("  nothing to go back to yet");
-                        continue;
-                    };
-                    eprintln!("  correcting the previous row (Enter keeps a value, `-` clears it)");
-                    match self.row(typed.clone(), Some(id))? {
-                        Step::End => {
-                            self.accepted.push((id, typed));
-                            break;
+                    // `<` at a new row reopens the latest row of the session; `<` while
+                    // correcting, the one before it. After a correction (saved, skipped or
+                    // unchanged) the next `<` starts again from the latest row.
+                    let mut at = self.accepted.len();
+                    loop {
+                        if at == 0 {
+                            eprintln!("  nothing earlier to go back to in this session");
+                            continue 'rows;
                         }
-                        Step::Row | Step::Skip | Step::Back => {}
+                        at -= 1;
+                        eprintln!(
+                            "  correcting {} (Enter keeps a value, `-` clears it, `<` goes further back)",
+                            if at + 1 == self.accepted.len() {
+                                "the previous row"
+                            } else {
+                                "the row before it"
+                            }
+                        );
+                        match self.correct(at)? {
+                            Step::Back => continue,
+                            Step::End => break 'rows,
+                            Step::Skip => {
+                                self.summary.skipped += 1;
+                                eprintln!("  correction skipped: the row stays as it was");
+                            }
+                            Step::Row => {}
+                        }
+                        continue 'rows;
                     }
                 }
-                Step::Row => {}
             }
         }
         self.finish()
     }
 
+    /// Reopens accepted row `at`, saves what changed and keeps it in place.
+    fn correct(&mut self, at: usize) -> anyhow::Result<Step> {
+        let (id, before) = self.accepted[at].clone();
+        self.row(before, Some((at, id)))
+    }
+
     fn finish(mut self) -> anyhow::Result<EntrySummary> {
-        self.summary.total = self.total()?;
+        self.summary.total = self.count()?;
         self.summary.goal = self.campaign.goal;
         eprintln!(
             "added {}, skipped {}, corrected {}; the campaign now has {} signatures",
@@ -396,36 +540,42 @@ impl<'a> Entry<'a> {
                 Some(t) => t,
                 None => match self.input.ask("Sheet id (from the sheet's footer)", None)? {
                     Answer::Text(t) => t,
-                    Answer::Back => continue,
+                    Answer::Back => String::new(),
                     Answer::End => return Ok(false),
                 },
             };
-            if answer.is_empty() {
+            let Some(answer) = signer::sheet_id(&answer) else {
                 // Hand-made sheets: rows without a sheet id, if none were ever printed.
-                if self.store.sheets(self.campaign.id)?.is_empty() {
+                let printed = self.store.sheets(self.campaign.id)?;
+                let Some(example) = printed.first() else {
                     eprintln!(
                         "  no printed sheets for this campaign: rows are saved without a sheet id"
                     );
                     return Ok(true);
-                }
+                };
+                eprintln!(
+                    "  type the sheet id printed in the sheet's footer, e.g. {} (`.` to finish)",
+                    example.sheet_id
+                );
                 continue;
-            }
+            };
             match self.store.find_sheet(self.campaign.id, &answer)? {
                 Some(sheet) => {
                     self.sheet = Some(sheet.sheet_id);
                     return Ok(true);
                 }
                 None => eprintln!(
-                    "  sheet {} was never printed for this campaign: check the footer and type it again",
-                    answer.to_uppercase()
+                    "  sheet {answer} was never printed for this campaign: check the footer and type it again"
                 ),
             }
         }
     }
 
-    /// Types one row (a new one, or the accepted row `correcting`) and saves it.
-    fn row(&mut self, mut t: Typed, correcting: Option<i64>) -> anyhow::Result<Step> {
-        let total = self.total()?;
+    /// Types one row (a new one, or accepted row `correcting`: its place and id) and
+    /// saves it.
+    fn row(&mut self, mut t: Typed, correcting: Option<(usize, i64)>) -> anyhow::Result<Step> {
+        let total = self.total;
+        let before = t.clone();
         let sheet = self.sheet.clone().unwrap_or_default();
         // Line (a sheet id here switches sheets).
         loop {
@@ -577,26 +727,32 @@ impl<'a> Entry<'a> {
             private: yes(t.private),
             sheet: &sheet,
             line: &t.line,
+            ..Default::default()
         };
         let mut signature =
             signer::validate(&raw, self.region).map_err(|p| Error::Invalid(p.to_string()))?;
         signature.source = Some(self.source);
         signature.entered_by = self.entered_by.clone();
-        if let Some(id) = correcting {
+        if let Some((at, id)) = correcting {
+            if t == before {
+                eprintln!("  unchanged");
+                return Ok(Step::Row);
+            }
             if !self.store.update_signature(id, &signature)? {
-                eprintln!("  another signer already has this email: the row was not changed");
+                eprintln!("  another signer already has this email");
                 return Ok(Step::Skip);
             }
             self.summary.corrected += 1;
             eprintln!("  corrected ✓");
-            self.accepted.push((id, t));
+            self.accepted[at].1 = t;
             return Ok(Step::Row);
         }
         match self.store.insert_signature(self.campaign.id, &signature)? {
             Some(id) => {
                 self.summary.added += 1;
+                self.total += 1;
                 self.last_postcode = t.postcode.clone();
-                eprintln!("  saved ✓ ({} total)", self.goal_text(total + 1));
+                eprintln!("  saved ✓ ({} total)", self.goal_text(self.total));
                 self.accepted.push((id, t));
                 Ok(Step::Row)
             }
@@ -618,14 +774,14 @@ enum Dup {
 
 impl Entry<'_> {
     /// Shows the earlier entry when this signer is already in, and asks skip or correct.
-    fn duplicate(&mut self, t: &Typed, correcting: Option<i64>) -> anyhow::Result<Dup> {
+    fn duplicate(&mut self, t: &Typed, correcting: Option<(usize, i64)>) -> anyhow::Result<Dup> {
         let email = signer::check_email(&t.email).ok().flatten();
         let postcode = signer::check_postcode(&t.postcode, self.region)
             .ok()
             .flatten();
         let key = signer::dedupe_key(&t.name, email.as_deref(), postcode.as_deref());
         match self.store.find_signature_by_key(self.campaign.id, &key)? {
-            Some(earlier) if Some(earlier.id) != correcting => {
+            Some(earlier) if Some(earlier.id) != correcting.map(|(_, id)| id) => {
                 eprintln!("  already signed: {}", describe(&earlier));
                 Ok(
                     match self
@@ -656,4 +812,28 @@ fn describe(s: &Signature) -> String {
         out.push_str(&format!(" (sheet {sheet} line {line})"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unterminated(text: &str, chunk: usize) -> bool {
+        let mut watch = QuoteWatch::new(text.as_bytes());
+        let mut buf = vec![0; chunk];
+        while watch.read(&mut buf).unwrap() > 0 {}
+        watch.unterminated()
+    }
+
+    #[test]
+    fn an_open_quote_is_seen_at_the_end_of_the_file() {
+        let closed = "\u{feff}name,email\n\"García, María\",m@x.org\n\"Ana \"\"A\"\"\",a@x.org\nO\"Brien,o@x.org\n\"multi\nline\",b@x.org\r\n\"\"";
+        let open = "name,email\n\"García, María,m@x.org\nAna,a@x.org\n";
+        // Every chunk size: a quote pair may straddle two reads.
+        for chunk in 1..8 {
+            assert!(!unterminated(closed, chunk), "{chunk}");
+            assert!(unterminated(open, chunk), "{chunk}");
+            assert!(unterminated("name\n\"Ana \"\"", chunk), "{chunk}");
+        }
+    }
 }

@@ -24,9 +24,9 @@ pub struct ExportArgs {
     #[arg(long)]
     pub opted_in: bool,
 
-    /// File format
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
+    /// File format [default: csv; jsonl with --json]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// Write to FILE instead of standard output
     #[arg(long, short, value_name = "FILE")]
@@ -122,7 +122,13 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
             store.for_each_signature(campaign.id, f)
         }
     };
-    match args.format {
+    // `--json` asks for JSON on stdout: give JSON lines unless CSV was named.
+    let format = args.format.unwrap_or(if ctx.global.json {
+        Format::Jsonl
+    } else {
+        Format::Csv
+    });
+    match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(COLUMNS).map_err(csv_io)?;

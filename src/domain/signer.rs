@@ -3,48 +3,59 @@
 //! row. Pure: no I/O.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 use phonenumber::country;
 use unicode_normalization::{is_nfc_quick, IsNormalized};
 
 use super::{email_ok, text};
-use crate::store::NewSignature;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::model::{NewSignature, Scope, Source};
 
 /// Longest postcode we keep: signers may live abroad, so only the length is checked.
 pub const POSTCODE_MAX: usize = 12;
 
-/// Where a signer's phone and ZIP are read: the account's country, else the campaign's,
-/// else the US.
+/// Where a signer's phone and ZIP are read. Phones: the account's country, else the
+/// campaign's, else the US.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
     pub phone: country::Id,
-    /// US campaigns get their ZIPs' dropped leading zero back.
+    /// US campaigns get their ZIPs' dropped leading zero back (and unusual ZIPs a second
+    /// look at the prompt); no one else's postcode is touched.
     pub us: bool,
 }
 
-impl Region {
-    pub fn new(account_country: Option<&str>, campaign_country: Option<&str>) -> Region {
-        let parse = |c: Option<&str>| {
-            c.map(|c| c.trim().to_ascii_uppercase())
-                .and_then(|c| country::Id::from_str(&c).ok())
-        };
-        let phone = parse(account_country)
-            .or_else(|| parse(campaign_country))
-            .unwrap_or(country::Id::US);
-        // ZIP rules follow the campaign (where the signers are), then the organizer.
-        let zip = parse(campaign_country).unwrap_or(phone);
-        Region {
-            phone,
-            us: zip == country::Id::US,
-        }
-    }
+fn parse_country(c: Option<&str>) -> Option<country::Id> {
+    c.map(|c| c.trim().to_ascii_uppercase())
+        .and_then(|c| country::Id::from_str(&c).ok())
 }
 
-impl Default for Region {
-    fn default() -> Self {
-        Region::new(None, None)
+impl Region {
+    /// A campaign's region. ZIP rules apply only to a US campaign: its country is the US,
+    /// or a local/national campaign without a country is run from a US account (or one
+    /// with no country, the tool's default). A global campaign's signers live anywhere,
+    /// so their postcodes are never changed (Oslo's `0150` is not a ZIP).
+    pub fn new(
+        account_country: Option<&str>,
+        campaign_country: Option<&str>,
+        scope: Scope,
+    ) -> Region {
+        let account = parse_country(account_country);
+        let campaign = parse_country(campaign_country);
+        let phone = account.or(campaign).unwrap_or(country::Id::US);
+        let us = match (scope, campaign) {
+            (Scope::Global, _) => false,
+            (_, Some(c)) => c == country::Id::US,
+            (_, None) => account.is_none_or(|a| a == country::Id::US),
+        };
+        Region { phone, us }
+    }
+
+    /// A US local campaign run from a US account: the region of most tests and benches.
+    pub fn us() -> Region {
+        Region::new(None, Some("US"), Scope::Local)
     }
 }
 
@@ -59,25 +70,27 @@ pub struct RawSigner<'a> {
     pub private: &'a str,
     pub sheet: &'a str,
     pub line: &'a str,
+    /// `paper` or `online`; empty for the import's default.
+    pub source: &'a str,
+    /// RFC 3339; empty for the time the row is stored.
+    pub signed_at: &'a str,
 }
 
-/// Why a row cannot be stored: the field and what is wrong, in words for a volunteer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use crate::model::Problem;
 
 fn problem(field: &'static str, message: impl Into<String>) -> Problem {
     Problem {
         field,
         message: message.into(),
+        value: None,
+    }
+}
+
+/// A problem with the value that caused it (kept out of the message: see [`Problem`]).
+fn problem_with(field: &'static str, message: impl Into<String>, value: &str) -> Problem {
+    Problem {
+        value: Some(value.to_string()),
+        ..problem(field, message)
     }
 }
 
@@ -115,9 +128,10 @@ pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
         return Ok(None);
     }
     if !email_ok(email) {
-        return Err(problem(
+        return Err(problem_with(
             "email",
-            format!("{email:?} is not an email address (like ana@example.org); fix it or leave it empty"),
+            "not an email address (like ana@example.org): fix it or leave it empty",
+            email,
         ));
     }
     Ok(Some(clean(email).into_owned()))
@@ -131,9 +145,10 @@ pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Pro
         return Ok(None);
     }
     if code.chars().count() > POSTCODE_MAX {
-        return Err(problem(
+        return Err(problem_with(
             "postcode",
-            format!("{code:?} is longer than {POSTCODE_MAX} characters"),
+            format!("longer than {POSTCODE_MAX} characters: shorten it or leave it empty"),
+            &code,
         ));
     }
     if region.us && code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -232,7 +247,25 @@ pub fn dedupe_key(name: &str, email: Option<&str>, postcode: Option<&str>) -> St
     }
 }
 
-/// Applies every rule to a row. Sheet ids are only shaped here (trimmed, uppercased);
+/// A sheet id as printed (`OAK-0007`) from what a volunteer typed (` oak-7 `): trimmed,
+/// uppercased, its number zero-padded to four digits. `None` when empty.
+pub fn sheet_id(input: &str) -> Option<String> {
+    let id = input.trim().to_uppercase();
+    if id.is_empty() {
+        return None;
+    }
+    if let Some((prefix, number)) = id.rsplit_once(['-', ' ']) {
+        let prefix = prefix.trim_end();
+        if !prefix.is_empty() && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(n) = number.parse::<u64>() {
+                return Some(format!("{prefix}-{n:04}"));
+            }
+        }
+    }
+    Some(id)
+}
+
+/// Applies every rule to a row. Sheet ids are only shaped here (see [`sheet_id`]);
 /// whether the sheet was printed for the campaign is for the caller to ask the store.
 pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Problem> {
     let name = check_name(&raw.name)?;
@@ -248,19 +281,42 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
         Some((p, ok)) => (Some(p), ok),
         None => (None, true),
     };
-    let sheet = raw.sheet.trim();
-    let sheet_id = (!sheet.is_empty()).then(|| sheet.to_uppercase());
+    let sheet_id = sheet_id(raw.sheet);
     let line = match raw.line.trim() {
         "" => None,
         l => match l.parse::<i64>() {
             Ok(n) if n > 0 => Some(n),
             _ => {
-                return Err(problem(
+                return Err(problem_with(
                     "line",
-                    format!("{l:?} is not a line number (1, 2, 3, ...)"),
+                    "not a line number (1, 2, 3, ...): fix it or leave it empty",
+                    l,
                 ))
             }
         },
+    };
+    let source = match raw.source.trim() {
+        "" => None,
+        s if s.eq_ignore_ascii_case("paper") => Some(Source::Paper),
+        s if s.eq_ignore_ascii_case("online") => Some(Source::Online),
+        s => {
+            return Err(problem_with(
+                "source",
+                "neither paper nor online: fix it or leave it empty for the --source default",
+                s,
+            ))
+        }
+    };
+    let signed_at = match raw.signed_at.trim() {
+        "" => None,
+        t if OffsetDateTime::parse(t, &Rfc3339).is_ok() => Some(t.to_string()),
+        t => {
+            return Err(problem_with(
+                "signed_at",
+                "not an RFC 3339 time (like 2026-05-01T18:30:00Z): fix it or leave it empty",
+                t,
+            ))
+        }
     };
     let dedupe_key = dedupe_key(&name, email.as_deref(), postcode.as_deref());
     Ok(NewSignature {
@@ -271,10 +327,11 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
         phone_valid,
         opt_in: truthy(raw.opt_in),
         private: truthy(raw.private),
-        source: None,
+        source,
         sheet_id,
         line,
         entered_by: None,
+        signed_at,
         dedupe_key,
     })
 }
@@ -292,6 +349,8 @@ pub enum Column {
     Private,
     Sheet,
     Line,
+    Source,
+    SignedAt,
 }
 
 impl Column {
@@ -321,6 +380,8 @@ impl Column {
             "private" | "anonymous" | "hide name" => Column::Private,
             "sheet" | "sheet id" => Column::Sheet,
             "line" => Column::Line,
+            "source" => Column::Source,
+            "signed at" | "signed" | "date signed" => Column::SignedAt,
             _ => return None,
         })
     }
@@ -339,6 +400,8 @@ pub struct HeaderMap {
     private: Option<usize>,
     sheet: Option<usize>,
     line: Option<usize>,
+    source: Option<usize>,
+    signed_at: Option<usize>,
     /// Headers we did not recognize (ignored; named in a warning).
     pub unknown: Vec<String>,
 }
@@ -359,6 +422,8 @@ impl HeaderMap {
                 Some(Column::Private) => &mut map.private,
                 Some(Column::Sheet) => &mut map.sheet,
                 Some(Column::Line) => &mut map.line,
+                Some(Column::Source) => &mut map.source,
+                Some(Column::SignedAt) => &mut map.signed_at,
                 None => {
                     map.unknown.push(header.trim().to_string());
                     continue;
@@ -409,6 +474,8 @@ impl HeaderMap {
             private: get(self.private),
             sheet: get(self.sheet),
             line: get(self.line),
+            source: get(self.source),
+            signed_at: get(self.signed_at),
         }
     }
 }
@@ -438,7 +505,7 @@ mod tests {
     use super::*;
 
     fn us() -> Region {
-        Region::default()
+        Region::us()
     }
 
     fn raw<'a>(name: &'a str, email: &'a str, postcode: &'a str) -> RawSigner<'a> {
@@ -498,7 +565,7 @@ mod tests {
             normalize_phone("(510) 555-0199", us()),
             Some(("+15105550199".into(), true))
         );
-        let mx = Region::new(Some("mx"), None);
+        let mx = Region::new(Some("mx"), None, Scope::Local);
         assert_eq!(
             normalize_phone("55 1234 5678", mx),
             Some(("+525512345678".into(), true))
@@ -521,7 +588,7 @@ mod tests {
 
     #[test]
     fn a_remembered_phone_is_the_crates_answer_in_every_region() {
-        let mx = Region::new(Some("mx"), None);
+        let mx = Region::new(Some("mx"), None, Scope::Local);
         // Each phone twice in a row and again after a region switch: the cached answer
         // must be what the crate says for that region, never another region's.
         for _ in 0..2 {
@@ -547,7 +614,7 @@ mod tests {
             check_postcode(" 2139 ", us()).unwrap().as_deref(),
             Some("02139")
         );
-        let uk = Region::new(Some("GB"), Some("GB"));
+        let uk = Region::new(Some("GB"), Some("GB"), Scope::Local);
         assert_eq!(check_postcode("2139", uk).unwrap().as_deref(), Some("2139"));
         assert_eq!(
             check_postcode("SW1A 1AA", us()).unwrap().as_deref(),
@@ -558,6 +625,29 @@ mod tests {
         assert!(!unusual_us_zip("94612-1234"));
         assert!(unusual_us_zip("9461"));
         assert!(unusual_us_zip("SW1A 1AA"));
+    }
+
+    #[test]
+    fn only_us_campaigns_restore_a_zip_zero() {
+        let oslo = |region: Region| check_postcode("0150", region).unwrap().unwrap();
+        let zip = |region: Region| check_postcode("2139", region).unwrap().unwrap();
+        // Global campaigns: never, whoever runs them and wherever they say they are.
+        for account in [None, Some("US"), Some("NO")] {
+            for country in [None, Some("US"), Some("NO")] {
+                let r = Region::new(account, country, Scope::Global);
+                assert!(!r.us, "{account:?} {country:?}");
+                assert_eq!(oslo(r), "0150");
+            }
+        }
+        for scope in [Scope::Local, Scope::National] {
+            // The campaign's country decides when it has one.
+            assert_eq!(zip(Region::new(Some("NO"), Some("US"), scope)), "02139");
+            assert_eq!(oslo(Region::new(Some("US"), Some("NO"), scope)), "0150");
+            // Without one, the organizer's country (the US when unset).
+            assert_eq!(zip(Region::new(None, None, scope)), "02139");
+            assert_eq!(zip(Region::new(Some("us"), None, scope)), "02139");
+            assert_eq!(oslo(Region::new(Some("NO"), None, scope)), "0150");
+        }
     }
 
     #[test]
@@ -579,6 +669,43 @@ mod tests {
         r.sheet = " oak-0001";
         let s = validate(&r, us()).unwrap();
         assert_eq!((s.sheet_id.as_deref(), s.line), (Some("OAK-0001"), Some(3)));
+    }
+
+    #[test]
+    fn sheet_ids_get_their_number_padded() {
+        for typed in ["oak-7", "OAK-7", " Oak-0007 ", "oak 7", "OAK-00007"] {
+            assert_eq!(sheet_id(typed).as_deref(), Some("OAK-0007"), "{typed}");
+        }
+        assert_eq!(sheet_id("OAK-12345").as_deref(), Some("OAK-12345"));
+        assert_eq!(sheet_id("church").as_deref(), Some("CHURCH"));
+        assert_eq!(sheet_id(" "), None);
+    }
+
+    #[test]
+    fn source_and_signed_at_are_read_and_checked() {
+        let mut r = raw("Ana", "", "94612");
+        r.source = " Paper ";
+        r.signed_at = "2026-05-01T18:30:00Z";
+        let s = validate(&r, us()).unwrap();
+        assert_eq!(s.source, Some(Source::Paper));
+        assert_eq!(s.signed_at.as_deref(), Some("2026-05-01T18:30:00Z"));
+        r.signed_at = "yesterday";
+        assert_eq!(validate(&r, us()).unwrap_err().field, "signed_at");
+        r.signed_at = "";
+        r.source = "fax";
+        assert_eq!(validate(&r, us()).unwrap_err().field, "source");
+        r.source = "";
+        let s = validate(&r, us()).unwrap();
+        assert_eq!((s.source, s.signed_at), (None, None));
+    }
+
+    #[test]
+    fn problems_keep_the_signers_data_out_of_the_message() {
+        let e = check_email("ana@@example").unwrap_err();
+        assert!(!e.to_string().contains("ana@@example"), "{e}");
+        assert_eq!(e.value.as_deref(), Some("ana@@example"));
+        let e = check_postcode("1234567890123", us()).unwrap_err();
+        assert!(!e.to_string().contains("1234567890123"), "{e}");
     }
 
     #[test]

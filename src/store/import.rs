@@ -14,10 +14,8 @@ use rusqlite::{params, Connection, OptionalExtension, Statement};
 use serde::Serialize;
 
 use super::{now, Store};
-use crate::domain::signer::Problem;
 use crate::error::Result;
-use crate::model::Source;
-use crate::store::NewSignature;
+use crate::model::{NewSignature, Problem, Source};
 
 /// Page cache during an import (KiB, negative as SQLite wants): big enough that the
 /// index pages being updated stay in memory, small enough for a modest laptop.
@@ -40,7 +38,10 @@ pub struct ImportCounts {
 pub struct Rejected {
     /// Row number in the file as a spreadsheet shows it (the header is row 1).
     pub row: u64,
+    /// The field and what to do, without the signer's data: safe for stderr.
     pub reason: String,
+    /// What the row held there, for the private rejects file only.
+    pub value: Option<String>,
 }
 
 /// What became of one row.
@@ -107,8 +108,19 @@ pub struct Import<'s> {
     signed_at: String,
     /// `None` once handed to the caller with [`Import::take_seen_keys`].
     seen: Option<SeenKeys>,
-    sheets: HashMap<String, bool>,
+    /// Sheet id -> its index in `unknown_sheets` when it was not printed for the campaign.
+    sheets: HashMap<String, Option<usize>>,
+    unknown_sheets: Vec<UnknownSheet>,
     counts: ImportCounts,
+}
+
+/// A sheet id the file names that was never printed for this campaign (a sheet from
+/// another campaign, an export from elsewhere): its rows are kept, the id with them as
+/// provenance, and the caller says so once per id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownSheet {
+    pub sheet_id: String,
+    pub rows: u64,
 }
 
 impl Store {
@@ -160,6 +172,7 @@ impl Store {
             signed_at: now(),
             seen: Some(SeenKeys(seen)),
             sheets: HashMap::new(),
+            unknown_sheets: Vec::new(),
             counts: ImportCounts::default(),
         })
     }
@@ -167,7 +180,7 @@ impl Store {
 
 impl Import<'_> {
     /// Counts and stores one row (`row` is its number in the file): a valid new signer
-    /// is inserted, a duplicate counted, a bad row or unknown sheet rejected.
+    /// is inserted, a duplicate counted, a bad row rejected.
     pub fn add(
         &mut self,
         row: u64,
@@ -233,6 +246,7 @@ impl Import<'_> {
             signed_at,
             seen,
             sheets,
+            unknown_sheets,
             counts,
             ..
         } = self;
@@ -256,35 +270,36 @@ impl Import<'_> {
                     rejected(Rejected {
                         row,
                         reason: problem.to_string(),
+                        value: problem.value,
                     });
                     continue;
                 }
             };
             if let Some(sheet) = &signer.sheet_id {
-                let known = match sheets.get(sheet) {
-                    Some(known) => *known,
+                let unknown = match sheets.get(sheet) {
+                    Some(unknown) => *unknown,
                     None => {
-                        let known = tx
+                        let printed = tx
                             .query_row(
-                                "SELECT 1 FROM sheets WHERE campaign_id = ?1 AND sheet_id = upper(trim(?2))",
+                                "SELECT 1 FROM sheets WHERE campaign_id = ?1 AND sheet_id = ?2",
                                 params![*campaign_id, sheet],
                                 |_| Ok(()),
                             )
                             .optional()?
                             .is_some();
-                        sheets.insert(sheet.clone(), known);
-                        known
+                        let unknown = (!printed).then(|| {
+                            unknown_sheets.push(UnknownSheet {
+                                sheet_id: sheet.clone(),
+                                rows: 0,
+                            });
+                            unknown_sheets.len() - 1
+                        });
+                        sheets.insert(sheet.clone(), unknown);
+                        unknown
                     }
                 };
-                if !known {
-                    counts.rejected += 1;
-                    rejected(Rejected {
-                        row,
-                        reason: format!(
-                            "sheet: {sheet} was never printed for this campaign (check the sheet id)"
-                        ),
-                    });
-                    continue;
+                if let Some(i) = unknown {
+                    unknown_sheets[i].rows += 1;
                 }
             }
             // A hash already seen is a duplicate only if the full key is in the database
@@ -314,6 +329,11 @@ impl Import<'_> {
 
     pub fn counts(&self) -> ImportCounts {
         self.counts
+    }
+
+    /// Sheet ids in the file that were never printed for this campaign, in file order.
+    pub fn unknown_sheets(&self) -> &[UnknownSheet] {
+        &self.unknown_sheets
     }
 
     /// Makes every added row visible at once.
@@ -379,7 +399,7 @@ fn bind(stmt: &mut Statement<'_>, base: usize, s: &NewSignature, d: &Defaults<'_
     stmt.raw_bind_parameter(base + 10, &s.sheet_id)?;
     stmt.raw_bind_parameter(base + 11, s.line)?;
     stmt.raw_bind_parameter(base + 12, s.entered_by.as_deref().or(d.entered_by))?;
-    stmt.raw_bind_parameter(base + 13, d.signed_at)?;
+    stmt.raw_bind_parameter(base + 13, s.signed_at.as_deref().unwrap_or(d.signed_at))?;
     stmt.raw_bind_parameter(base + 14, &s.dedupe_key)?;
     Ok(())
 }
@@ -405,17 +425,20 @@ fn restore(conn: &Connection, rollback_journal: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::signer::{validate, RawSigner, Region};
     use crate::model::{CampaignDraft, Scope};
 
+    /// A signer as `domain::signer::validate` would give it (built by hand: the store
+    /// does not depend on the domain).
     fn signer(name: &str, email: &str) -> NewSignature {
-        let raw = RawSigner {
+        let email = email.trim();
+        NewSignature {
             name: name.into(),
-            email,
-            postcode: "94612",
+            email: Some(email.into()),
+            postcode: Some("94612".into()),
+            phone_valid: true,
+            dedupe_key: email.to_lowercase(),
             ..Default::default()
-        };
-        validate(&raw, Region::default()).unwrap()
+        }
     }
 
     fn store_with_campaign() -> (Store, i64) {
@@ -456,10 +479,13 @@ mod tests {
                 .unwrap(),
             RowOutcome::Duplicate
         );
-        let mut sheeted = signer("Bo", "bo@example.org");
-        sheeted.sheet_id = Some("OAK-0042".into());
+        let bad = Problem {
+            field: "email",
+            message: "not an email address".into(),
+            value: Some("bo@@x".into()),
+        };
         assert!(matches!(
-            import.add(5, Ok(sheeted)).unwrap(),
+            import.add(5, Err(bad)).unwrap(),
             RowOutcome::Rejected(Rejected { row: 5, .. })
         ));
         let counts = import.commit().unwrap();
@@ -473,6 +499,39 @@ mod tests {
             }
         );
         assert_eq!(count(&store, id), 2);
+    }
+
+    #[test]
+    fn rows_of_a_sheet_never_printed_here_are_kept_and_the_sheet_named_once() {
+        let (mut store, id) = store_with_campaign();
+        let mut import = store.begin_import(id, Source::Online, None).unwrap();
+        for (row, email) in [(2, "a@example.org"), (3, "b@example.org")] {
+            let mut s = signer("Bo", email);
+            s.sheet_id = Some("MAK-0001".into());
+            s.source = Some(Source::Paper);
+            s.line = Some(row as i64);
+            s.signed_at = Some("2026-05-01T18:30:00Z".into());
+            assert_eq!(import.add(row, Ok(s)).unwrap(), RowOutcome::Added);
+        }
+        assert_eq!(
+            import.unknown_sheets(),
+            [UnknownSheet {
+                sheet_id: "MAK-0001".into(),
+                rows: 2
+            }]
+        );
+        import.commit().unwrap();
+        let mut stored = Vec::new();
+        store
+            .for_each_signature(id, |s| {
+                stored.push(s);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[1].sheet_id.as_deref(), Some("MAK-0001"));
+        assert_eq!(stored[1].source, Source::Paper);
+        assert_eq!(stored[1].signed_at, "2026-05-01T18:30:00Z");
     }
 
     #[test]

@@ -94,6 +94,10 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX deliveries_by_campaign ON deliveries(campaign_id, id);
     "#,
+    // 3: the next line of a sheet at every entry prompt, without scanning the campaign.
+    r#"
+    CREATE INDEX signatures_by_sheet ON signatures(campaign_id, sheet_id, line);
+    "#,
 ];
 
 /// The schema version this binary writes.

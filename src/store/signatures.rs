@@ -6,23 +6,13 @@ use super::{now, Store};
 use crate::error::Result;
 use crate::model::{Signature, Source};
 
-/// A validated, normalized signer ready to store (see `domain`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct NewSignature {
-    pub name: String,
-    pub email: Option<String>,
-    pub postcode: Option<String>,
-    pub phone: Option<String>,
-    pub phone_valid: bool,
-    pub opt_in: bool,
-    pub private: bool,
-    pub source: Option<Source>,
-    pub sheet_id: Option<String>,
-    pub line: Option<i64>,
-    pub entered_by: Option<String>,
-    /// Normalized email, or name+postcode without one: one signer, one row.
-    pub dedupe_key: String,
-}
+// Plain data lives in `model`, so `domain` and `store` both depend on it and not on
+// each other.
+pub use crate::model::NewSignature;
+
+/// The highest line of one sheet: a single step down `signatures_by_sheet` (migration 3).
+const LAST_LINE_SQL: &str =
+    "SELECT COALESCE(MAX(line), 0) FROM signatures WHERE campaign_id = ?1 AND sheet_id IS ?2";
 
 const SIGNATURE_COLUMNS: &str =
     "id, campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, source, sheet_id, line, entered_by, signed_at";
@@ -72,7 +62,7 @@ impl Store {
                 s.sheet_id,
                 s.line,
                 s.entered_by,
-                now(),
+                s.signed_at.clone().unwrap_or_else(now),
                 s.dedupe_key,
             ],
         )?;
@@ -139,11 +129,10 @@ impl Store {
     /// The highest line entered so far on a sheet of the campaign, or on no sheet
     /// (`None`); 0 when there is none.
     pub fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
-        Ok(self.conn().query_row(
-            "SELECT COALESCE(MAX(line), 0) FROM signatures WHERE campaign_id = ?1 AND sheet_id IS ?2",
-            params![campaign_id, sheet_id],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .conn()
+            .prepare_cached(LAST_LINE_SQL)?
+            .query_row(params![campaign_id, sheet_id], |r| r.get(0))?)
     }
 
     /// Like [`Store::for_each_signature`], only the signers who joined the mailing list.
@@ -159,5 +148,49 @@ impl Store {
             f(signature_from_row(row)?)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CampaignDraft, Scope};
+
+    #[test]
+    fn the_last_line_of_a_sheet_is_an_index_lookup() {
+        let mut store = Store::open_in_memory().unwrap();
+        let draft = CampaignDraft {
+            title: "t".into(),
+            scope: Some(Scope::Global),
+            ..Default::default()
+        };
+        let id = store.insert_campaign(&draft, "oakland", None).unwrap().id;
+        for (sheet, line) in [(Some("OAK-0001"), 1), (Some("OAK-0001"), 2), (None, 7)] {
+            let s = NewSignature {
+                name: format!("n{line}"),
+                postcode: Some("94612".into()),
+                sheet_id: sheet.map(Into::into),
+                line: Some(line),
+                dedupe_key: format!("k{line}"),
+                ..Default::default()
+            };
+            store.insert_signature(id, &s).unwrap().unwrap();
+        }
+        assert_eq!(store.last_line(id, Some("OAK-0001")).unwrap(), 2);
+        assert_eq!(store.last_line(id, None).unwrap(), 7);
+        assert_eq!(store.last_line(id, Some("OAK-0002")).unwrap(), 0);
+        // Asked at every prompt: must not scan every signer of a large campaign.
+        let plan: Vec<String> = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {LAST_LINE_SQL}"))
+            .unwrap()
+            .query_map(params![id, "OAK-0001"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("signatures_by_sheet")),
+            "{plan:?}"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use campaign::model::{Signature, Source};
-use campaign::store::Store;
+use campaign::store::{NewSignature, Store};
 use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
@@ -62,21 +62,38 @@ fn import_counts_are_exact_and_rejects_name_each_row() {
     let counts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         counts,
-        serde_json::json!({"read": 15, "added": 7, "duplicates": 3, "rejected": 5})
+        serde_json::json!({"read": 15, "added": 8, "duplicates": 3, "rejected": 4})
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Favourite colour"), "{stderr}");
-    assert!(stderr.contains("row 12: email"), "{stderr}");
+    // stderr ends up in logs: it names the row, the field and the fix, never the value.
+    assert!(
+        stderr.contains("row 12: email: not an email address"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("row 15: postcode: longer than 12"),
+        "{stderr}"
+    );
+    for value in ["ana@@example", "1234567890123", "nobody@example.org"] {
+        assert!(!stderr.contains(value), "{value} leaked: {stderr}");
+    }
+    // A sheet printed elsewhere is kept as provenance, named once.
+    assert_eq!(
+        stderr.matches("sheet ZZZ-0001 was never printed").count(),
+        1
+    );
 
     assert_eq!(mode(&rejects), 0o600);
     let text = std::fs::read_to_string(&rejects).unwrap();
+    assert!(text.starts_with("row,reason,value\n"), "{text}");
     let rows: Vec<&str> = text.lines().skip(1).collect();
-    assert_eq!(rows.len(), 5, "{text}");
+    assert_eq!(rows.len(), 4, "{text}");
     assert!(rows[0].starts_with("10,name:"), "{text}");
     assert!(rows[1].starts_with("11,email:") && rows[1].contains("email or a ZIP"));
-    assert!(rows[2].starts_with("12,") && rows[2].contains("ana@@example"));
-    assert!(rows[3].starts_with("14,sheet:") && rows[3].contains("ZZZ-0001"));
-    assert!(rows[4].starts_with("15,") && rows[4].contains("longer than 12"));
+    // The private rejects file keeps the value, to fix the row by.
+    assert!(rows[2].starts_with("12,") && rows[2].ends_with(",ana@@example"));
+    assert!(rows[3].starts_with("15,") && rows[3].ends_with(",1234567890123"));
 
     let stored = signatures(&home, &slug);
     let names: Vec<&str> = stored.iter().map(|s| s.name.as_str()).collect();
@@ -89,8 +106,13 @@ fn import_counts_are_exact_and_rejects_name_each_row() {
             "García, María José",
             "Jean-Baptiste Wideline",
             "Cabdi Xasan",
+            "Unknown Sheet",
             "=HYPERLINK(\"http://x\")",
         ]
+    );
+    assert_eq!(
+        (stored[6].sheet_id.as_deref(), stored[6].line),
+        (Some("ZZZ-0001"), Some(1))
     );
     let khai = &stored[0];
     assert_eq!(khai.phone.as_deref(), Some("+15105550101"));
@@ -118,7 +140,28 @@ fn import_counts_are_exact_and_rejects_name_each_row() {
         "paper",
     ]);
     assert_eq!(again["added"], 0);
-    assert_eq!(again["duplicates"], 10);
+    assert_eq!(again["duplicates"], 11);
+}
+
+#[test]
+fn an_unclosed_quote_is_a_csv_syntax_error_with_its_row() {
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland Sanctuary");
+    let file = home.path().join("open-quote.csv");
+    std::fs::write(
+        &file,
+        "name,email,zip\nAna,ana@example.org,94612\n\"García, María,maria@example.org,94606\nBo,bo@example.org,94601\n",
+    )
+    .unwrap();
+    let out = home
+        .cmd(["enter-signatures", &slug, "--from", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("CSV syntax: row 3"), "{stderr}");
+    assert!(!stderr.contains("email or a ZIP"), "{stderr}");
+    assert!(signatures(&home, &slug).is_empty(), "all or nothing");
 }
 
 #[test]
@@ -164,7 +207,22 @@ fn a_killed_import_leaves_the_database_unchanged() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&rows).unwrap();
     stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill only once the import has written into its transaction: its rollback journal
+    // (or, if the database stayed in WAL mode, the WAL) holds pages. Polled, bounded.
+    let journal = PathBuf::from(format!("{}-journal", home.db().display()));
+    let wal = PathBuf::from(format!("{}-wal", home.db().display()));
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let wal_before = size(&wal);
+    let mut waited = 0;
+    while size(&journal) == 0 && size(&wal) <= wal_before {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was killed"
+        );
+        assert!(waited < 2_000, "the import never started writing");
+        std::thread::sleep(Duration::from_millis(10));
+        waited += 1;
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);
@@ -182,6 +240,38 @@ fn export_round_trips_and_defuses_formulas() {
         "--from",
         fixture("signatures.csv").to_str().unwrap(),
     ]);
+    // Rows typed from a printed sheet, stored as interactive entry stores them.
+    {
+        let mut store = Store::open(&home.db()).unwrap();
+        let campaign = store.find_campaign(&slug).unwrap();
+        let sheet = store.record_sheets(&campaign, 1, 10).unwrap().remove(0);
+        for (line, name, email, postcode) in [
+            (
+                1,
+                "Faadumo Cali",
+                Some("faadumo@example.org"),
+                Some("94621"),
+            ),
+            (2, "Wideline Pierre", None, Some("02139")),
+        ] {
+            let s = NewSignature {
+                name: name.into(),
+                email: email.map(Into::into),
+                postcode: postcode.map(Into::into),
+                phone: Some("+15105550123".into()),
+                phone_valid: true,
+                opt_in: line == 1,
+                private: line == 2,
+                source: Some(Source::Paper),
+                sheet_id: Some(sheet.sheet_id.clone()),
+                line: Some(line),
+                entered_by: Some("ana@example.org".into()),
+                signed_at: Some(format!("2026-05-0{line}T18:30:00Z")),
+                dedupe_key: format!("{name}-key"),
+            };
+            store.insert_signature(campaign.id, &s).unwrap().unwrap();
+        }
+    }
     let file = home.path().join("export.csv");
     home.ok(["export", &slug, "--out", file.to_str().unwrap()]);
     assert_eq!(mode(&file), 0o600);
@@ -210,14 +300,24 @@ fn export_round_trips_and_defuses_formulas() {
         ])
         .trim()
         .to_string();
-    let counts = home.json([
-        "--json",
-        "enter-signatures",
-        &copy,
-        "--from",
-        file.to_str().unwrap(),
-    ]);
-    assert_eq!(counts["added"], 7);
+    let out = home
+        .cmd([
+            "--json",
+            "enter-signatures",
+            &copy,
+            "--from",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let counts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts["added"], 10, "{stderr}");
+    assert_eq!(counts["rejected"], 0, "{stderr}");
+    assert!(!stderr.contains("unknown columns"), "{stderr}");
+    // The export's own sheets were printed for the first campaign: kept, named once each.
+    assert_eq!(stderr.matches("was never printed").count(), 2, "{stderr}");
     let fields = |s: &Signature| {
         (
             s.name.clone(),
@@ -228,11 +328,16 @@ fn export_round_trips_and_defuses_formulas() {
             s.opt_in,
             s.private,
             s.source,
+            s.sheet_id.clone(),
+            s.line,
+            s.signed_at.clone(),
         )
     };
     let a: Vec<_> = signatures(&home, &slug).iter().map(fields).collect();
     let b: Vec<_> = signatures(&home, &copy).iter().map(fields).collect();
+    assert_eq!(a.len(), 10);
     assert_eq!(a, b);
+    assert!(a.iter().any(|f| f.7 == Source::Paper && f.9 == Some(2)));
 
     let joined = home.ok(["export", &slug, "--opted-in", "--format", "jsonl"]);
     let names: Vec<String> = joined
@@ -245,8 +350,22 @@ fn export_round_trips_and_defuses_formulas() {
         .collect();
     assert_eq!(
         names,
-        ["Nguyễn Thị Minh Khai", "محمد الأحمد", "García, María José"]
+        [
+            "Nguyễn Thị Minh Khai",
+            "محمد الأحمد",
+            "García, María José",
+            "Faadumo Cali"
+        ]
     );
+
+    // --json means JSON lines, unless CSV is asked for by name.
+    let json = home.ok(["--json", "export", &slug]);
+    assert_eq!(json.lines().count(), 10);
+    for line in json.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    let csv = home.ok(["--json", "export", &slug, "--format", "csv"]);
+    assert!(csv.starts_with("name,email,"), "{csv}");
 }
 
 #[test]
@@ -285,8 +404,13 @@ fn typed_entry_through_a_terminal() {
     p.expect("Sheet id").unwrap();
     p.send_line("OAK-0099").unwrap();
     p.expect("never printed").unwrap();
+    // An empty answer says what is expected; the number needs no zeros.
     p.expect("Sheet id").unwrap();
-    p.send_line("oak-0001").unwrap();
+    p.send_line("").unwrap();
+    p.expect("type the sheet id printed in the sheet's footer, e.g. OAK-0001")
+        .unwrap();
+    p.expect("Sheet id").unwrap();
+    p.send_line("oak-1").unwrap();
 
     // Row 1, with a bad email corrected.
     p.expect("Line [1]: ").unwrap();
@@ -295,7 +419,7 @@ fn typed_entry_through_a_terminal() {
     p.send_line("Nguyễn Thị Minh Khai").unwrap();
     p.expect("Email: ").unwrap();
     p.send_line("minh@@example").unwrap();
-    p.expect("is not an email address").unwrap();
+    p.expect("not an email address").unwrap();
     p.expect("Email: ").unwrap();
     p.send_line("minh@example.org").unwrap();
     p.expect("ZIP/postcode: ").unwrap();
@@ -356,9 +480,56 @@ fn typed_entry_through_a_terminal() {
     p.send_line("").unwrap();
     p.expect("corrected").unwrap();
 
+    // A duplicate skipped after the correction...
+    p.expect("Line [3]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name: ").unwrap();
+    p.send_line("Thu Hà").unwrap();
+    p.expect("Email: ").unwrap();
+    p.send_line("minh@example.org").unwrap();
+    p.expect("orrect it? [s]: ").unwrap();
+    p.send_line("").unwrap();
+    // ...then `<` still reopens the corrected row, and `<` again the one before it,
+    // left unchanged.
+    p.expect("Line [3]: ").unwrap();
+    p.send_line("<").unwrap();
+    p.expect("correcting the previous row").unwrap();
+    p.expect("Line [2]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name [محمد الأحمد]: ").unwrap();
+    p.send_line("<").unwrap();
+    p.expect("correcting the row before it").unwrap();
+    p.expect("Line [1]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name [Nguyễn Thị Minh Khai]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Email [minh@example.org]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("ZIP/postcode [94612]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Phone [510 555 0101]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("mailing list? (Y/n): ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("show my name? (y/N): ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("unchanged").unwrap();
+    p.expect("Line [3]: ").unwrap();
+    p.send_line("<").unwrap();
+    p.expect("Line [2]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("Name [محمد الأحمد]: ").unwrap();
+    p.send_line("").unwrap();
+    // A correction that turns out to be a duplicate: skipped, counted and said so.
+    p.expect("Email: ").unwrap();
+    p.send_line("MINH@example.org").unwrap();
+    p.expect("orrect it? [s]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("correction skipped: the row stays as it was")
+        .unwrap();
     p.expect("Line [3]: ").unwrap();
     p.send_line(".").unwrap();
-    p.expect("added 2, skipped 1, corrected 1").unwrap();
+    p.expect("added 2, skipped 3, corrected 1").unwrap();
     p.expect("2 of 500").unwrap();
     p.expect(Eof).unwrap();
     let status = format!("{:?}", p.get_process().wait().unwrap());
