@@ -300,6 +300,278 @@ fn each_show_level_shows_what_it_says_and_nothing_more() {
     );
 }
 
+/// A campaign never launched (status draft).
+fn draft_campaign(home: &Home, title: &str) -> String {
+    home.account();
+    home.ok([
+        "new",
+        "--title",
+        title,
+        "--target",
+        "Mayor Barbara Lee",
+        "--ask",
+        "Declare Oakland a sanctuary city.",
+        "--why",
+        "Our neighbors should live without fear.",
+        "--location",
+        "Oakland, CA",
+        "--postcode",
+        "94612",
+    ])
+    .trim()
+    .to_string()
+}
+
+fn stderr_of(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = home.cmd(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn split_by_postcode_is_exact_from_one_ordered_pass() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    // Entry order interleaves postcodes; padding and a missing postcode group as typed
+    // keys; private signers sit in several groups.
+    let signers = vec![
+        s("Ana Reyes", "94612"),
+        s("Luis Ortega", "94601"),
+        s("Marta Díaz", " 94612 "),
+        Signer {
+            private: true,
+            ..s("Hidden Person", "94612")
+        },
+        s("Nguyễn Văn An", ""),
+        s("李娜", "94601"),
+        Signer {
+            private: true,
+            ..s("Secret Signer", "")
+        },
+        s("Zoë Ó Súilleabháin", "94612"),
+    ];
+    add(&home, &slug, &signers);
+    let out = home.path().join("split");
+    let report = home.json([
+        "deliver",
+        &slug,
+        "--split-by",
+        "postcode",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let files = report.as_array().expect("list");
+    let by_code: std::collections::BTreeMap<&str, &serde_json::Value> = files
+        .iter()
+        .map(|f| (f["postcode"].as_str().unwrap(), f))
+        .collect();
+    assert_eq!(
+        by_code.keys().copied().collect::<Vec<_>>(),
+        ["", "94601", "94612"]
+    );
+    let total: i64 = files
+        .iter()
+        .map(|f| f["signatures"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, signers.len() as i64);
+    let expect: [(&str, i64, i64, &[&str]); 3] = [
+        ("", 2, 1, &["Nguyễn Văn An"]),
+        ("94601", 2, 0, &["Luis Ortega", "李娜"]),
+        (
+            "94612",
+            4,
+            1,
+            &["Ana Reyes", "Marta Díaz", "Zoë Ó Súilleabháin"],
+        ),
+    ];
+    let everyone = [
+        "Ana Reyes",
+        "Luis Ortega",
+        "Marta Díaz",
+        "Nguyễn Văn An",
+        "李娜",
+        "Zoë Ó Súilleabháin",
+    ];
+    for (code, n, private, named) in expect {
+        let f = by_code[code];
+        assert_eq!(f["signatures"], n, "{code}: {f}");
+        assert_eq!(f["private"], private, "{code}: {f}");
+        assert_eq!(f["listed"], named.len() as i64, "{code}: {f}");
+        let text = pdf_text(Path::new(f["file"].as_str().unwrap()));
+        assert!(text.contains(&format!("Signed by {n} people")), "{text}");
+        for name in everyone {
+            assert_eq!(
+                text.contains(name),
+                named.contains(&name),
+                "{code}: {name}\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("Hidden") && !text.contains("Secret"),
+            "{text}"
+        );
+    }
+    assert!(pdf_text(Path::new(by_code[""]["file"].as_str().unwrap())).contains("(no postcode)"));
+}
+
+#[test]
+fn out_naming_one_file_is_refused_when_several_are_written() {
+    let home = Home::new();
+    let first = home.live_campaign("Sanctuary for all");
+    let second = home.live_campaign("Fund legal defense");
+    add(
+        &home,
+        &first,
+        &[s("Ana Reyes", "94612"), s("Luis Ortega", "94601")],
+    );
+    let pdf = home.path().join("some.pdf");
+    let pdf = pdf.to_str().unwrap();
+    for args in [
+        vec!["deliver", &first, "--split-by", "postcode", "--out", pdf],
+        vec!["deliver", &first, &second, "--out", pdf],
+        vec!["deliver", "--all", "--out", pdf],
+    ] {
+        let (code, stdout, stderr) = stderr_of(&home, &args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--out"), "{stderr}");
+        assert!(stdout.is_empty());
+        assert!(!Path::new(pdf).exists(), "{args:?} made {pdf}");
+    }
+    // An existing file, whatever its name, is not a folder either.
+    let file = home.path().join("notes");
+    std::fs::write(&file, "x").unwrap();
+    let (code, _, stderr) = stderr_of(
+        &home,
+        &[
+            "deliver",
+            &first,
+            "--split-by",
+            "postcode",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn one_missing_campaign_reports_its_error_once() {
+    let home = Home::new();
+    home.live_campaign("Sanctuary for all");
+    let (code, stdout, stderr) = stderr_of(&home, &["deliver", "nope"]);
+    assert_ne!(code, Some(0));
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("nope"), "{stderr}");
+    assert!(
+        !stderr.contains("Delivered") && !stderr.contains("failed"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn status_line_sums_every_split_file_in_good_english() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(
+        &home,
+        &slug,
+        &[
+            s("Ana Reyes", "94612"),
+            s("Luis Ortega", "94601"),
+            s("Marta Díaz", "94612"),
+        ],
+    );
+    let out = home.path().join("split");
+    let (code, _, stderr) = stderr_of(
+        &home,
+        &[
+            "deliver",
+            &slug,
+            "--split-by",
+            "postcode",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    // Two files of a cover and a list page each.
+    assert!(
+        stderr.contains("Wrote 3 signatures in 2 files, 4 pages."),
+        "{stderr}"
+    );
+
+    let lone = home.live_campaign("Fund legal defense");
+    add(&home, &lone, &[s("Ana Reyes", "94612")]);
+    let (_, _, stderr) = stderr_of(&home, &["deliver", &lone, "--show", "count"]);
+    assert!(stderr.contains("Wrote 1 signature, 1 page."), "{stderr}");
+}
+
+#[test]
+fn deliver_all_skips_drafts_unless_asked_for() {
+    let home = Home::new();
+    let live = home.live_campaign("Sanctuary for all");
+    add(&home, &live, &[s("Ana Reyes", "94612")]);
+    let draft = draft_campaign(&home, "Not launched yet");
+    let out = home.path().join("all");
+    let (code, stdout, stderr) =
+        stderr_of(&home, &["deliver", "--all", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let files: Vec<&str> = stdout.lines().collect();
+    assert_eq!(files.len(), 1, "{stdout}");
+    assert!(
+        files[0].contains(&live) && !stdout.contains(&draft),
+        "{stdout}"
+    );
+    assert!(stderr.contains("Skipped 1 draft campaign "), "{stderr}");
+
+    let (code, stdout, stderr) = stderr_of(
+        &home,
+        &[
+            "deliver",
+            "--all",
+            "--status",
+            "draft",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains(&draft) && !stdout.contains(&live),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("Skipped"), "{stderr}");
+}
+
+#[test]
+fn a_killed_runs_partial_pdf_is_swept_and_a_running_ones_kept() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(&home, &slug, &[s("Ana Reyes", "94612")]);
+    let out = home.path().join("docs");
+    std::fs::create_dir_all(&out).unwrap();
+    // A process that has ended stands for a killed deliver.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let dead = out.join(format!(".{slug}-delivery.pdf.{}.Ab12Cd.partial", gone.id()));
+    let alive = out.join(format!(
+        ".{slug}-delivery.pdf.{}.Ef34Gh.partial",
+        std::process::id()
+    ));
+    let unrelated = out.join(".notes.txt.1.x.partial");
+    for f in [&dead, &alive, &unrelated] {
+        std::fs::write(f, b"%PDF-1.7 half").unwrap();
+    }
+    deliver(&home, &[&slug, "--out", out.to_str().unwrap()]);
+    assert!(!dead.exists(), "a killed run's partial PDF stayed");
+    assert!(alive.exists() && unrelated.exists());
+}
+
 #[test]
 fn split_by_postcode_files_add_up_to_the_total() {
     let home = Home::new();
@@ -389,10 +661,23 @@ fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
         assert!(pdf_text(Path::new(f)).contains("Signed by 2 people"));
     }
     assert!(
-        stderr.contains("Delivered 2 campaign(s)") && stderr.contains("1 failed"),
+        stderr.contains("Delivered 2 campaigns in 2 files") && stderr.contains("1 failed"),
         "{stderr}"
     );
     assert!(stderr.contains(&second), "{stderr}");
+    // The failed PDF's temporary file went with it: only the two delivered PDFs remain
+    // (and the obstacle).
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut expected: Vec<String> = [&first, &second, &third]
+        .iter()
+        .map(|slug| format!("{slug}-delivery-{date}.pdf"))
+        .collect();
+    expected.sort();
+    assert_eq!(left, expected, "stray files in the output folder");
 
     // Without the obstacle, all three.
     std::fs::remove_dir_all(out.join(format!("{second}-delivery-{date}.pdf"))).unwrap();
