@@ -860,3 +860,70 @@ fn a_character_no_font_has_is_reported_by_row_and_the_rest_is_written() {
     );
     assert!(!text.contains('\u{FFFD}') && !text.contains('?'), "{text}");
 }
+
+/// Every ActualText string in page `page`'s content (1-based), in order.
+fn actual_texts(path: &Path, page: u32) -> Vec<String> {
+    let doc = lopdf::Document::load(path).expect("pdf");
+    let id = doc.get_pages()[&page];
+    let content = doc.get_page_content(id);
+    let ops = lopdf::content::Content::decode(&content).expect("content ops");
+    ops.operations
+        .iter()
+        .filter(|op| op.operator == "BDC")
+        .filter_map(|op| op.operands.get(1)?.as_dict().ok()?.get(b"ActualText").ok())
+        .map(|t| {
+            let bytes = t.as_str().expect("a string");
+            assert_eq!(
+                &bytes[..2],
+                b"\xFE\xFF",
+                "ActualText is UTF-16BE with a BOM"
+            );
+            let units: Vec<u16> = bytes[2..]
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).expect("UTF-16")
+        })
+        .collect()
+}
+
+#[test]
+fn shaped_names_carry_their_exact_text_as_actual_text() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    let shaped = [
+        "राम शर्मा",
+        "שָׁלוֹם",
+        "محمد الأحمد",
+        // Vietnamese typed with combining marks: several characters, one glyph.
+        "Nguye\u{302}\u{303}n Thi\u{323}",
+    ];
+    let plain = ["Ana Reyes", "Nguyễn Thị Minh Khai", "李娜"];
+    let signers: Vec<Signer> = shaped.iter().chain(&plain).map(|n| s(n, "94612")).collect();
+    add(&home, &slug, &signers);
+    let out = home.path().join("shaped.pdf");
+    deliver(&home, &[&slug, "--out", out.to_str().unwrap()]);
+    if let Some(keep) = std::env::var_os("CAMPAIGN_KEEP_PDF") {
+        std::fs::copy(&out, keep).unwrap();
+    }
+    let texts = actual_texts(&out, 2);
+    for name in shaped {
+        // Right-to-left text is given in drawing order, as pdftotext expects it: it
+        // reverses right-to-left words back into reading order.
+        let expected: String = if name.chars().any(|c| ('\u{590}'..='\u{8FF}').contains(&c)) {
+            name.chars().rev().collect()
+        } else {
+            name.to_string()
+        };
+        assert!(texts.contains(&expected), "{name:?} not in {texts:?}");
+    }
+    // Text drawn one glyph per character needs none: ToUnicode gives it back as is.
+    for name in plain {
+        assert!(!texts.iter().any(|t| t == name), "{name:?} in {texts:?}");
+    }
+    // Per-glyph extraction still gives the names drawn glyph by glyph.
+    let text = pdf_text(&out);
+    for name in plain {
+        assert!(text.contains(name), "{name:?} not in:\n{text}");
+    }
+}
