@@ -927,3 +927,108 @@ fn shaped_names_carry_their_exact_text_as_actual_text() {
         assert!(text.contains(name), "{name:?} not in:\n{text}");
     }
 }
+
+/// The baselines (y of each Tm) of the text drawn on page `page`.
+fn baselines(path: &Path, page: u32) -> Vec<f32> {
+    let doc = lopdf::Document::load(path).expect("pdf");
+    let id = doc.get_pages()[&page];
+    let ops = lopdf::content::Content::decode(&doc.get_page_content(id)).expect("ops");
+    ops.operations
+        .iter()
+        .filter(|op| op.operator == "Tm")
+        .map(|op| op.operands[5].as_float().expect("a number"))
+        .collect()
+}
+
+fn page_text(path: &Path, page: u32) -> String {
+    lopdf::Document::load(path)
+        .expect("pdf")
+        .extract_text(&[page])
+        .expect("text")
+}
+
+#[test]
+fn a_huge_title_ask_and_why_are_shortened_visibly_and_the_count_stays() {
+    let home = Home::new();
+    home.account();
+    let title = "Sanctuary for every family in Oakland ".repeat(520);
+    let ask = format!(
+        "{} {}",
+        "Declare the city a sanctuary for all immigrants. ".repeat(300),
+        "x".repeat(5_000)
+    );
+    let why = "Our neighbors should live without fear of deportation. ".repeat(400);
+    let target = "Mayor Barbara Lee and the Oakland City Council ".repeat(100);
+    let slug = home
+        .ok([
+            "new",
+            "--title",
+            &title,
+            "--target",
+            &target,
+            "--ask",
+            &ask,
+            "--why",
+            &why,
+            "--location",
+            "Oakland, CA",
+            "--postcode",
+            "94612",
+            "--goal",
+            "500",
+        ])
+        .trim()
+        .to_string();
+    home.ok(["review", &slug, "--launch"]);
+    add(
+        &home,
+        &slug,
+        &[
+            s("Ana Reyes", "94612"),
+            s("Luis Ortega", "94601"),
+            s("李娜", "94601"),
+        ],
+    );
+    let out = home.path().join("split");
+    let report = home.json([
+        "deliver",
+        &slug,
+        "--split-by",
+        "postcode",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    for f in report.as_array().unwrap() {
+        let path = PathBuf::from(f["file"].as_str().unwrap());
+        let cover = page_text(&path, 1);
+        let n = f["signatures"].as_i64().unwrap();
+        let code = f["postcode"].as_str().unwrap();
+        for needed in [
+            format!("Signed by {n} "),
+            "Where".to_string(),
+            "Oakland, CA".to_string(),
+            "Postcode".to_string(),
+            code.to_string(),
+        ] {
+            assert!(
+                cover.contains(&needed),
+                "{needed:?} not on the cover:\n{cover}"
+            );
+        }
+        // Shortened where it was cut, visibly, for the title, ask, why and target.
+        assert!(cover.matches('…').count() >= 4, "{cover}");
+        // Everything drawn lies on the page, above the footer.
+        for y in baselines(&path, 1) {
+            assert!((30.0..842.0).contains(&y), "text drawn at y = {y}");
+        }
+        // The running header is one line, shortened too.
+        let header = page_text(&path, 2);
+        assert!(header.contains("Sanctuary for every family") && header.contains('…'));
+        assert!(
+            header.len() < 2_000,
+            "{} bytes of page 2 text",
+            header.len()
+        );
+    }
+}

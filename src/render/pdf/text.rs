@@ -450,8 +450,8 @@ impl GlyphUsage {
     /// fallback until a plain string uses the glyph.
     pub fn record_glyph_weak(&mut self, font: FontRef, gid: u16, text: &str) {
         let used = self.fonts.entry(font).or_default();
-        if !used.contains_key(&gid) {
-            used.insert(gid, text.to_string());
+        if let std::collections::btree_map::Entry::Vacant(e) = used.entry(gid) {
+            e.insert(text.to_string());
             if !text.is_empty() {
                 self.weak.insert((font, gid));
             }
