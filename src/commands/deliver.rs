@@ -29,11 +29,11 @@ pub struct DeliverArgs {
     #[arg(value_name = "SLUG")]
     pub campaigns: Vec<String>,
 
-    /// Deliver every campaign (narrow with --status)
+    /// Deliver every launched campaign (drafts only with --status draft)
     #[arg(long, conflicts_with = "campaigns")]
     pub all: bool,
 
-    /// With --all: only campaigns with this status
+    /// With --all: only campaigns with this status (without it, every one but drafts)
     #[arg(long, requires = "all")]
     pub status: Option<Status>,
 
