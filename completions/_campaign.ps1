@@ -293,7 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;deliver' {
-            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'With --all: only campaigns with this status')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'With --all: only campaigns with this status (without it, every one but drafts)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'How much of each signer the target sees. Signers who asked not to be named are counted, never named')
             [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise')
@@ -301,7 +301,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the document''s own words [default: the campaign''s language]')
             [CompletionResult]::new('--email-to', '--email-to', [CompletionResultType]::ParameterName, 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Deliver every campaign (narrow with --status)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Deliver every launched campaign (drafts only with --status draft)')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')

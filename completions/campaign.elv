@@ -276,7 +276,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;deliver'= {
-            cand --status 'With --all: only campaigns with this status'
+            cand --status 'With --all: only campaigns with this status (without it, every one but drafts)'
             cand --out 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]'
             cand --show 'How much of each signer the target sees. Signers who asked not to be named are counted, never named'
             cand --include 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise'
@@ -284,7 +284,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --lang 'Language of the document''s own words [default: the campaign''s language]'
             cand --email-to 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
-            cand --all 'Deliver every campaign (narrow with --status)'
+            cand --all 'Deliver every launched campaign (drafts only with --status draft)'
             cand --send 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'

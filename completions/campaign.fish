@@ -214,7 +214,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand export" -s y -l yes -d
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l status -d 'With --all: only campaigns with this status' -r -f -a "draft\t''
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l status -d 'With --all: only campaigns with this status (without it, every one but drafts)' -r -f -a "draft\t''
 live\t''
 offline\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l out -d 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]' -r -F
@@ -229,7 +229,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l lang -d 'L
 es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given' -r
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every campaign (narrow with --status)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every launched campaign (drafts only with --status draft)'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l send -d 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'

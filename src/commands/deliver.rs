@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 
 use crate::commands::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::domain::delivery::{count, postcode_key, ContactField, ShowLevel};
+use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
 use crate::fsutil;
-use crate::model::{Campaign, Lang, SignatureCounts, Status};
+use crate::model::{Campaign, Lang, Signature, SignatureCounts, Status};
 use crate::outbox::{Posted, Postman};
 use crate::render::mail::delivery_email;
 use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
@@ -29,11 +29,11 @@ pub struct DeliverArgs {
     #[arg(value_name = "SLUG")]
     pub campaigns: Vec<String>,
 
-    /// Deliver every campaign (narrow with --status)
+    /// Deliver every launched campaign (drafts only with --status draft)
     #[arg(long, conflicts_with = "campaigns")]
     pub all: bool,
 
-    /// With --all: only campaigns with this status
+    /// With --all: only campaigns with this status (without it, every one but drafts)
     #[arg(long, requires = "all")]
     pub status: Option<Status>,
 
@@ -159,11 +159,27 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     args.include.sort();
     args.include.dedup();
 
+    check_out(&args)?;
+
     let mut store = ctx.store()?;
     let campaigns: Vec<Result<Campaign, (String, anyhow::Error)>> = if args.all {
+        let listed = store.list_campaigns(args.status)?;
+        // A draft was never launched: nobody signed it yet, so --all leaves it out
+        // unless drafts are asked for by name.
+        let (listed, drafts): (Vec<_>, Vec<_>) = listed
+            .into_iter()
+            .partition(|s| args.status.is_some() || s.campaign.status != Status::Draft);
+        if !drafts.is_empty() {
+            ui::status(
+                ctx,
+                format!(
+                    "Skipped {} (never launched); deliver them with --status draft or by slug.",
+                    plural(drafts.len() as u64, "draft campaign", "draft campaigns")
+                ),
+            );
+        }
         // Each through `load_campaign`: only its organizers may deliver a campaign.
-        let ids: Vec<String> = store
-            .list_campaigns(args.status)?
+        let ids: Vec<String> = listed
             .into_iter()
             .map(|s| s.campaign.id.to_string())
             .collect();
@@ -189,6 +205,17 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|a| a.display_organization())
         .unwrap_or_default();
+
+    let out_dir = match &args.out {
+        Some(p) if p.is_dir() || many || args.split_by.is_some() => p.clone(),
+        Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => ctx.paths.documents_dir(),
+    };
+    sweep_partials(if out_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &out_dir
+    });
 
     let bar = ui::progress::bar(ctx, campaigns.len() as u64, "delivering");
     let results: Vec<Result<Outcome, (String, anyhow::Error)>> = campaigns
@@ -239,6 +266,12 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
             Err((slug, e)) => failed.push((slug, e)),
         }
     }
+    // One campaign asked for: its error is the whole story, with its own exit code.
+    if !many {
+        if let Some((_, e)) = failed.pop() {
+            return Err(e);
+        }
+    }
 
     if ctx.global.json {
         ui::out_json(&delivered)?;
@@ -280,22 +313,10 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     }
     let campaigns_ok: std::collections::BTreeSet<&str> =
         delivered.iter().map(|f| f.campaign.as_str()).collect();
-    if many || !failed.is_empty() {
-        ui::status(
-            ctx,
-            format!(
-                "Delivered {} campaign(s) in {} file(s); {} failed.",
-                campaigns_ok.len(),
-                delivered.len(),
-                failed.len()
-            ),
-        );
-    } else if let Some(f) = delivered.first() {
-        ui::status(
-            ctx,
-            format!("Wrote {} signatures, {} pages.", f.signatures, f.pages),
-        );
-    }
+    ui::status(
+        ctx,
+        summary(&delivered, campaigns_ok.len(), failed.len(), many),
+    );
     for (slug, e) in &failed {
         eprintln!("error: {slug}: {e:#}");
     }
@@ -309,10 +330,63 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     if !failed.is_empty() {
         let total = campaigns_ok.len() + failed.len();
         anyhow::bail!(
-            "{} of {} campaigns failed (the others were delivered)",
+            "{} of {} failed (the others were delivered)",
             failed.len(),
-            total
+            plural(total as u64, "campaign", "campaigns")
         );
+    }
+    Ok(())
+}
+
+/// "1 page", "2 pages".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The closing status line: what was written, over every file.
+fn summary(files: &[DeliveredFile], campaigns: usize, failed: usize, many: bool) -> String {
+    let signatures: i64 = files.iter().map(|f| f.signatures).sum();
+    let pages: u64 = files.iter().map(|f| f.pages as u64).sum();
+    let signatures = plural(signatures.max(0) as u64, "signature", "signatures");
+    let pages = plural(pages, "page", "pages");
+    let in_files = plural(files.len() as u64, "file", "files");
+    if many {
+        let mut line = format!(
+            "Delivered {} in {in_files} ({signatures}, {pages})",
+            plural(campaigns as u64, "campaign", "campaigns")
+        );
+        if failed > 0 {
+            line.push_str(&format!("; {failed} failed"));
+        }
+        line.push('.');
+        line
+    } else if files.len() == 1 {
+        format!("Wrote {signatures}, {pages}.")
+    } else {
+        format!("Wrote {signatures} in {in_files}, {pages}.")
+    }
+}
+
+/// Several PDFs go into a folder: refuse an --out that looks like one file rather than
+/// quietly making a folder named `petition.pdf`.
+fn check_out(args: &DeliverArgs) -> Result<(), Error> {
+    let several = args.all || args.campaigns.len() > 1 || args.split_by.is_some();
+    let Some(out) = args.out.as_deref().filter(|_| several) else {
+        return Ok(());
+    };
+    let pdf_name = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    if pdf_name || out.is_file() {
+        let why = if args.split_by.is_some() {
+            "--split-by writes one PDF per postcode"
+        } else {
+            "several campaigns make one PDF each"
+        };
+        return Err(Error::Usage(format!(
+            "--out {} is a file, but {why}: give --out a folder",
+            out.display()
+        )));
     }
     Ok(())
 }
@@ -381,50 +455,166 @@ fn deliver_one(
         }
     };
 
-    let needs_postcodes = args.split_by.is_some() || args.show == ShowLevel::Postcodes;
-    let mut by_postcode: BTreeMap<String, SignatureCounts> = BTreeMap::new();
-    if needs_postcodes {
-        store.for_each_signature(campaign.id, |s| {
-            count(by_postcode.entry(postcode_key(&s)).or_default(), &s);
-            Ok(())
-        })?;
-    }
-    let totals: Vec<(Option<String>, SignatureCounts)> = match args.split_by {
-        Some(SplitBy::Postcode) => by_postcode
-            .iter()
-            .map(|(k, v)| (Some(k.clone()), *v))
-            .collect(),
-        None => vec![(None, store.signature_counts(campaign.id)?)],
+    let job = Job {
+        args,
+        campaign,
+        organization,
+        date,
+        lang,
     };
+    match args.split_by {
+        Some(SplitBy::Postcode) => deliver_split(&store, &job, target_file),
+        None => {
+            let table: Option<BTreeMap<String, i64>> = (args.show == ShowLevel::Postcodes)
+                .then(|| store.signature_counts_by_postcode(campaign.id))
+                .transpose()?
+                .map(|rows| rows.into_iter().map(|(k, c)| (k, c.total)).collect());
+            let counts = store.signature_counts(campaign.id)?;
+            let file = job.write(&target_file(None), None, counts, table.as_ref(), |f| {
+                store.for_each_signature(campaign.id, f)
+            })?;
+            Ok(vec![file])
+        }
+    }
+}
 
-    let mut files = Vec::new();
-    for (postcode, counts) in totals {
-        let table: BTreeMap<String, i64> = match &postcode {
-            Some(p) => [(p.clone(), counts.total)].into(),
-            None => by_postcode
-                .iter()
-                .map(|(k, v)| (k.clone(), v.total))
-                .collect(),
-        };
+/// One PDF per postcode from a single pass over the signers ordered by postcode: each
+/// postcode's file is written on a thread fed through a small channel while this thread
+/// reads on, so memory stays flat and the campaign is read once, not once per postcode.
+fn deliver_split(
+    store: &Store,
+    job: &Job<'_>,
+    target_file: impl Fn(Option<&str>) -> PathBuf + Sync,
+) -> anyhow::Result<Vec<DeliveredFile>> {
+    type Writing<'s> = (
+        String,
+        std::sync::mpsc::SyncSender<Signature>,
+        std::thread::ScopedJoinHandle<'s, anyhow::Result<DeliveredFile>>,
+    );
+    let campaign_id = job.campaign.id;
+    // One read transaction: the counts on each cover and the rows listed agree even
+    // while a volunteer enters signatures.
+    store.read_consistently(|store| {
+        let groups = store.signature_counts_by_postcode(campaign_id)?;
+        let mut files = Vec::with_capacity(groups.len());
+        // The writer's own error, kept aside while the read is stopped.
+        let mut failure: Option<anyhow::Error> = None;
+        std::thread::scope(|scope| {
+            let mut next = groups.iter();
+            let mut current: Option<Writing<'_>> = None;
+            let target_file = &target_file;
+            let finish = |w: Writing<'_>| -> anyhow::Result<DeliveredFile> {
+                let (_, tx, handle) = w;
+                drop(tx);
+                handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the PDF writer crashed"))?
+            };
+            let read = store.for_each_signature_by_postcode(campaign_id, |key, s| {
+                if current.as_ref().is_none_or(|(k, _, _)| k != key) {
+                    if let Some(w) = current.take() {
+                        match finish(w) {
+                            Ok(f) => files.push(f),
+                            Err(e) => {
+                                failure = Some(e);
+                                return Err(Error::Invalid("delivery stopped".into()));
+                            }
+                        }
+                    }
+                    let Some((code, counts)) = next.find(|(k, _)| k == key) else {
+                        return Err(Error::Invalid(format!(
+                            "postcode {key:?} is not in the counts read a moment ago"
+                        )));
+                    };
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<Signature>(1024);
+                    let (code, counts) = (code.clone(), *counts);
+                    let handle = scope.spawn(move || {
+                        let table = BTreeMap::from([(code.clone(), counts.total)]);
+                        let path = target_file(Some(&code));
+                        job.write(&path, Some(code), counts, Some(&table), |f| {
+                            for s in rx {
+                                f(s)?;
+                            }
+                            Ok(())
+                        })
+                    });
+                    current = Some((key.to_string(), tx, handle));
+                }
+                if let Some((_, tx, _)) = &current {
+                    if tx.send(s).is_err() {
+                        // The writer stopped early: its error is reported below.
+                        if let Some(w) = current.take() {
+                            failure = Some(
+                                finish(w)
+                                    .err()
+                                    .unwrap_or_else(|| anyhow::anyhow!("the PDF writer stopped")),
+                            );
+                        }
+                        return Err(Error::Invalid("delivery stopped".into()));
+                    }
+                }
+                Ok(())
+            });
+            if let Some(w) = current.take() {
+                match finish(w) {
+                    Ok(f) => files.push(f),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+            read
+        })
+        .map_err(|e| failure.take().unwrap_or_else(|| e.into()))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(files)
+    })
+}
+
+/// What every file of one campaign's delivery shares.
+struct Job<'a> {
+    args: &'a DeliverArgs,
+    campaign: &'a Campaign,
+    organization: &'a str,
+    date: &'a str,
+    lang: Lang,
+}
+
+impl Job<'_> {
+    /// Writes one PDF to `path` from the signers `signers` streams.
+    fn write<F>(
+        &self,
+        path: &Path,
+        postcode: Option<String>,
+        counts: SignatureCounts,
+        table: Option<&BTreeMap<String, i64>>,
+        signers: F,
+    ) -> anyhow::Result<DeliveredFile>
+    where
+        F: FnOnce(
+            &mut dyn FnMut(Signature) -> crate::error::Result<()>,
+        ) -> crate::error::Result<()>,
+    {
+        let args = self.args;
         let doc = DeliveryDoc {
-            campaign,
-            organization,
-            date,
-            lang,
+            campaign: self.campaign,
+            organization: self.organization,
+            date: self.date,
+            lang: self.lang,
             show: args.show,
             include: &args.include,
             counts,
             postcode: postcode.as_deref(),
-            postcode_counts: Some(&table),
+            postcode_counts: table,
         };
-        let path = target_file(postcode.as_deref());
-        let (sha, written) = write_file(&path, |out| {
-            write_delivery(out, &doc, |f| store.for_each_signature(campaign.id, f))
-                .map_err(anyhow::Error::from)
+        let (sha, written) = write_file(path, |out| {
+            write_delivery(out, &doc, signers).map_err(anyhow::Error::from)
         })
         .with_context(|| format!("writing {}", path.display()))?;
-        files.push(DeliveredFile {
-            campaign: campaign.slug.clone(),
+        Ok(DeliveredFile {
+            campaign: self.campaign.slug.clone(),
             file: path.display().to_string(),
             postcode,
             signatures: counts.total,
@@ -438,9 +628,8 @@ fn deliver_one(
             sha256: sha,
             email: None,
             uncovered: written.uncovered,
-        });
+        })
     }
-    Ok(files)
 }
 
 /// Hashes what goes to the file.
@@ -473,7 +662,17 @@ fn write_file<T>(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fsutil::create_private_dir(parent)?;
-    let tmp = tempfile::NamedTempFile::new_in(parent)?;
+    // Named for what it is (hidden, ".partial") and by whom (the process id, so
+    // `sweep_partials` can tell a killed run's leftover); dropped on any error, which
+    // deletes it.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.{}.", std::process::id()))
+        .suffix(".partial")
+        .tempfile_in(parent)?;
     let file = tmp.reopen()?;
     let out = Hashing {
         inner: BufWriter::with_capacity(1 << 16, file),
@@ -485,4 +684,37 @@ fn write_file<T>(
     tmp.persist(path).map_err(|e| e.error)?;
     fsutil::set_private(path)?;
     Ok((sha, value))
+}
+
+/// Deletes half-written PDFs that killed runs left in `dir` (a kill skips the cleanup
+/// on drop): `.NAME.pdf.PID.RANDOM.partial` whose process is gone. Linux only, where a
+/// live process is seen in /proc; elsewhere they stay, obviously named.
+fn sweep_partials(dir: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(partial_pid) else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The writer's process id, if `name` is one of `write_file`'s temporary files.
+fn partial_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".partial")?;
+    let (rest, _random) = rest.rsplit_once('.')?;
+    let (target, pid) = rest.rsplit_once('.')?;
+    target
+        .to_ascii_lowercase()
+        .ends_with(".pdf")
+        .then(|| pid.parse().ok())
+        .flatten()
 }

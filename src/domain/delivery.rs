@@ -104,11 +104,12 @@ pub fn initials(name: &str) -> String {
 }
 
 /// The key a signer is grouped by for `--split-by postcode` and the postcode table.
+/// Trims exactly what the store's grouping query trims (spaces, tabs, line breaks), so
+/// both agree on every signer's group.
 pub fn postcode_key(s: &Signature) -> String {
     s.postcode
         .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
+        .map(|p| p.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r')))
         .unwrap_or("")
         .to_string()
 }

@@ -4,6 +4,7 @@
 mod admins;
 mod campaigns;
 mod deliveries;
+mod delivery_reads;
 mod import;
 pub mod migrations;
 mod sheets;

@@ -300,6 +300,278 @@ fn each_show_level_shows_what_it_says_and_nothing_more() {
     );
 }
 
+/// A campaign never launched (status draft).
+fn draft_campaign(home: &Home, title: &str) -> String {
+    home.account();
+    home.ok([
+        "new",
+        "--title",
+        title,
+        "--target",
+        "Mayor Barbara Lee",
+        "--ask",
+        "Declare Oakland a sanctuary city.",
+        "--why",
+        "Our neighbors should live without fear.",
+        "--location",
+        "Oakland, CA",
+        "--postcode",
+        "94612",
+    ])
+    .trim()
+    .to_string()
+}
+
+fn stderr_of(home: &Home, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = home.cmd(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn split_by_postcode_is_exact_from_one_ordered_pass() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    // Entry order interleaves postcodes; padding and a missing postcode group as typed
+    // keys; private signers sit in several groups.
+    let signers = vec![
+        s("Ana Reyes", "94612"),
+        s("Luis Ortega", "94601"),
+        s("Marta Díaz", " 94612 "),
+        Signer {
+            private: true,
+            ..s("Hidden Person", "94612")
+        },
+        s("Nguyễn Văn An", ""),
+        s("李娜", "94601"),
+        Signer {
+            private: true,
+            ..s("Secret Signer", "")
+        },
+        s("Zoë Ó Súilleabháin", "94612"),
+    ];
+    add(&home, &slug, &signers);
+    let out = home.path().join("split");
+    let report = home.json([
+        "deliver",
+        &slug,
+        "--split-by",
+        "postcode",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    let files = report.as_array().expect("list");
+    let by_code: std::collections::BTreeMap<&str, &serde_json::Value> = files
+        .iter()
+        .map(|f| (f["postcode"].as_str().unwrap(), f))
+        .collect();
+    assert_eq!(
+        by_code.keys().copied().collect::<Vec<_>>(),
+        ["", "94601", "94612"]
+    );
+    let total: i64 = files
+        .iter()
+        .map(|f| f["signatures"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, signers.len() as i64);
+    let expect: [(&str, i64, i64, &[&str]); 3] = [
+        ("", 2, 1, &["Nguyễn Văn An"]),
+        ("94601", 2, 0, &["Luis Ortega", "李娜"]),
+        (
+            "94612",
+            4,
+            1,
+            &["Ana Reyes", "Marta Díaz", "Zoë Ó Súilleabháin"],
+        ),
+    ];
+    let everyone = [
+        "Ana Reyes",
+        "Luis Ortega",
+        "Marta Díaz",
+        "Nguyễn Văn An",
+        "李娜",
+        "Zoë Ó Súilleabháin",
+    ];
+    for (code, n, private, named) in expect {
+        let f = by_code[code];
+        assert_eq!(f["signatures"], n, "{code}: {f}");
+        assert_eq!(f["private"], private, "{code}: {f}");
+        assert_eq!(f["listed"], named.len() as i64, "{code}: {f}");
+        let text = pdf_text(Path::new(f["file"].as_str().unwrap()));
+        assert!(text.contains(&format!("Signed by {n} people")), "{text}");
+        for name in everyone {
+            assert_eq!(
+                text.contains(name),
+                named.contains(&name),
+                "{code}: {name}\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("Hidden") && !text.contains("Secret"),
+            "{text}"
+        );
+    }
+    assert!(pdf_text(Path::new(by_code[""]["file"].as_str().unwrap())).contains("(no postcode)"));
+}
+
+#[test]
+fn out_naming_one_file_is_refused_when_several_are_written() {
+    let home = Home::new();
+    let first = home.live_campaign("Sanctuary for all");
+    let second = home.live_campaign("Fund legal defense");
+    add(
+        &home,
+        &first,
+        &[s("Ana Reyes", "94612"), s("Luis Ortega", "94601")],
+    );
+    let pdf = home.path().join("some.pdf");
+    let pdf = pdf.to_str().unwrap();
+    for args in [
+        vec!["deliver", &first, "--split-by", "postcode", "--out", pdf],
+        vec!["deliver", &first, &second, "--out", pdf],
+        vec!["deliver", "--all", "--out", pdf],
+    ] {
+        let (code, stdout, stderr) = stderr_of(&home, &args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--out"), "{stderr}");
+        assert!(stdout.is_empty());
+        assert!(!Path::new(pdf).exists(), "{args:?} made {pdf}");
+    }
+    // An existing file, whatever its name, is not a folder either.
+    let file = home.path().join("notes");
+    std::fs::write(&file, "x").unwrap();
+    let (code, _, stderr) = stderr_of(
+        &home,
+        &[
+            "deliver",
+            &first,
+            "--split-by",
+            "postcode",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn one_missing_campaign_reports_its_error_once() {
+    let home = Home::new();
+    home.live_campaign("Sanctuary for all");
+    let (code, stdout, stderr) = stderr_of(&home, &["deliver", "nope"]);
+    assert_ne!(code, Some(0));
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("nope"), "{stderr}");
+    assert!(
+        !stderr.contains("Delivered") && !stderr.contains("failed"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn status_line_sums_every_split_file_in_good_english() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(
+        &home,
+        &slug,
+        &[
+            s("Ana Reyes", "94612"),
+            s("Luis Ortega", "94601"),
+            s("Marta Díaz", "94612"),
+        ],
+    );
+    let out = home.path().join("split");
+    let (code, _, stderr) = stderr_of(
+        &home,
+        &[
+            "deliver",
+            &slug,
+            "--split-by",
+            "postcode",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    // Two files of a cover and a list page each.
+    assert!(
+        stderr.contains("Wrote 3 signatures in 2 files, 4 pages."),
+        "{stderr}"
+    );
+
+    let lone = home.live_campaign("Fund legal defense");
+    add(&home, &lone, &[s("Ana Reyes", "94612")]);
+    let (_, _, stderr) = stderr_of(&home, &["deliver", &lone, "--show", "count"]);
+    assert!(stderr.contains("Wrote 1 signature, 1 page."), "{stderr}");
+}
+
+#[test]
+fn deliver_all_skips_drafts_unless_asked_for() {
+    let home = Home::new();
+    let live = home.live_campaign("Sanctuary for all");
+    add(&home, &live, &[s("Ana Reyes", "94612")]);
+    let draft = draft_campaign(&home, "Not launched yet");
+    let out = home.path().join("all");
+    let (code, stdout, stderr) =
+        stderr_of(&home, &["deliver", "--all", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let files: Vec<&str> = stdout.lines().collect();
+    assert_eq!(files.len(), 1, "{stdout}");
+    assert!(
+        files[0].contains(&live) && !stdout.contains(&draft),
+        "{stdout}"
+    );
+    assert!(stderr.contains("Skipped 1 draft campaign "), "{stderr}");
+
+    let (code, stdout, stderr) = stderr_of(
+        &home,
+        &[
+            "deliver",
+            "--all",
+            "--status",
+            "draft",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains(&draft) && !stdout.contains(&live),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("Skipped"), "{stderr}");
+}
+
+#[test]
+fn a_killed_runs_partial_pdf_is_swept_and_a_running_ones_kept() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    add(&home, &slug, &[s("Ana Reyes", "94612")]);
+    let out = home.path().join("docs");
+    std::fs::create_dir_all(&out).unwrap();
+    // A process that has ended stands for a killed deliver.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let dead = out.join(format!(".{slug}-delivery.pdf.{}.Ab12Cd.partial", gone.id()));
+    let alive = out.join(format!(
+        ".{slug}-delivery.pdf.{}.Ef34Gh.partial",
+        std::process::id()
+    ));
+    let unrelated = out.join(".notes.txt.1.x.partial");
+    for f in [&dead, &alive, &unrelated] {
+        std::fs::write(f, b"%PDF-1.7 half").unwrap();
+    }
+    deliver(&home, &[&slug, "--out", out.to_str().unwrap()]);
+    assert!(!dead.exists(), "a killed run's partial PDF stayed");
+    assert!(alive.exists() && unrelated.exists());
+}
+
 #[test]
 fn split_by_postcode_files_add_up_to_the_total() {
     let home = Home::new();
@@ -389,10 +661,23 @@ fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
         assert!(pdf_text(Path::new(f)).contains("Signed by 2 people"));
     }
     assert!(
-        stderr.contains("Delivered 2 campaign(s)") && stderr.contains("1 failed"),
+        stderr.contains("Delivered 2 campaigns in 2 files") && stderr.contains("1 failed"),
         "{stderr}"
     );
     assert!(stderr.contains(&second), "{stderr}");
+    // The failed PDF's temporary file went with it: only the two delivered PDFs remain
+    // (and the obstacle).
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut expected: Vec<String> = [&first, &second, &third]
+        .iter()
+        .map(|slug| format!("{slug}-delivery-{date}.pdf"))
+        .collect();
+    expected.sort();
+    assert_eq!(left, expected, "stray files in the output folder");
 
     // Without the obstacle, all three.
     std::fs::remove_dir_all(out.join(format!("{second}-delivery-{date}.pdf"))).unwrap();
@@ -574,4 +859,176 @@ fn a_character_no_font_has_is_reported_by_row_and_the_rest_is_written() {
         "{text}"
     );
     assert!(!text.contains('\u{FFFD}') && !text.contains('?'), "{text}");
+}
+
+/// Every ActualText string in page `page`'s content (1-based), in order.
+fn actual_texts(path: &Path, page: u32) -> Vec<String> {
+    let doc = lopdf::Document::load(path).expect("pdf");
+    let id = doc.get_pages()[&page];
+    let content = doc.get_page_content(id);
+    let ops = lopdf::content::Content::decode(&content).expect("content ops");
+    ops.operations
+        .iter()
+        .filter(|op| op.operator == "BDC")
+        .filter_map(|op| op.operands.get(1)?.as_dict().ok()?.get(b"ActualText").ok())
+        .map(|t| {
+            let bytes = t.as_str().expect("a string");
+            assert_eq!(
+                &bytes[..2],
+                b"\xFE\xFF",
+                "ActualText is UTF-16BE with a BOM"
+            );
+            let units: Vec<u16> = bytes[2..]
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).expect("UTF-16")
+        })
+        .collect()
+}
+
+#[test]
+fn shaped_names_carry_their_exact_text_as_actual_text() {
+    let home = Home::new();
+    let slug = home.live_campaign("Sanctuary for all");
+    let shaped = [
+        "राम शर्मा",
+        "שָׁלוֹם",
+        "محمد الأحمد",
+        // Vietnamese typed with combining marks: several characters, one glyph.
+        "Nguye\u{302}\u{303}n Thi\u{323}",
+    ];
+    let plain = ["Ana Reyes", "Nguyễn Thị Minh Khai", "李娜"];
+    let signers: Vec<Signer> = shaped.iter().chain(&plain).map(|n| s(n, "94612")).collect();
+    add(&home, &slug, &signers);
+    let out = home.path().join("shaped.pdf");
+    deliver(&home, &[&slug, "--out", out.to_str().unwrap()]);
+    if let Some(keep) = std::env::var_os("CAMPAIGN_KEEP_PDF") {
+        std::fs::copy(&out, keep).unwrap();
+    }
+    let texts = actual_texts(&out, 2);
+    for name in shaped {
+        // Right-to-left text is given in drawing order, as pdftotext expects it: it
+        // reverses right-to-left words back into reading order.
+        let expected: String = if name.chars().any(|c| ('\u{590}'..='\u{8FF}').contains(&c)) {
+            name.chars().rev().collect()
+        } else {
+            name.to_string()
+        };
+        assert!(texts.contains(&expected), "{name:?} not in {texts:?}");
+    }
+    // Text drawn one glyph per character needs none: ToUnicode gives it back as is.
+    for name in plain {
+        assert!(!texts.iter().any(|t| t == name), "{name:?} in {texts:?}");
+    }
+    // Per-glyph extraction still gives the names drawn glyph by glyph.
+    let text = pdf_text(&out);
+    for name in plain {
+        assert!(text.contains(name), "{name:?} not in:\n{text}");
+    }
+}
+
+/// The baselines (y of each Tm) of the text drawn on page `page`.
+fn baselines(path: &Path, page: u32) -> Vec<f32> {
+    let doc = lopdf::Document::load(path).expect("pdf");
+    let id = doc.get_pages()[&page];
+    let ops = lopdf::content::Content::decode(&doc.get_page_content(id)).expect("ops");
+    ops.operations
+        .iter()
+        .filter(|op| op.operator == "Tm")
+        .map(|op| op.operands[5].as_float().expect("a number"))
+        .collect()
+}
+
+fn page_text(path: &Path, page: u32) -> String {
+    lopdf::Document::load(path)
+        .expect("pdf")
+        .extract_text(&[page])
+        .expect("text")
+}
+
+#[test]
+fn a_huge_title_ask_and_why_are_shortened_visibly_and_the_count_stays() {
+    let home = Home::new();
+    home.account();
+    let title = "Sanctuary for every family in Oakland ".repeat(520);
+    let ask = format!(
+        "{} {}",
+        "Declare the city a sanctuary for all immigrants. ".repeat(300),
+        "x".repeat(5_000)
+    );
+    let why = "Our neighbors should live without fear of deportation. ".repeat(400);
+    let target = "Mayor Barbara Lee and the Oakland City Council ".repeat(100);
+    let slug = home
+        .ok([
+            "new",
+            "--title",
+            &title,
+            "--target",
+            &target,
+            "--ask",
+            &ask,
+            "--why",
+            &why,
+            "--location",
+            "Oakland, CA",
+            "--postcode",
+            "94612",
+            "--goal",
+            "500",
+        ])
+        .trim()
+        .to_string();
+    home.ok(["review", &slug, "--launch"]);
+    add(
+        &home,
+        &slug,
+        &[
+            s("Ana Reyes", "94612"),
+            s("Luis Ortega", "94601"),
+            s("李娜", "94601"),
+        ],
+    );
+    let out = home.path().join("split");
+    let report = home.json([
+        "deliver",
+        &slug,
+        "--split-by",
+        "postcode",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    for f in report.as_array().unwrap() {
+        let path = PathBuf::from(f["file"].as_str().unwrap());
+        let cover = page_text(&path, 1);
+        let n = f["signatures"].as_i64().unwrap();
+        let code = f["postcode"].as_str().unwrap();
+        for needed in [
+            format!("Signed by {n} "),
+            "Where".to_string(),
+            "Oakland, CA".to_string(),
+            "Postcode".to_string(),
+            code.to_string(),
+        ] {
+            assert!(
+                cover.contains(&needed),
+                "{needed:?} not on the cover:\n{cover}"
+            );
+        }
+        // Shortened where it was cut, visibly, for the title, ask, why and target.
+        assert!(cover.matches('…').count() >= 4, "{cover}");
+        // Everything drawn lies on the page, above the footer.
+        for y in baselines(&path, 1) {
+            assert!((30.0..842.0).contains(&y), "text drawn at y = {y}");
+        }
+        // The running header is one line, shortened too.
+        let header = page_text(&path, 2);
+        assert!(header.contains("Sanctuary for every family") && header.contains('…'));
+        assert!(
+            header.len() < 2_000,
+            "{} bytes of page 2 text",
+            header.len()
+        );
+    }
 }

@@ -10,6 +10,8 @@ use std::io::Write;
 
 use rayon::prelude::*;
 
+use unicode_normalization::char::is_combining_mark;
+
 use super::text::shape;
 use super::writer::{Align, FinishedPage, PageBuilder, PdfStream, SharedUsage, A4};
 use crate::domain::delivery::{postcode_key, shown_signer, ContactField, ShowLevel, ShownSigner};
@@ -178,6 +180,8 @@ const RIGHT: f32 = A4.0 - 56.0;
 /// Pages built per parallel batch: enough to keep both cores busy, small enough that
 /// memory stays flat.
 const BATCH_PAGES: usize = 48;
+/// The lowest baseline of the cover's texts: clear of the rule above the count.
+const COVER_FLOOR: f32 = 216.0;
 
 /// Writes the document to `out`. `signers` streams the campaign's signatures (in entry
 /// order) into the callback it is given; those outside `doc.postcode` are skipped.
@@ -203,6 +207,8 @@ where
     let usage = SharedUsage::new();
     let usage = &usage;
     let mut written = Written::default();
+    let header = header_title(doc);
+    let header = header.as_str();
     let cover = cover_page(doc, w, total_pages, usage)?;
     pdf.write_page(cover)?;
 
@@ -226,8 +232,8 @@ where
                                 list_page(
                                     doc,
                                     w,
-                                    first_page + i as u32,
-                                    total_pages,
+                                    header,
+                                    (first_page + i as u32, total_pages),
                                     row0,
                                     rows,
                                     usage,
@@ -292,7 +298,7 @@ where
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
                 .unwrap_or_default();
             for (i, chunk) in rows.chunks(ROWS_PER_PAGE).enumerate() {
-                let page = postcode_page(doc, w, 2 + i as u32, total_pages, chunk, usage)?;
+                let page = postcode_page(w, header, 2 + i as u32, total_pages, chunk, usage)?;
                 pdf.write_page(page)?;
             }
         }
@@ -304,21 +310,43 @@ where
     Ok((out, written))
 }
 
-/// Greedy word wrap by measured width.
-fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
+/// Greedy word wrap by measured width; a word wider than the line is broken between
+/// characters (never inside a character and its combining marks). Stops after
+/// `max_lines + 1` lines: enough to know the text does not fit in `max_lines`.
+fn wrap(text: &str, size: f32, width: f32, max_lines: usize) -> Vec<String> {
+    let fits = |s: &str| shape(s).width(size) <= width;
     let mut lines = Vec::new();
     for para in text.lines() {
         let mut line = String::new();
         for word in para.split_whitespace() {
+            if lines.len() > max_lines {
+                return lines;
+            }
             let candidate = if line.is_empty() {
                 word.to_string()
             } else {
                 format!("{line} {word}")
             };
-            if !line.is_empty() && shape(&candidate).width(size) > width {
-                lines.push(std::mem::replace(&mut line, word.to_string()));
-            } else {
+            if fits(&candidate) {
                 line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            if fits(word) {
+                line = word.to_string();
+                continue;
+            }
+            // A word longer than the line (a pasted URL, a run of characters).
+            for c in word.chars() {
+                if !line.is_empty() && !is_combining_mark(c) && !fits(&format!("{line}{c}")) {
+                    lines.push(std::mem::take(&mut line));
+                    if lines.len() > max_lines {
+                        return lines;
+                    }
+                }
+                line.push(c);
             }
         }
         lines.push(line);
@@ -326,16 +354,49 @@ fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
-fn header(p: &mut PageBuilder<'_>, doc: &DeliveryDoc<'_>, w: &Words, page: u32, pages: u32) {
+/// At most `max_lines` lines of `text`; when it is longer, the last line ends in "…"
+/// so the cut shows (the full text is the campaign's, not the cover's).
+fn fit(text: &str, size: f32, width: f32, max_lines: usize) -> Vec<String> {
+    let mut lines = wrap(text, size, width, max_lines);
+    if lines.len() <= max_lines || max_lines == 0 {
+        return lines;
+    }
+    lines.truncate(max_lines);
+    if let Some(last) = lines.last_mut() {
+        *last = with_ellipsis(last, size, width);
+    }
+    lines
+}
+
+/// `line` shortened until it and a trailing "…" fit `width`.
+fn with_ellipsis(line: &str, size: f32, width: f32) -> String {
+    let mut line = line.trim_end().to_string();
+    while !line.is_empty() && shape(&format!("{line}…")).width(size) > width {
+        // Drop a whole character with its marks.
+        while let Some(c) = line.pop() {
+            if !is_combining_mark(c) {
+                break;
+            }
+        }
+        line.truncate(line.trim_end().len());
+    }
+    line.push('…');
+    line
+}
+
+/// The campaign title as the running header shows it: one line, "…" when longer.
+fn header_title(doc: &DeliveryDoc<'_>) -> String {
+    fit(&doc.campaign.title, 9.0, HEADER_WIDTH, 1)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+const HEADER_WIDTH: f32 = 360.0;
+
+fn header(p: &mut PageBuilder<'_>, title: &str, w: &Words, page: u32, pages: u32) {
     p.fill_gray(0.35);
-    p.text(
-        &doc.campaign.title,
-        LEFT,
-        806.0,
-        9.0,
-        Align::Left,
-        Some(360.0),
-    );
+    p.text(title, LEFT, 806.0, 9.0, Align::Left, Some(HEADER_WIDTH));
     p.text(
         &(w.page_of)(page, pages),
         RIGHT,
@@ -359,7 +420,9 @@ fn cover_page(
     let width = RIGHT - LEFT;
     let mut y = 790.0;
     p.fill_gray(0.35);
-    p.text(doc.organization, LEFT, y, 11.0, Align::Left, Some(330.0));
+    for line in fit(doc.organization, 11.0, 330.0, 1) {
+        p.text(&line, LEFT, y, 11.0, Align::Left, Some(330.0));
+    }
     p.text(
         &format!("{}: {}", w.date, doc.date),
         RIGHT,
@@ -372,35 +435,67 @@ fn cover_page(
     y -= 50.0;
     p.text(w.to, LEFT, y, 12.0, Align::Left, None);
     y -= 22.0;
-    for line in wrap(&c.target, 18.0, width) {
+    // Every text has a budget of lines, shortened with "…" past it, so the count,
+    // where, and the postcode of a split file always stay on the cover.
+    for line in fit(&c.target, 18.0, width, 3) {
         p.text(&line, LEFT, y, 18.0, Align::Left, Some(width));
         y -= 23.0;
     }
     y -= 16.0;
-    for line in wrap(&c.title, 22.0, width) {
+    for line in fit(&c.title, 22.0, width, 4) {
         p.text(&line, LEFT, y, 22.0, Align::Left, Some(width));
         y -= 28.0;
     }
-    let section = |p: &mut PageBuilder<'_>, y: &mut f32, heading: &str, body: &str| {
+    const BODY: f32 = 11.5;
+    const HEADING: f32 = 26.0;
+    const LINE: f32 = 15.0;
+    let section = |p: &mut PageBuilder<'_>, y: &mut f32, heading: &str, lines: &[String]| {
         *y -= 10.0;
         p.fill_gray(0.35);
         p.text(heading, LEFT, *y, 10.0, Align::Left, None);
         p.fill_gray(0.0);
         *y -= 16.0;
-        for line in wrap(body, 11.5, width) {
-            if *y < 200.0 {
-                break; // The full text is the campaign's; the cover keeps room for the count.
-            }
-            p.text(&line, LEFT, *y, 11.5, Align::Left, Some(width));
-            *y -= 15.0;
+        for line in lines {
+            p.text(line, LEFT, *y, BODY, Align::Left, Some(width));
+            *y -= LINE;
         }
     };
-    section(&mut p, &mut y, w.ask, &c.ask);
-    section(&mut p, &mut y, w.why, &c.why);
-    section(&mut p, &mut y, w.place, &c.place());
-    if let Some(code) = doc.postcode {
+    let place = fit(&c.place(), BODY, width, 2);
+    let postcode = doc.postcode.map(|code| {
         let label = if code.is_empty() { w.no_postcode } else { code };
-        section(&mut p, &mut y, w.postcode_label, label);
+        fit(label, BODY, width, 1)
+    });
+    // Room left above the count for the ask and the why, in lines.
+    let fixed = HEADING
+        + LINE * place.len() as f32
+        + postcode
+            .as_ref()
+            .map_or(0.0, |l| HEADING + LINE * l.len() as f32)
+        + 2.0 * HEADING;
+    let room = (((y - (COVER_FLOOR - LINE)) - fixed) / LINE)
+        .floor()
+        .max(2.0) as usize;
+    let ask_all = wrap(&c.ask, BODY, width, room);
+    let why_all = wrap(&c.why, BODY, width, room);
+    let ask_lines = ask_all
+        .len()
+        .min((room / 2).max(room.saturating_sub(why_all.len())));
+    let why_lines = why_all.len().min(room - ask_lines);
+    section(
+        &mut p,
+        &mut y,
+        w.ask,
+        &fit(&c.ask, BODY, width, ask_lines.max(1)),
+    );
+    section(
+        &mut p,
+        &mut y,
+        w.why,
+        &fit(&c.why, BODY, width, why_lines.max(1)),
+    );
+    section(&mut p, &mut y, w.place, &place);
+    if let Some(lines) = &postcode {
+        section(&mut p, &mut y, w.postcode_label, lines);
     }
 
     let mut y = y.min(190.0);
@@ -424,7 +519,7 @@ fn cover_page(
     y -= 18.0;
     if doc.counts.private > 0 {
         let note = (w.private_note)(&number(doc.counts.private, w.thousands));
-        for line in wrap(&note, 10.0, width) {
+        for line in fit(&note, 10.0, width, 3) {
             p.text(&line, LEFT, y, 10.0, Align::Left, Some(width));
             y -= 13.0;
         }
@@ -439,7 +534,7 @@ fn cover_page(
             })
             .collect();
         let note = (w.contact_note)(&fields.join(&format!(" {} ", w.and)));
-        for line in wrap(&note, 10.0, width) {
+        for line in fit(&note, 10.0, width, 3) {
             p.text(&line, LEFT, y, 10.0, Align::Left, Some(width));
             y -= 13.0;
         }
@@ -501,14 +596,14 @@ fn columns(include: &[ContactField]) -> Columns {
 fn list_page(
     doc: &DeliveryDoc<'_>,
     w: &Words,
-    page: u32,
-    pages: u32,
+    title: &str,
+    (page, pages): (u32, u32),
     first_row: u64,
     rows: &[(i64, ShownSigner)],
     usage: &SharedUsage,
 ) -> Result<(FinishedPage, Vec<Uncovered>)> {
     let mut p = PageBuilder::new(usage);
-    header(&mut p, doc, w, page, pages);
+    header(&mut p, title, w, page, pages);
     let cols = columns(doc.include);
     let y = TOP_ROW + 18.0;
     p.fill_gray(0.35);
@@ -575,15 +670,15 @@ fn list_page(
 }
 
 fn postcode_page(
-    doc: &DeliveryDoc<'_>,
     w: &Words,
+    title: &str,
     page: u32,
     pages: u32,
     rows: &[(String, i64)],
     usage: &SharedUsage,
 ) -> Result<FinishedPage> {
     let mut p = PageBuilder::new(usage);
-    header(&mut p, doc, w, page, pages);
+    header(&mut p, title, w, page, pages);
     let y = TOP_ROW + 18.0;
     p.fill_gray(0.35);
     p.text(w.postcode, LEFT, y, 9.0, Align::Left, None);

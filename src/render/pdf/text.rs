@@ -81,6 +81,14 @@ pub struct Shaped {
     /// Characters no available font has, in order of appearance (without repeats).
     /// They are left out of `runs`: never drawn as a box or a question mark.
     pub uncovered: Vec<char>,
+    /// The text drawn (without `uncovered`), set when its glyphs are not one per
+    /// character in order (right to left, reordered, ligatures, several glyphs for one
+    /// character): per-glyph ToUnicode cannot give such text back exactly, so writers
+    /// attach this as the drawing's ActualText. Right-to-left runs are in drawing order
+    /// (characters reversed), like the per-glyph texts: pdftotext treats ActualText as
+    /// drawn left to right and reverses right-to-left words into logical order, so this
+    /// form is the one that comes back exactly (checked with poppler 22.12).
+    pub actual_text: Option<Box<str>>,
 }
 
 impl Shaped {
@@ -173,23 +181,48 @@ pub fn shape(text: &str) -> Shaped {
         return out;
     }
     if !text.chars().any(is_rtl_char) {
-        shape_directional(set, text, false, &mut out);
+        if shape_directional(set, text, false, &mut out) {
+            let drawn = text
+                .chars()
+                .filter(|c| !out.uncovered.contains(c))
+                .collect();
+            out.actual_text = Some(drawn);
+        }
         return out;
     }
     let bidi = unicode_bidi::BidiInfo::new(text, None);
+    let mut drawn = String::with_capacity(text.len());
     for para in &bidi.paragraphs {
         let line = para.range.clone();
         let (levels, runs) = bidi.visual_runs(para, line);
         for run in runs {
             let rtl = levels[run.start].is_rtl();
-            shape_directional(set, &text[run], rtl, &mut out);
+            let piece = &text[run];
+            shape_directional(set, piece, rtl, &mut out);
+            if rtl {
+                drawn.extend(piece.chars().rev());
+            } else {
+                drawn.push_str(piece);
+            }
         }
     }
+    drawn.retain(|c| !out.uncovered.contains(&c));
+    out.actual_text = Some(drawn.into());
     out
 }
 
-/// Shapes one directional run, splitting it by font.
-fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) {
+/// Whether `glyphs` (left to right) stand for `text` one glyph per character, in order.
+fn one_to_one(glyphs: &[ShapedGlyph], text: &str) -> bool {
+    let mut chars = text.chars();
+    glyphs.iter().all(|g| {
+        let mut t = g.text.as_deref().unwrap_or("").chars();
+        matches!((t.next(), t.next()), (Some(c), None) if chars.next() == Some(c))
+    }) && chars.next().is_none()
+}
+
+/// Shapes one directional run, splitting it by font. True when its glyphs are not one
+/// per character in order (see [`Shaped::actual_text`]).
+fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) -> bool {
     // Logical font runs: (font, byte range).
     let mut runs: Vec<(FontRef, std::ops::Range<usize>)> = Vec::new();
     let mut current: Option<FontRef> = None;
@@ -219,16 +252,20 @@ fn shape_directional(set: &FontSet, text: &str, rtl: bool, out: &mut Shaped) {
     if rtl {
         runs.reverse();
     }
+    let mut complex = rtl;
     for (font, range) in runs {
         let piece = &text[range];
         let glyphs = if !rtl && piece.chars().all(|c| char_info(set, c).simple) {
             simple_glyphs(set, font, piece)
         } else {
-            shaped_glyphs(set, font, piece, rtl)
+            let glyphs = shaped_glyphs(set, font, piece, rtl);
+            complex = complex || !one_to_one(&glyphs, piece);
+            glyphs
         };
         out.advance += glyphs.iter().map(|g| g.advance).sum::<f32>();
         out.runs.push(GlyphRun { font, glyphs });
     }
+    complex
 }
 
 /// One glyph per character from the cmap, hmtx advances.
@@ -373,6 +410,10 @@ pub fn segments(shaped: &Shaped) -> Vec<Segment> {
 #[derive(Debug, Default, Clone)]
 pub struct GlyphUsage {
     pub fonts: BTreeMap<FontRef, BTreeMap<u16, String>>,
+    /// Glyphs whose text so far comes only from strings that carry ActualText: the
+    /// first text from a plain string replaces it, so a precomposed "ễ" drawn plainly
+    /// is not read back as the decomposed "ễ" another signer typed.
+    weak: BTreeSet<(FontRef, u16)>,
 }
 
 impl GlyphUsage {
@@ -395,11 +436,24 @@ impl GlyphUsage {
     /// Records one glyph (see [`GlyphUsage::record`]).
     pub fn record_glyph(&mut self, font: FontRef, gid: u16, text: &str) {
         let used = self.fonts.entry(font).or_default();
+        let weak = !text.is_empty() && self.weak.remove(&(font, gid));
         match used.get_mut(&gid) {
-            Some(t) if t.is_empty() && !text.is_empty() => *t = text.to_string(),
+            Some(t) if (t.is_empty() || weak) && !text.is_empty() => *t = text.to_string(),
             Some(_) => {}
             None => {
                 used.insert(gid, text.to_string());
+            }
+        }
+    }
+
+    /// Records one glyph of a string that carries ActualText: its text is only a
+    /// fallback until a plain string uses the glyph.
+    pub fn record_glyph_weak(&mut self, font: FontRef, gid: u16, text: &str) {
+        let used = self.fonts.entry(font).or_default();
+        if let std::collections::btree_map::Entry::Vacant(e) = used.entry(gid) {
+            e.insert(text.to_string());
+            if !text.is_empty() {
+                self.weak.insert((font, gid));
             }
         }
     }

@@ -63,31 +63,46 @@ impl Default for SharedUsage {
 impl SharedUsage {
     pub fn new() -> SharedUsage {
         SharedUsage {
-            seen: (0..FAST_FONTS).map(|_| OnceLock::new()).collect(),
+            // Plain-string bits for each fast font, then ActualText-string bits.
+            seen: (0..2 * FAST_FONTS).map(|_| OnceLock::new()).collect(),
             texts: Mutex::new(GlyphUsage::default()),
         }
     }
 
     pub fn record(&self, shaped: &Shaped) {
+        // Glyphs of strings with ActualText give only fallback texts (see
+        // `GlyphUsage::record_glyph_weak`), tracked in a second set of bits.
+        let weak = shaped.actual_text.is_some();
+        let bits_of = |i: usize| {
+            self.seen
+                .get(i)
+                .map(|cell| cell.get_or_init(|| (0..1024).map(|_| AtomicU64::new(0)).collect()))
+        };
         for run in &shaped.runs {
-            let bits = self
-                .seen
-                .get(run.font)
-                .map(|cell| cell.get_or_init(|| (0..1024).map(|_| AtomicU64::new(0)).collect()));
+            let (strong_bits, weak_bits) = if run.font < FAST_FONTS {
+                (bits_of(run.font), bits_of(FAST_FONTS + run.font))
+            } else {
+                (None, None)
+            };
             for g in &run.glyphs {
                 let text = g.text.as_deref().unwrap_or("");
-                if let (Some(bits), false) = (bits, text.is_empty()) {
+                if let (Some(strong), Some(weak_seen), false) =
+                    (strong_bits, weak_bits, text.is_empty())
+                {
                     let (word, bit) = (g.gid as usize / 64, 1u64 << (g.gid % 64));
-                    if bits[word].load(Ordering::Relaxed) & bit != 0
-                        || bits[word].fetch_or(bit, Ordering::Relaxed) & bit != 0
+                    let mine = if weak { weak_seen } else { strong };
+                    if strong[word].load(Ordering::Relaxed) & bit != 0
+                        || mine[word].fetch_or(bit, Ordering::Relaxed) & bit != 0
                     {
                         continue;
                     }
                 }
-                self.texts
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .record_glyph(run.font, g.gid, text);
+                let mut texts = self.texts.lock().unwrap_or_else(|e| e.into_inner());
+                if weak {
+                    texts.record_glyph_weak(run.font, g.gid, text);
+                } else {
+                    texts.record_glyph(run.font, g.gid, text);
+                }
             }
         }
     }
@@ -180,6 +195,13 @@ impl<'u> PageBuilder<'u> {
         };
         self.usage.record(shaped);
         let c = &mut self.content;
+        // Extractors give back per-glyph ToUnicode text in drawing order, which splits
+        // or scrambles shaped scripts ("रा म शम"); ActualText hands them the exact string.
+        if let Some(actual) = &shaped.actual_text {
+            c.push_str("/Span <</ActualText <FEFF");
+            push_utf16_hex(c, actual);
+            c.push_str(">>> BDC\n");
+        }
         c.push_str("BT\n");
         if scale < 1.0 {
             num(c, scale * 100.0);
@@ -214,6 +236,9 @@ impl<'u> PageBuilder<'u> {
             c.push_str("] TJ\n");
         }
         c.push_str("ET\n");
+        if shaped.actual_text.is_some() {
+            c.push_str("EMC\n");
+        }
     }
 
     /// A straight line, `width` points thick, in grey `gray` (0 black, 1 white).
@@ -458,10 +483,14 @@ fn subset_tag(used: &BTreeSet<u16>) -> String {
 
 fn utf16_hex(s: &str) -> String {
     let mut out = String::new();
+    push_utf16_hex(&mut out, s);
+    out
+}
+
+fn push_utf16_hex(out: &mut String, s: &str) {
     for u in s.encode_utf16() {
         let _ = write!(out, "{u:04X}");
     }
-    out
 }
 
 fn to_unicode_cmap(glyphs: &BTreeMap<u16, String>) -> String {
