@@ -95,8 +95,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_campaign ON deliveries(campaign_id, id);
     "#,
     // 3: the next line of a sheet at every entry prompt, without scanning the campaign.
+    // Partial: rows without a line number (online imports) cost no index work.
     r#"
-    CREATE INDEX signatures_by_sheet ON signatures(campaign_id, sheet_id, line);
+    CREATE INDEX signatures_by_sheet ON signatures(campaign_id, sheet_id, line) WHERE line IS NOT NULL;
     "#,
 ];
 
