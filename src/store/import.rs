@@ -147,11 +147,28 @@ impl Store {
         // the campaign reference is checked at commit and a conflict rolls back the
         // whole import, which is all-or-nothing anyway; any journal left stays in memory.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON;") {
+        // The campaign reference is checked once below, under the write lock that keeps
+        // it from being deleted, instead of once per inserted row.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE;") {
             restore(conn, rollback_journal);
             return Err(e.into());
         }
         let tx = conn;
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM campaigns WHERE id = ?1",
+                [campaign_id],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if exists.is_none() {
+            let _ = tx.execute_batch("ROLLBACK");
+            restore(tx, rollback_journal);
+            return Err(crate::error::Error::CampaignNotFound(
+                campaign_id.to_string(),
+            ));
+        }
         let mut seen = HashSet64::default();
         {
             let mut stmt =
@@ -415,6 +432,7 @@ impl Drop for Import<'_> {
 
 /// Back to the everyday settings after an import, committed or not.
 fn restore(conn: &Connection, rollback_journal: bool) {
+    let _ = conn.pragma_update(None, "foreign_keys", "ON");
     let _ = conn.pragma_update(None, "cache_size", NORMAL_CACHE_KIB);
     let _ = conn.pragma_update(None, "temp_store", "DEFAULT");
     if rollback_journal {
