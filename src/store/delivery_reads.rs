@@ -2,40 +2,14 @@
 //! and the signers in one pass ordered by postcode, instead of one full scan per
 //! postcode (3,000 postcodes made that 400 times slower than an unsplit delivery).
 
+use super::signatures::{signature_from_row, SIGNATURE_COLUMNS};
 use super::Store;
 use crate::error::Result;
-use crate::model::{Signature, SignatureCounts, Source};
+use crate::model::{Signature, SignatureCounts};
 
 /// The SQL twin of `domain::delivery::postcode_key`: both trim exactly these characters,
 /// so a signer's group here is the group the document filters on.
 const POSTCODE_KEY: &str = "TRIM(COALESCE(postcode, ''), ' ' || char(9) || char(10) || char(13))";
-
-const COLUMNS: &str =
-    "id, campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, source, sheet_id, line, entered_by, signed_at";
-
-fn signature_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Signature> {
-    let source: String = r.get(9)?;
-    Ok(Signature {
-        id: r.get(0)?,
-        campaign_id: r.get(1)?,
-        name: r.get(2)?,
-        email: r.get(3)?,
-        postcode: r.get(4)?,
-        phone: r.get(5)?,
-        phone_valid: r.get(6)?,
-        opt_in: r.get(7)?,
-        private: r.get(8)?,
-        source: if source == "paper" {
-            Source::Paper
-        } else {
-            Source::Online
-        },
-        sheet_id: r.get(10)?,
-        line: r.get(11)?,
-        entered_by: r.get(12)?,
-        signed_at: r.get(13)?,
-    })
-}
 
 impl Store {
     /// Runs `f` inside one read transaction, so every query it makes sees the same
@@ -90,7 +64,7 @@ impl Store {
         F: FnMut(&str, Signature) -> Result<()>,
     {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {COLUMNS}, {POSTCODE_KEY} AS k FROM signatures WHERE campaign_id = ?1 ORDER BY k, id"
+            "SELECT {SIGNATURE_COLUMNS}, {POSTCODE_KEY} AS k FROM signatures WHERE campaign_id = ?1 ORDER BY k, id"
         ))?;
         let mut rows = stmt.query([campaign_id])?;
         while let Some(row) = rows.next()? {

@@ -15,10 +15,10 @@ const LAST_LINE_SQL: &str =
     // `line IS NOT NULL` changes nothing for MAX but lets the partial index serve it.
     "SELECT COALESCE(MAX(line), 0) FROM signatures WHERE campaign_id = ?1 AND sheet_id IS ?2 AND line IS NOT NULL";
 
-const SIGNATURE_COLUMNS: &str =
+pub(super) const SIGNATURE_COLUMNS: &str =
     "id, campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, source, sheet_id, line, entered_by, signed_at";
 
-fn signature_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Signature> {
+pub(super) fn signature_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Signature> {
     let source: String = r.get(9)?;
     Ok(Signature {
         id: r.get(0)?,
@@ -72,18 +72,11 @@ impl Store {
 
     /// Calls `f` for every signature of the campaign in entry order, without loading them
     /// all: memory stays flat however many signers there are.
-    pub fn for_each_signature<F>(&self, campaign_id: i64, mut f: F) -> Result<()>
+    pub fn for_each_signature<F>(&self, campaign_id: i64, f: F) -> Result<()>
     where
         F: FnMut(Signature) -> Result<()>,
     {
-        let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 ORDER BY id"
-        ))?;
-        let mut rows = stmt.query([campaign_id])?;
-        while let Some(row) = rows.next()? {
-            f(signature_from_row(row)?)?;
-        }
-        Ok(())
+        self.stream_signatures(campaign_id, false, f)
     }
     /// The campaign's signer with this dedupe key, if any: to show a volunteer the
     /// earlier entry of a duplicate.
@@ -137,14 +130,21 @@ impl Store {
     }
 
     /// Like [`Store::for_each_signature`], only the signers who joined the mailing list.
-    pub fn for_each_opted_in<F>(&self, campaign_id: i64, mut f: F) -> Result<()>
+    pub fn for_each_opted_in<F>(&self, campaign_id: i64, f: F) -> Result<()>
+    where
+        F: FnMut(Signature) -> Result<()>,
+    {
+        self.stream_signatures(campaign_id, true, f)
+    }
+
+    fn stream_signatures<F>(&self, campaign_id: i64, opted_in_only: bool, mut f: F) -> Result<()>
     where
         F: FnMut(Signature) -> Result<()>,
     {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND opt_in ORDER BY id"
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND (opt_in OR NOT ?2) ORDER BY id"
         ))?;
-        let mut rows = stmt.query([campaign_id])?;
+        let mut rows = stmt.query(params![campaign_id, opted_in_only])?;
         while let Some(row) = rows.next()? {
             f(signature_from_row(row)?)?;
         }
