@@ -21,7 +21,7 @@ use crate::render::mail::delivery_email;
 use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
 use crate::render::pdf::fonts::font_hint;
 use crate::store::{NewDelivery, Store};
-use crate::ui;
+use crate::ui::{self, plural};
 
 #[derive(Debug, Args)]
 pub struct DeliverArgs {
@@ -336,11 +336,6 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// "1 page", "2 pages".
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The closing status line: what was written, over every file.

@@ -72,8 +72,8 @@ pub fn run(ctx: &Ctx, args: OutboxArgs) -> anyhow::Result<()> {
     ui::status(
         ctx,
         format!(
-            "{} email(s) waiting in {}; send them with `campaign outbox --send`",
-            rows.len(),
+            "{} waiting in {}; send them with `campaign outbox --send`",
+            ui::plural(rows.len() as u64, "email", "emails"),
             ctx.paths.outbox_dir().display()
         ),
     );
@@ -116,7 +116,13 @@ fn send(ctx: &Ctx, outbox: &Outbox) -> anyhow::Result<()> {
             ui::out_line(q.file.display().to_string())?;
         }
     }
-    ui::status(ctx, format!("sent {} email(s)", report.sent.len()));
+    ui::status(
+        ctx,
+        format!(
+            "sent {}",
+            ui::plural(report.sent.len() as u64, "email", "emails")
+        ),
+    );
     if !report.failed.is_empty() {
         return Err(Error::SomeNotSent {
             failed: report.failed.len(),

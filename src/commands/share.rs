@@ -266,13 +266,20 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
     let sent = report.written.iter().filter(|w| w.sent).count();
     let waiting = report.written.len() - sent;
     if sent > 0 {
-        ui::status(ctx, format!("sent {sent} invitation(s)"));
+        ui::status(
+            ctx,
+            format!(
+                "sent {}",
+                ui::plural(sent as u64, "invitation", "invitations")
+            ),
+        );
     }
     if waiting > 0 {
         ui::status(
             ctx,
             format!(
-                "{waiting} invitation(s) waiting in the outbox: review them, then `campaign outbox --send`"
+                "{} waiting in the outbox: review them, then `campaign outbox --send`",
+                ui::plural(waiting as u64, "invitation", "invitations")
             ),
         );
     }

@@ -47,3 +47,8 @@ pub fn shorten(text: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+/// "1 page", "2 pages".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
