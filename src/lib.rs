@@ -30,6 +30,7 @@ macro_rules! eprint {
 }
 
 pub mod bench_support;
+pub mod bounded;
 pub mod cli;
 pub mod commands;
 pub mod config;
