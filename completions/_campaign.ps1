@@ -58,7 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--organization', '--organization', [CompletionResultType]::ParameterName, 'Your organization, printed on forms and deliveries')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Default language for new campaigns')
             [CompletionResult]::new('--country', '--country', [CompletionResultType]::ParameterName, 'Your country code (e.g. US), the default region for phone numbers')
-            [CompletionResult]::new('--smtp-url', '--smtp-url', [CompletionResultType]::ParameterName, 'SMTP server for sending email, e.g. smtps://user:pass@host:465')
+            [CompletionResult]::new('--smtp-url', '--smtp-url', [CompletionResultType]::ParameterName, 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s')
             [CompletionResult]::new('--reply-to', '--reply-to', [CompletionResultType]::ParameterName, 'Address replies should go to [default: your email]')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')

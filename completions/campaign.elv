@@ -54,7 +54,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --organization 'Your organization, printed on forms and deliveries'
             cand --lang 'Default language for new campaigns'
             cand --country 'Your country code (e.g. US), the default region for phone numbers'
-            cand --smtp-url 'SMTP server for sending email, e.g. smtps://user:pass@host:465'
+            cand --smtp-url 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s'
             cand --reply-to 'Address replies should go to [default: your email]'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'

@@ -55,7 +55,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand account" -l organizati
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l lang -d 'Default language for new campaigns' -r -f -a "en\t''
 es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l country -d 'Your country code (e.g. US), the default region for phone numbers' -r
-complete -c campaign -n "__fish_campaign_using_subcommand account" -l smtp-url -d 'SMTP server for sending email, e.g. smtps://user:pass@host:465' -r
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l smtp-url -d 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l reply-to -d 'Address replies should go to [default: your email]' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'

@@ -5,9 +5,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounded::{self, Accept};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::model::Lang;
+
+/// The largest account file read (a real one is well under 1 KB).
+pub const MAX_ACCOUNT_FILE: u64 = 1024 * 1024;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Account {
@@ -30,7 +34,8 @@ impl Account {
     }
 
     pub fn load(path: &Path) -> Result<Account> {
-        match std::fs::read_to_string(path) {
+        // Bounded: an account file is a few hundred bytes; a wrong one must not fill memory.
+        match bounded::read_to_string(path, MAX_ACCOUNT_FILE, Accept::Files) {
             Ok(text) => toml::from_str(&text).map_err(|e| {
                 Error::Invalid(format!(
                     "cannot read the account file {}: {e}",
@@ -38,7 +43,10 @@ impl Account {
                 ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Account::default()),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(Error::Invalid(format!(
+                "cannot read the account file {}: {e}",
+                path.display()
+            ))),
         }
     }
 

@@ -22,7 +22,7 @@ impl Ctx {
         // Both ends must be a terminal: prompting with piped stdin hangs on /dev/tty,
         // and prompting into a redirected stderr asks nobody.
         let interactive =
-            !global.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            !global.no_input && std::io::stdin().is_terminal() && crate::ui::stderr_is_terminal();
         Ok(Ctx {
             global,
             paths,

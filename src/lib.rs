@@ -4,7 +4,33 @@
 //! -> `ui` / `render` (terminal talk, documents) -> `domain` (pure rules) -> `store`
 //! (SQLite) -> `model` (plain data).
 
+// Every write to the terminal goes through `ui`, which keeps control characters in the
+// data from reaching it (see `ui::term`). Clippy refuses `print!`/`println!`/`std::eprintln!`
+// and `std::io::stdout()`/`stderr()` outside `ui` (clippy.toml, and the lints below).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+/// `eprintln!` for this crate: the line goes through [`ui::say`] (sanitized; a failing
+/// stderr is ignored instead of panicking). It shadows the standard macro in every module
+/// declared below, so status text written the usual way is safe too.
+macro_rules! eprintln {
+    () => {
+        $crate::ui::say("")
+    };
+    ($($arg:tt)*) => {
+        $crate::ui::say(::std::format!($($arg)*))
+    };
+}
+
+/// `eprint!` for this crate, sanitized like [`eprintln!`].
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        $crate::ui::say_partial(::std::format!($($arg)*))
+    };
+}
+
 pub mod bench_support;
+pub mod bounded;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -31,17 +57,49 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     commands::dispatch(&ctx, cli.command)
 }
 
+/// Parses the command line like `Cli::parse`, except that a usage error about a command
+/// line holding control characters is printed sanitized (clap quotes the bad value, and
+/// on a terminal would pass its escape sequences through).
+pub fn parse_args() -> cli::Cli {
+    use clap::Parser;
+    let err = match cli::Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(err) => err,
+    };
+    let hostile = std::env::args_os().any(|a| a.to_string_lossy().chars().any(ui::term::is_unsafe));
+    if err.use_stderr() && hostile {
+        ui::say(err.render().to_string().trim_end());
+        std::process::exit(err.exit_code());
+    }
+    // Help, versions and ordinary usage errors: clap prints them (in color on a
+    // terminal) and ignores a closed pipe.
+    err.exit()
+}
+
+/// `main`: runs the command, reports its error, and turns a panic (a bug, already
+/// described on stderr by `ui::bug`) into exit status 1, or 0 when it came from a closed
+/// pipe.
+pub fn main_run(cli: cli::Cli) -> ExitCode {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => report_error(&err),
+        Err(_) if ui::bug::panicked_on_broken_pipe() => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(error::EXIT_FAILURE),
+    }
+}
+
 /// Prints an error chain on stderr in one place and picks the exit code.
 ///
 /// A closed stdout (`campaign list | head -1`) is not an error: exit 0, print nothing.
+/// The message is sanitized like every line for a person: errors quote paths and values.
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if error::is_broken_pipe(err) {
         return ExitCode::SUCCESS;
     }
-    let mut message = format!("error: {err}");
+    let mut message = err.to_string();
     for cause in err.chain().skip(1) {
         message.push_str(&format!("\n  caused by: {cause}"));
     }
-    eprintln!("{message}");
+    ui::error(message);
     ExitCode::from(error::exit_code(err))
 }

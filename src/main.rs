@@ -1,11 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = campaign::cli::Cli::parse();
-    match campaign::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => campaign::report_error(&err),
-    }
+    campaign::ui::bug::install_panic_hook();
+    let cli = campaign::parse_args();
+    campaign::main_run(cli)
 }

@@ -30,7 +30,9 @@ pub struct AccountArgs {
     #[arg(long, value_name = "CC")]
     pub country: Option<String>,
 
-    /// SMTP server for sending email, e.g. smtps://user:pass@host:465
+    /// SMTP server for sending email, e.g. smtps://user:pass@host:465 or
+    /// smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another
+    /// machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s
     #[arg(long, value_name = "URL")]
     pub smtp_url: Option<String>,
 

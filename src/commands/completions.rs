@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory};
@@ -5,6 +6,7 @@ use clap_complete::Shell;
 
 use crate::cli::Cli;
 use crate::context::Ctx;
+use crate::ui;
 
 /// Prints a completion script for SHELL on stdout, e.g.
 /// `campaign completions bash > ~/.local/share/bash-completion/completions/campaign`.
@@ -26,12 +28,15 @@ pub fn run(_ctx: &Ctx, args: CompletionsArgs) -> anyhow::Result<()> {
             std::fs::create_dir_all(&dir)?;
             clap_complete::generate_to(args.shell, &mut cmd, "campaign", &dir)?;
         }
-        None => clap_complete::generate(
-            args.shell,
-            &mut cmd,
-            "campaign",
-            &mut std::io::stdout().lock(),
-        ),
+        None => {
+            // Into memory first: clap_complete panics when its writer fails, and a closed
+            // pipe (`| head`) must end quietly with status 0, as everywhere.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "campaign", &mut script);
+            let mut out = ui::data_out();
+            out.write_all(&script)?;
+            out.flush()?;
+        }
     }
     Ok(())
 }

@@ -111,7 +111,8 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
             fsutil::create_private_file(path)
                 .with_context(|| format!("cannot write {}", path.display()))?,
         ),
-        None => Box::new(io::stdout().lock()),
+        // Exact into a pipe; sanitized when a person reads it on a terminal.
+        None => ui::data_out(),
     };
     let mut out = BufWriter::with_capacity(1 << 16, sink);
     let mut count = 0u64;
@@ -155,10 +156,11 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
             w.flush()?;
         }
         Format::Jsonl => {
+            // Control characters JSON-escaped: exact values, safe bytes on a terminal.
+            let mut line = Vec::new();
             each(&mut |s| {
                 count += 1;
-                serde_json::to_writer(&mut out, &Row::new(&s)).map_err(io::Error::from)?;
-                out.write_all(b"\n")?;
+                ui::write_json_line(&mut out, &mut line, &Row::new(&s))?;
                 Ok(())
             })?;
         }

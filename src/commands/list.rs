@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn table(campaigns: &[CampaignSummary]) -> comfy_table::Table {
+pub fn table(campaigns: &[CampaignSummary]) -> ui::table::Table {
     let mut table = ui::table::new_table([
         "slug",
         "title",

@@ -98,7 +98,13 @@ fn send(ctx: &Ctx, outbox: &Outbox) -> anyhow::Result<()> {
         return Ok(());
     }
     let mailer = Mailer::configured(&ctx.account()?)?;
-    let report = outbox.send_all(&mailer)?;
+    let server = mailer.settings().server();
+    let report = outbox.send_all(&mailer, |n, total, item| {
+        ui::status(
+            ctx,
+            format!("sending {n} of {total} to {} via {server}", item.info.to),
+        );
+    })?;
     for q in &report.failed {
         ui::warn(format!(
             "could not send to {}: {}",

@@ -4,6 +4,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{load_campaign, Access};
+use crate::bounded::{self, Accept};
 use crate::context::Ctx;
 use crate::domain::campaign::{review_warnings, ReviewWarning};
 use crate::domain::picture;
@@ -44,8 +45,12 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
     let account = ctx.account()?;
 
     if let Some(path) = &args.picture {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::Invalid(format!("cannot read the picture {}: {e}", path.display()))
+        // Bounded: a wrong path (`/dev/zero`, a FIFO, a huge file) is refused, never read whole.
+        let bytes = bounded::read(path, picture::MAX_BYTES as u64, Accept::Files).map_err(|e| {
+            Error::Invalid(format!(
+                "--picture {}: {e}: give a PNG or JPEG file of at most 10 MB",
+                path.display()
+            ))
         })?;
         let (mime, width, height) = picture::check(&bytes)
             .map_err(|why| Error::Invalid(format!("--picture {}: {why}", path.display())))?;

@@ -5,6 +5,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{load_campaign, Access};
+use crate::bounded::{self, Accept};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
@@ -216,6 +217,16 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
             link,
             args.message.as_deref(),
         )?;
+        if postman.sends_now() {
+            ui::status(
+                ctx,
+                format!(
+                    "sending invitation {} to {}",
+                    report.written.len() + 1,
+                    friend.email
+                ),
+            );
+        }
         let written = postman.post(&built)?;
         if written.failure.is_some() {
             failed += 1;
@@ -286,8 +297,13 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The largest contacts file read (a list of 100,000 friends is about 5 MB).
+const MAX_CONTACTS_FILE: u64 = 50 * 1024 * 1024;
+
 /// Friends from a CSV with a header row: `email` (or `correo`) and optionally `name`
-/// (or `nombre`) columns, in any order and case.
+/// (or `nombre`) columns, in any order and case. Read through a limit (a pipe such as
+/// `<(grep ...)` is fine, a device is not); a name that cannot go into an email header
+/// (a line break, a control character) is refused with its row, before anything is written.
 fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
     let cannot = |e: &dyn std::fmt::Display| {
         Error::Invalid(format!(
@@ -295,11 +311,12 @@ fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
             path.display()
         ))
     };
+    let file =
+        bounded::open(path, MAX_CONTACTS_FILE, Accept::FilesAndPipes).map_err(|e| cannot(&e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| cannot(&e))?;
+        .from_reader(file);
     let headers = reader.headers().map_err(|e| cannot(&e))?.clone();
     let column = |names: &[&str]| {
         headers
@@ -314,7 +331,8 @@ fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
     })?;
     let name_col = column(&["name", "nombre"]);
     let mut friends = Vec::new();
-    for record in reader.records() {
+    // Row 1 is the header, as in `enter-signatures --from`.
+    for (row, record) in (2u64..).zip(reader.records()) {
         let record = record.map_err(|e| cannot(&e))?;
         let email = record.get(email_col).unwrap_or("").to_string();
         let name = name_col
@@ -324,6 +342,22 @@ fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
             .map(str::to_string);
         if email.is_empty() && name.is_none() {
             continue;
+        }
+        for (what, value) in [("name", name.as_deref()), ("email", Some(email.as_str()))] {
+            let Some(value) = value else { continue };
+            if let Some(c) = value.chars().find(|c| c.is_control()) {
+                let problem = if c == '\n' || c == '\r' {
+                    "a line break (a quoted cell spanning lines)".to_string()
+                } else {
+                    format!("a control character ({c:?})")
+                };
+                return Err(Error::Invalid(format!(
+                    "--invite-file {} row {row}: the {what} has {problem}, which an email cannot carry: \
+                     put it on one line in the file and run the command again (nothing was written)",
+                    path.display()
+                ))
+                .into());
+            }
         }
         friends.push(Friend { name, email });
     }

@@ -5,6 +5,8 @@ use image::ImageFormat;
 pub const MIN_WIDTH: u32 = 600;
 pub const MIN_HEIGHT: u32 = 315;
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+/// The most memory decoding a picture may take.
+pub const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Checks that `bytes` is a PNG or JPEG that decodes, at least 600x315 px and at most
 /// 10 MB. Returns its MIME type and size.
@@ -26,7 +28,13 @@ pub fn check(bytes: &[u8]) -> Result<(&'static str, u32, u32), String> {
             ))
         }
     };
-    let decoded = image::load_from_memory_with_format(bytes, format).map_err(|e| match e {
+    // Decoding is bounded too: 256 MB holds an 80-megapixel photo, far more than any
+    // share card needs, and a small file that unpacks to gigabytes stops here.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => {
             "the picture has too many pixels to read: resize it (1200x630 px is plenty)".to_string()
         }
@@ -62,5 +70,32 @@ mod tests {
         let mut truncated = png(700, 400);
         truncated.truncate(100);
         assert!(check(&truncated).is_err());
+    }
+
+    #[test]
+    fn a_small_file_that_unpacks_to_gigabytes_is_refused_not_decoded() {
+        // A valid PNG header claiming 60000x60000 px (10 GB of pixels) in a few bytes.
+        let mut bomb = png(600, 315);
+        bomb[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = check(&bomb).unwrap_err();
+        assert!(err.contains("too many pixels"), "{err}");
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 }

@@ -10,10 +10,14 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use serde::{Deserialize, Serialize};
 
+use crate::bounded::{self, Accept};
 use crate::config::Account;
 use crate::error::{Error, Result};
 use crate::i18n;
 use crate::model::{Campaign, Lang};
+
+/// The largest delivery PDF attached to an email.
+pub const MAX_ATTACHMENT: u64 = 150 * 1024 * 1024;
 
 /// Who sends: the organizer's account.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +97,49 @@ fn address(email: &str, what: &str) -> Result<Address> {
     })
 }
 
+/// A mailbox lettre can write. lettre panics on a display name it cannot encode (a line
+/// break), so the name is checked first and the mailbox is formatted once through the
+/// fallible `fmt::Write` path before any header is built.
+fn mailbox(name: Option<&str>, email: &str, what: &str) -> Result<Mailbox> {
+    if let Some(name) = name {
+        if let Some(c) = name.chars().find(|c| c.is_control() && *c != '\t') {
+            let problem = if c == '\n' || c == '\r' {
+                "a line break".to_string()
+            } else {
+                format!("a control character ({c:?})")
+            };
+            return Err(Error::Invalid(format!(
+                "the name {name:?} for {email} has {problem}, which an email header cannot carry: write the name on one line"
+            )));
+        }
+    }
+    let mailbox = Mailbox::new(name.map(str::to_string), address(email, what)?);
+    let mut probe = String::new();
+    std::fmt::write(&mut probe, format_args!("{mailbox}")).map_err(|_| {
+        Error::Invalid(format!(
+            "the name {:?} for {email} cannot be written in an email header: write it on one line",
+            name.unwrap_or_default()
+        ))
+    })?;
+    Ok(mailbox)
+}
+
+/// A subject on one line: line breaks and other controls (a title saved by an older
+/// version) become spaces, so the header can neither break nor be split.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || crate::ui::term::is_unsafe(c) {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
 /// Headers every message shares: From the organizer, Reply-To, To, Subject.
 fn builder(
     sender: &Sender,
@@ -100,20 +147,17 @@ fn builder(
     to_name: Option<&str>,
     subject: &str,
 ) -> Result<lettre::message::MessageBuilder> {
-    let from = Mailbox::new(
-        Some(sender.name.clone()),
-        address(&sender.email, "your account email")?,
-    );
+    let from = mailbox(Some(&sender.name), &sender.email, "your account email")?;
     let reply_to = match &sender.reply_to {
-        Some(r) => Mailbox::new(Some(sender.name.clone()), address(r, "your reply-to")?),
+        Some(r) => mailbox(Some(&sender.name), r, "your reply-to")?,
         None => from.clone(),
     };
-    let to = Mailbox::new(to_name.map(str::to_string), address(to, "the recipient")?);
+    let to = mailbox(to_name, to, "the recipient")?;
     Ok(Message::builder()
         .from(from)
         .reply_to(reply_to)
         .to(to)
-        .subject(subject)
+        .subject(one_line(subject))
         .date_now()
         .user_agent(format!("campaign {}", env!("CARGO_PKG_VERSION"))))
 }
@@ -245,7 +289,8 @@ pub fn delivery_email(
     signatures: i64,
     pdf: &Path,
 ) -> Result<Mail> {
-    let bytes = std::fs::read(pdf).map_err(|e| {
+    // Bounded: only memory is at stake here (mail servers refuse far smaller files).
+    let bytes = bounded::read(pdf, MAX_ATTACHMENT, Accept::Files).map_err(|e| {
         Error::Invalid(format!(
             "cannot read the delivery PDF {}: {e}",
             pdf.display()
@@ -400,6 +445,52 @@ pub(crate) mod tests {
         assert_eq!((ct.ctype(), ct.subtype()), ("application", Some("pdf")));
         assert_eq!(attachment.attachment_name(), Some("santuario-oakland.pdf"));
         assert_eq!(attachment.contents(), &pdf[..]);
+    }
+
+    #[test]
+    fn names_that_cannot_go_in_a_header_are_errors_not_panics() {
+        let mut campaign = campaign(Lang::En);
+        for name in [
+            "Bob\nBcc: everyone@example.org",
+            "Bob\r",
+            "Ana\u{1b}]0;x\u{7}",
+        ] {
+            let friend = Friend {
+                name: Some(name.into()),
+                email: "bob@example.org".into(),
+            };
+            let err = friend_invitation(&sender(), &campaign, Lang::En, &friend, "https://x", None)
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::Invalid(m) if m.contains("on one line")),
+                "{err}"
+            );
+        }
+        let mut organizer = sender();
+        organizer.name = "Ana\nReyes".into();
+        let friend = Friend {
+            name: Some("李娜".into()),
+            email: "li@example.org".into(),
+        };
+        assert!(
+            friend_invitation(&organizer, &campaign, Lang::En, &friend, "https://x", None).is_err()
+        );
+
+        // A title with a line break (stored by an older version) gives a one-line subject.
+        campaign.title = "Oakland\r\nBcc: everyone@example.org".into();
+        let mail =
+            friend_invitation(&sender(), &campaign, Lang::En, &friend, "https://x", None).unwrap();
+        let bytes = mail.to_bytes();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&bytes[..])
+            .unwrap();
+        assert!(parsed.bcc().is_none());
+        let subject = parsed.subject().unwrap();
+        assert!(
+            subject.contains("Oakland Bcc: everyone@example.org"),
+            "{subject}"
+        );
+        assert_eq!(parsed.to().unwrap().first().unwrap().name(), Some("李娜"));
     }
 
     #[test]

@@ -34,9 +34,11 @@ impl<R: BufRead> LineReader<R> {
 
     /// Asks `prompt`, showing `default` in brackets; Enter keeps it, `-` clears it.
     pub fn ask(&mut self, prompt: &str, default: Option<&str>) -> io::Result<Answer> {
+        // Shown sanitized; Enter still keeps the default exactly as it was.
         let mut err = io::stderr().lock();
+        let prompt = super::sanitize(prompt);
         match default.filter(|d| !d.is_empty()) {
-            Some(d) => write!(err, "{prompt} [{d}]: ")?,
+            Some(d) => write!(err, "{prompt} [{}]: ", super::term::sanitize_cell(d))?,
             None => write!(err, "{prompt}: ")?,
         }
         err.flush()?;
@@ -44,7 +46,7 @@ impl<R: BufRead> LineReader<R> {
         let mut line = String::new();
         if self.input.read_line(&mut line)? == 0 {
             // Ctrl-D: end on a fresh line.
-            eprintln!();
+            super::say("");
             return Ok(Answer::End);
         }
         Ok(match line.trim() {
@@ -67,7 +69,7 @@ impl<R: BufRead> LineReader<R> {
                 Answer::Text(t) => match t.to_lowercase().as_str() {
                     "y" | "yes" | "s" | "si" | "sí" => return Ok(Answer::Text("yes".into())),
                     "n" | "no" => return Ok(Answer::Text("no".into())),
-                    _ => eprintln!("  answer y or n"),
+                    _ => super::say("  answer y or n"),
                 },
                 other => return Ok(other),
             }

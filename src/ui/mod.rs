@@ -1,40 +1,116 @@
 //! Terminal talk. Data goes to stdout; prompts, status, warnings and progress to stderr.
+//!
+//! Every line for a person passes through [`term::sanitize`] here, so no control
+//! character from the data (an escape sequence in a name, a bidi override in a title)
+//! reaches a terminal raw. The rest of the library writes only through these functions:
+//! `print!`/`println!` and `std::io::stdout()`/`stderr()` are refused by clippy outside
+//! `ui`, and `eprintln!`/`eprint!` in this crate are the sanitizing ones from `lib.rs`.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
+pub mod bug;
 pub mod entry;
 pub mod progress;
 pub mod prompt;
 pub mod table;
+pub mod term;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
 use crate::context::Ctx;
 
+pub use term::sanitize;
+
+/// Writes `text` and a newline on stderr for a person, sanitized. A failing stderr (closed,
+/// full) is ignored: there is nowhere left to say anything, and the work goes on.
+pub fn say(text: impl AsRef<str>) {
+    err_line(&sanitize(text.as_ref()));
+}
+
+/// The one raw write to stderr: callers pass text already sanitized.
+fn err_line(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+/// [`say`] without the newline (the start of a line finished later).
+pub fn say_partial(text: impl AsRef<str>) {
+    let mut err = io::stderr().lock();
+    let _ = write!(err, "{}", sanitize(text.as_ref()));
+    let _ = err.flush();
+}
+
 /// A status line on stderr (silenced by `--quiet`).
 pub fn status(ctx: &Ctx, message: impl AsRef<str>) {
     if ctx.chatty() {
-        eprintln!("{}", message.as_ref());
+        say(message);
     }
 }
 
 /// A warning on stderr; shown even with `--quiet`, since it asks for action.
 pub fn warn(message: impl AsRef<str>) {
     let style = console::Style::new().yellow().for_stderr();
-    eprintln!("{} {}", style.apply_to("warning:"), message.as_ref());
+    // The style's own escape codes are added after the message is made safe.
+    err_line(&format!(
+        "{} {}",
+        style.apply_to("warning:"),
+        sanitize(message.as_ref())
+    ));
 }
 
-/// Writes one line of data on stdout. Errors (a closed pipe) go back to the caller.
+/// An error for `report_error` (and batch commands that go on after one), on stderr.
+pub fn error(message: impl AsRef<str>) {
+    say(format!("error: {}", message.as_ref()));
+}
+
+/// Writes one line of text for a person on stdout (tables, `show`, `review`, share texts),
+/// sanitized. Errors (a closed pipe) go back to the caller.
 pub fn out_line(line: impl AsRef<str>) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    writeln!(stdout, "{}", line.as_ref())?;
+    writeln!(stdout, "{}", sanitize(line.as_ref()))?;
     stdout.flush()
 }
 
-/// Writes `value` as pretty JSON on stdout.
+/// Writes `value` as pretty JSON on stdout: exact values, with every control character
+/// JSON-escaped so the bytes are safe on a terminal too.
 pub fn out_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
-    out_line(text)
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    term::json_safe(&mut bytes);
+    bytes.push(b'\n');
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(&bytes)?;
+    stdout.flush()
+}
+
+/// Writes `value` as one JSON line into `out` (JSONL export), exact and terminal-safe.
+/// `buf` is reused between rows.
+pub fn write_json_line<T: Serialize + ?Sized>(
+    out: &mut impl Write,
+    buf: &mut Vec<u8>,
+    value: &T,
+) -> io::Result<()> {
+    buf.clear();
+    serde_json::to_writer(&mut *buf, value).map_err(io::Error::from)?;
+    term::json_safe(buf);
+    buf.push(b'\n');
+    out.write_all(buf)
+}
+
+/// Standard output for data (CSV, JSON lines, completion scripts): exact into a file or
+/// pipe; on a terminal, sanitized like text for a person.
+pub fn data_out() -> Box<dyn Write> {
+    let stdout = io::stdout();
+    if stdout.is_terminal() {
+        Box::new(term::TerminalSafe::new(stdout.lock()))
+    } else {
+        Box::new(stdout.lock())
+    }
+}
+
+/// Whether stderr is a terminal (a person may be watching and answering).
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
 }
 
 /// Cuts `text` to at most `max` characters with "…", for table cells and status lines

@@ -16,6 +16,6 @@ pub fn bar(ctx: &Ctx, len: u64, what: &str) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message(what.to_string());
+    bar.set_message(super::sanitize(what).into_owned());
     bar
 }

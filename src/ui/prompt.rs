@@ -1,8 +1,10 @@
 //! Prompts (dialoguer, on stderr). Commands call these only when `ctx.interactive`.
+//! Questions and choices are sanitized like every other line for a person.
 
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Editor, Input, Select};
 
+use super::term::{sanitize, sanitize_cell, strip};
 use crate::error::{Error, Result};
 
 fn theme() -> ColorfulTheme {
@@ -25,29 +27,36 @@ pub fn text<F>(
 where
     F: FnMut(&String) -> std::result::Result<(), String>,
 {
+    let mut validate = validate;
     let theme = theme();
     let mut input = Input::<String>::with_theme(&theme)
-        .with_prompt(prompt)
+        .with_prompt(sanitize(prompt))
         .allow_empty(allow_empty)
-        .validate_with(validate);
+        .validate_with(move |v: &String| validate(v).map_err(|m| sanitize(&m).into_owned()));
+    // The initial text is editable and kept on Enter: unsafe characters are dropped
+    // rather than escaped, so what the person sees is what they keep.
     if let Some(initial) = initial.filter(|s| !s.is_empty()) {
-        input = input.with_initial_text(initial);
+        input = input.with_initial_text(strip(initial));
     }
     input.interact_text().map_err(prompt_err)
 }
 
 pub fn confirm(prompt: &str, default: bool) -> Result<bool> {
     Confirm::with_theme(&theme())
-        .with_prompt(prompt)
+        .with_prompt(sanitize(prompt))
         .default(default)
         .interact()
         .map_err(prompt_err)
 }
 
 pub fn select(prompt: &str, items: &[&str], default: usize) -> Result<usize> {
+    let items: Vec<String> = items
+        .iter()
+        .map(|i| sanitize_cell(i).into_owned())
+        .collect();
     Select::with_theme(&theme())
-        .with_prompt(prompt)
-        .items(items)
+        .with_prompt(sanitize(prompt))
+        .items(&items)
         .default(default)
         .interact()
         .map_err(prompt_err)
