@@ -2,6 +2,7 @@
 //! Nothing here prints.
 
 mod admins;
+mod busy;
 mod campaigns;
 mod deliveries;
 mod delivery_reads;
@@ -11,10 +12,14 @@ mod sheets;
 mod signatures;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use busy::{
+    busy_timeout, describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout,
+    set_busy_timeout, Wait, DEFAULT_TIMEOUT as DEFAULT_BUSY_TIMEOUT,
+};
+pub(crate) use busy::{database as busy_database, gave_up_after};
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
 pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys};
@@ -59,6 +64,7 @@ impl Store {
             path: path.display().to_string(),
             reason: source.to_string(),
         })?;
+        busy::install(&conn, path)?;
         configure(&conn).map_err(|source| match source {
             Error::Sqlite(e) => Error::OpenDatabase {
                 path: path.display().to_string(),
@@ -100,7 +106,6 @@ impl Store {
 }
 
 fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // WAL lets a reader (e.g. `list` in another terminal) run while a volunteer enters rows.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;

@@ -52,3 +52,23 @@ pub fn shorten(text: &str, max: usize) -> String {
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// Says on stderr why a command pauses: another process holds the database (installed
+/// with `store::on_busy`, called about a second into the wait, then once a minute).
+pub fn waiting_for_database(wait: &crate::store::Wait<'_>) {
+    use crate::store::describe_wait;
+    if wait.again {
+        eprintln!(
+            "still waiting for another campaign process writing to {} ({} so far; giving up after {})",
+            wait.path.display(),
+            describe_wait(wait.waited),
+            describe_wait(wait.limit)
+        );
+    } else {
+        eprintln!(
+            "waiting for another campaign process writing to {} (an import?) to finish; giving up after {} ...",
+            wait.path.display(),
+            describe_wait(wait.limit)
+        );
+    }
+}
