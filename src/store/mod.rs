@@ -13,7 +13,7 @@ mod signatures;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use busy::{
     busy_timeout, describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout,
@@ -72,6 +72,7 @@ impl Store {
             },
             other => other,
         })?;
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
         migrations::migrate_to(&mut conn, &path.display().to_string(), version)?;
         Ok(Store {
             conn,
@@ -83,6 +84,7 @@ impl Store {
     pub fn open_in_memory() -> Result<Store> {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
         migrations::migrate_to(&mut conn, ":memory:", migrations::LATEST)?;
         Ok(Store { conn, path: None })
     }
@@ -103,11 +105,24 @@ impl Store {
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
+
+    /// A read-only transaction: one snapshot for several queries, taking no lock that
+    /// keeps a writer (an import) waiting or waits on one. Every other transaction is
+    /// `BEGIN IMMEDIATE` (see `open_at_version`): a write transaction that began as a
+    /// read could not wait for the lock and would fail at once.
+    pub(crate) fn read_transaction(&self) -> Result<Transaction<'_>> {
+        Ok(Transaction::new_unchecked(
+            &self.conn,
+            TransactionBehavior::Deferred,
+        )?)
+    }
 }
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // WAL lets a reader (e.g. `list` in another terminal) run while a volunteer enters rows.
+    // WAL, where the database stays: readers never wait for a writer and a writer never
+    // waits for readers, so `list`, `show` or a delivery run during an import, and typed
+    // entry only waits for the import's commit.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(())
