@@ -122,6 +122,30 @@ fn handler(count: i32) -> bool {
     true
 }
 
+/// Runs `f` again while it fails on a busy database, within the same time limit, for
+/// the few steps SQLite does not wait on by itself: it never calls the busy handler
+/// when a read must become a write (switching a fresh database to WAL does that), since
+/// in general waiting there could deadlock.
+pub(crate) fn retrying<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = Instant::now();
+    let mut count = 0usize;
+    loop {
+        match f() {
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+                let waited = start.elapsed();
+                let limit = busy_timeout();
+                if waited >= limit {
+                    GAVE_UP.with(|g| g.set(Some(waited)));
+                    return Err(e);
+                }
+                std::thread::sleep(pause(count, limit - waited));
+                count += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Short steps at first (most waits are a moment), then a steady 50 ms: a released lock
 /// is picked up at once, and polling costs nothing measurable.
 fn pause(count: usize, left: Duration) -> Duration {
