@@ -38,6 +38,20 @@ pub(crate) fn write_locked(db: &Path) -> bool {
     }
 }
 
+/// Whether process `pid` holds a POSIX lock on `path` (as SQLite's connections do for
+/// as long as they are open), from /proc/locks: opening the file here to ask would drop
+/// this process's own locks on it.
+#[cfg(target_os = "linux")]
+fn holds_a_lock(pid: u32, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let inode = format!(":{} ", std::fs::metadata(path).unwrap().ino());
+    let pid = format!(" {pid} ");
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .any(|l| l.contains("POSIX") && l.contains(&pid) && l.contains(&inode))
+}
+
 /// Polls `done` every 10 ms for up to 20 s.
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -263,7 +277,14 @@ fn a_delivery_that_waited_is_recorded_when_the_other_process_closes_first() {
     let (mut deliver, mut out, mut err) = waiting_delivery(&home, &slug, &pdf);
     // ... then lets go and closes at once, before deliver's next try. Closing, it checks
     // whether it is the database's last user (it then removes the WAL): deliver's
-    // connection must still count, or the delivery is written into a removed file.
+    // connection must still count, by the lock it holds on the file, or the delivery is
+    // written into a removed file. (A process that opens and closes the database file
+    // itself silently drops its connections' locks.)
+    #[cfg(target_os = "linux")]
+    assert!(
+        holds_a_lock(deliver.id(), &home.db()),
+        "deliver has the database open without its lock"
+    );
     other.execute_batch("ROLLBACK").unwrap();
     drop(other);
     let status = deliver.wait().unwrap();
