@@ -41,7 +41,10 @@ pub enum Error {
         "the database {path} is still busy{}: another campaign process (an import?) is writing to it, \
          and this command's change was not saved. Let that process finish (or stop it), then run the \
          command again; to wait longer, set CAMPAIGN_BUSY_TIMEOUT to a number of seconds (e.g. 1800)",
-        waited.map(|w| format!(" after {}", crate::store::describe_wait(w))).unwrap_or_default()
+        waited
+            .filter(|w| w.as_millis() >= 500)
+            .map(|w| format!(" after {}", crate::store::describe_wait(w)))
+            .unwrap_or_default()
     )]
     Busy {
         path: String,

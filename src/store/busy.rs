@@ -39,7 +39,6 @@ thread_local! {
 pub struct Wait<'a> {
     pub path: &'a Path,
     pub waited: Duration,
-    pub limit: Duration,
     /// False the first time a wait is mentioned, true for the reminders.
     pub again: bool,
 }
@@ -57,7 +56,7 @@ pub fn set_busy_timeout(limit: Duration) {
     );
 }
 
-pub fn busy_timeout() -> Duration {
+fn busy_timeout() -> Duration {
     Duration::from_millis(TIMEOUT_MS.load(Ordering::Relaxed))
 }
 
@@ -113,7 +112,6 @@ fn handler(count: i32) -> bool {
             notify(&Wait {
                 path: path.as_deref().unwrap_or(Path::new("the database")),
                 waited,
-                limit,
                 again: next_notice > NOTICE_AFTER,
             });
         }

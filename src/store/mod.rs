@@ -15,11 +15,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use busy::{
-    busy_timeout, describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout,
-    set_busy_timeout, Wait, DEFAULT_TIMEOUT as DEFAULT_BUSY_TIMEOUT,
-};
 pub(crate) use busy::{database as busy_database, gave_up_after};
+pub use busy::{
+    describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout, set_busy_timeout, Wait,
+};
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
 pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys};

@@ -54,21 +54,22 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// Says on stderr why a command pauses: another process holds the database (installed
-/// with `store::on_busy`, called about a second into the wait, then once a minute).
+/// with `store::on_busy`, called about a second into the wait, then once a minute). It
+/// runs inside SQLite's busy handler, so a closed stderr is ignored rather than a panic.
 pub fn waiting_for_database(wait: &crate::store::Wait<'_>) {
-    use crate::store::describe_wait;
-    if wait.again {
-        eprintln!(
-            "still waiting for another campaign process writing to {} ({} so far; giving up after {})",
+    let mut err = io::stderr().lock();
+    let _ = if wait.again {
+        writeln!(
+            err,
+            "still waiting for another campaign process writing to {} ({} so far)",
             wait.path.display(),
-            describe_wait(wait.waited),
-            describe_wait(wait.limit)
-        );
+            crate::store::describe_wait(wait.waited)
+        )
     } else {
-        eprintln!(
-            "waiting for another campaign process writing to {} (an import?) to finish; giving up after {} ...",
-            wait.path.display(),
-            describe_wait(wait.limit)
-        );
-    }
+        writeln!(
+            err,
+            "waiting for another campaign process writing to {} (an import?) to finish ...",
+            wait.path.display()
+        )
+    };
 }
