@@ -36,6 +36,21 @@ pub enum Error {
     },
     #[error("cannot open the database {path}: {reason} (pass another file with --db, or set CAMPAIGN_HOME)")]
     OpenDatabase { path: String, reason: String },
+    /// Another process held the database's write lock for longer than we wait.
+    #[error(
+        "the database {path} is still busy{}: another campaign process (an import?) is writing to it, \
+         and this command's change was not saved. Let that process finish (or stop it), then run the \
+         command again; to wait longer, set CAMPAIGN_BUSY_TIMEOUT to a number of seconds (e.g. 1800)",
+        waited
+            .filter(|w| w.as_millis() >= 500)
+            .map(|w| format!(" after {}", crate::store::describe_wait(w)))
+            .unwrap_or_default()
+    )]
+    Busy {
+        path: String,
+        /// How long we waited before giving up, when we did.
+        waited: Option<std::time::Duration>,
+    },
     #[error("no organizer account yet: run `campaign account --name \"Your Name\" --email you@example.org` first")]
     NoAccount,
     /// One email could not be sent; it stays in the outbox with the reason.
@@ -45,12 +60,26 @@ pub enum Error {
     #[error("{failed} of {total} emails could not be sent; they stay in the outbox with the reason (see `campaign outbox`)")]
     SomeNotSent { failed: usize, total: usize },
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every SQLite error comes through here: a busy database becomes [`Error::Busy`], with
+/// what happened and what to do, wherever in the store it was met.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+            return Error::Busy {
+                path: crate::store::busy_database(),
+                waited: crate::store::gave_up_after(),
+            };
+        }
+        Error::Sqlite(e)
+    }
+}
 
 /// True when the root cause is a write to a closed pipe.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -54,6 +54,22 @@ pub use error::Error;
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     fsutil::restrict_umask();
     let ctx = context::Ctx::new(cli.global)?;
+    // How long a writer waits for another process (an import) before giving up.
+    if let Some(text) = std::env::var_os("CAMPAIGN_BUSY_TIMEOUT").filter(|v| !v.is_empty()) {
+        let limit = text
+            .to_str()
+            .and_then(store::parse_busy_timeout)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "CAMPAIGN_BUSY_TIMEOUT={} is not a whole number of seconds (e.g. 600)",
+                    text.to_string_lossy()
+                ))
+            })?;
+        store::set_busy_timeout(limit);
+    }
+    if ctx.chatty() {
+        store::on_busy(ui::waiting_for_database);
+    }
     commands::dispatch(&ctx, cli.command)
 }
 

@@ -435,8 +435,16 @@ impl<'a> Entry<'a> {
         })
     }
 
-    fn count(&self) -> anyhow::Result<i64> {
-        Ok(self.store.signature_counts(self.campaign.id)?.total)
+    fn count(&mut self) -> anyhow::Result<i64> {
+        let id = self.campaign.id;
+        Ok(patiently(self.store, LOOKING, |s| s.signature_counts(id))?.total)
+    }
+
+    /// The next line of the current sheet.
+    fn next_line(&mut self) -> anyhow::Result<i64> {
+        let id = self.campaign.id;
+        let sheet = self.sheet.as_deref();
+        Ok(patiently(self.store, LOOKING, |s| s.last_line(id, sheet))? + 1)
     }
 
     fn goal_text(&self, total: i64) -> String {
@@ -455,7 +463,8 @@ impl<'a> Entry<'a> {
         );
         if let Some(sheet) = self.sheet.take() {
             let sheet = signer::sheet_id(&sheet).unwrap_or_default();
-            match self.store.find_sheet(self.campaign.id, &sheet)? {
+            let id = self.campaign.id;
+            match patiently(self.store, LOOKING, |s| s.find_sheet(id, &sheet))? {
                 Some(s) => self.sheet = Some(s.sheet_id),
                 None => eprintln!("  sheet {sheet} was never printed for this campaign"),
             }
@@ -464,10 +473,7 @@ impl<'a> Entry<'a> {
             return self.finish();
         }
         'rows: loop {
-            let next_line = self
-                .store
-                .last_line(self.campaign.id, self.sheet.as_deref())?
-                + 1;
+            let next_line = self.next_line()?;
             let fresh = Typed {
                 line: next_line.to_string(),
                 postcode: self.last_postcode.clone(),
@@ -546,7 +552,8 @@ impl<'a> Entry<'a> {
             };
             let Some(answer) = signer::sheet_id(&answer) else {
                 // Hand-made sheets: rows without a sheet id, if none were ever printed.
-                let printed = self.store.sheets(self.campaign.id)?;
+                let id = self.campaign.id;
+                let printed = patiently(self.store, LOOKING, |s| s.sheets(id))?;
                 let Some(example) = printed.first() else {
                     eprintln!(
                         "  no printed sheets for this campaign: rows are saved without a sheet id"
@@ -559,7 +566,8 @@ impl<'a> Entry<'a> {
                 );
                 continue;
             };
-            match self.store.find_sheet(self.campaign.id, &answer)? {
+            let id = self.campaign.id;
+            match patiently(self.store, LOOKING, |s| s.find_sheet(id, &answer))? {
                 Some(sheet) => {
                     self.sheet = Some(sheet.sheet_id);
                     return Ok(true);
@@ -596,10 +604,7 @@ impl<'a> Entry<'a> {
                     if !self.ask_sheet(Some(l))? {
                         return Ok(Step::End);
                     }
-                    let next = self
-                        .store
-                        .last_line(self.campaign.id, self.sheet.as_deref())?
-                        + 1;
+                    let next = self.next_line()?;
                     return self.row(
                         Typed {
                             line: next.to_string(),
@@ -738,7 +743,7 @@ impl<'a> Entry<'a> {
                 eprintln!("  unchanged");
                 return Ok(Step::Row);
             }
-            if !self.store.update_signature(id, &signature)? {
+            if !patiently(self.store, SAVING, |s| s.update_signature(id, &signature))? {
                 eprintln!("  another signer already has this email");
                 return Ok(Step::Skip);
             }
@@ -747,7 +752,10 @@ impl<'a> Entry<'a> {
             self.accepted[at].1 = t;
             return Ok(Step::Row);
         }
-        match self.store.insert_signature(self.campaign.id, &signature)? {
+        let campaign_id = self.campaign.id;
+        match patiently(self.store, SAVING, |s| {
+            s.insert_signature(campaign_id, &signature)
+        })? {
             Some(id) => {
                 self.summary.added += 1;
                 self.total += 1;
@@ -760,6 +768,30 @@ impl<'a> Entry<'a> {
                 eprintln!("  already in the campaign: skipped");
                 Ok(Step::Skip)
             }
+        }
+    }
+}
+
+/// Said when a save has waited as long as the store waits (see [`patiently`]).
+const SAVING: &str = "your row is kept and will be saved as soon as that process is done";
+/// Said when a lookup has.
+const LOOKING: &str = "nothing you typed is lost";
+
+/// Runs one store call of typed entry until it gets through. While another process (an
+/// import) holds the database the store waits and says so; if even that wait runs out,
+/// the row stays in memory and the call is tried again, so a volunteer never loses a
+/// typed row to a busy database and can keep the terminal open.
+fn patiently<T>(
+    store: &mut Store,
+    note: &str,
+    mut call: impl FnMut(&mut Store) -> crate::error::Result<T>,
+) -> anyhow::Result<T> {
+    loop {
+        match call(store) {
+            Err(Error::Busy { .. }) => eprintln!(
+                "  the database is still busy (another campaign process is writing to it): {note}; trying again"
+            ),
+            result => return Ok(result?),
         }
     }
 }
@@ -780,7 +812,8 @@ impl Entry<'_> {
             .ok()
             .flatten();
         let key = signer::dedupe_key(&t.name, email.as_deref(), postcode.as_deref());
-        match self.store.find_signature_by_key(self.campaign.id, &key)? {
+        let id = self.campaign.id;
+        match patiently(self.store, LOOKING, |s| s.find_signature_by_key(id, &key))? {
             Some(earlier) if Some(earlier.id) != correcting.map(|(_, id)| id) => {
                 eprintln!("  already signed: {}", describe(&earlier));
                 Ok(

@@ -21,10 +21,7 @@ impl Store {
     where
         E: From<crate::error::Error>,
     {
-        let tx = self
-            .conn()
-            .unchecked_transaction()
-            .map_err(|e| E::from(e.into()))?;
+        let tx = self.read_transaction().map_err(E::from)?;
         let value = f(self)?;
         // Nothing was written: ending the read is all that is left.
         tx.finish().map_err(|e| E::from(e.into()))?;

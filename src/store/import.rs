@@ -99,8 +99,6 @@ pub fn key_hash(key: &str) -> u64 {
 /// dropping it (an error, a kill) rolls everything back.
 pub struct Import<'s> {
     conn: &'s Connection,
-    /// Whether the import switched the database to a rollback journal (see `begin_import`).
-    rollback_journal: bool,
     committed: bool,
     campaign_id: i64,
     source: Source,
@@ -132,16 +130,10 @@ impl Store {
         entered_by: Option<String>,
     ) -> Result<Import<'_>> {
         let conn = self.conn();
+        // The database stays in WAL mode (see `Store::open`): a rollback journal would
+        // save the second write of each page at the checkpoint, but lock every reader
+        // and writer out for the length of the import.
         conn.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
-        // A rollback journal for the import when no one else has the database open: new
-        // rows go to fresh pages that need no journal, and nothing is written twice (WAL
-        // would write every page to the log and again at the checkpoint). With others
-        // reading, the switch is refused and the import stays in WAL mode.
-        let rollback_journal = conn
-            .query_row("PRAGMA journal_mode = DELETE", [], |r| {
-                r.get::<_, String>(0)
-            })
-            .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
         // Without these SQLite keeps a statement journal (a temp file holding a copy of
         // every page each INSERT touches, in case that one statement must be undone):
         // the campaign reference is checked at commit and a conflict rolls back the
@@ -150,8 +142,9 @@ impl Store {
         // The campaign reference is checked once below, under the write lock that keeps
         // it from being deleted, instead of once per inserted row.
         conn.pragma_update(None, "foreign_keys", "OFF")?;
+        // Waits (and says so) while another process writes, like every writer.
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE;") {
-            restore(conn, rollback_journal);
+            restore(conn);
             return Err(e.into());
         }
         let tx = conn;
@@ -164,7 +157,7 @@ impl Store {
             .optional()?;
         if exists.is_none() {
             let _ = tx.execute_batch("ROLLBACK");
-            restore(tx, rollback_journal);
+            restore(tx);
             return Err(crate::error::Error::CampaignNotFound(
                 campaign_id.to_string(),
             ));
@@ -181,7 +174,6 @@ impl Store {
         }
         Ok(Import {
             conn,
-            rollback_journal,
             committed: false,
             campaign_id,
             source,
@@ -426,18 +418,15 @@ impl Drop for Import<'_> {
         if !self.committed {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        restore(self.conn, self.rollback_journal);
+        restore(self.conn);
     }
 }
 
 /// Back to the everyday settings after an import, committed or not.
-fn restore(conn: &Connection, rollback_journal: bool) {
+fn restore(conn: &Connection) {
     let _ = conn.pragma_update(None, "foreign_keys", "ON");
     let _ = conn.pragma_update(None, "cache_size", NORMAL_CACHE_KIB);
     let _ = conn.pragma_update(None, "temp_store", "DEFAULT");
-    if rollback_journal {
-        let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Versioned schema migrations. Each runs in its own transaction and bumps
 //! `PRAGMA user_version`. Never edit a migration once it has landed: add a new one.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
@@ -108,9 +108,8 @@ pub fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
-/// Brings the schema up to `target` (at most [`LATEST`]); refuses a newer database.
-pub fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Result<()> {
-    let found = version(conn)?;
+/// Refuses a database written by a newer version: its schema is unknown here.
+pub fn refuse_newer(path: &str, found: i64) -> Result<()> {
     if found > LATEST {
         return Err(Error::DatabaseTooNew {
             path: path.to_string(),
@@ -118,16 +117,37 @@ pub fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Result<()> 
             known: LATEST,
         });
     }
-    for (index, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .take(target as usize)
-        .skip(found as usize)
-    {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    Ok(())
+}
+
+/// Brings the schema up to `target` (at most [`LATEST`]); refuses a newer database.
+///
+/// Several processes may open a fresh or old database at once: each migration runs in
+/// its own `BEGIN IMMEDIATE` transaction, which waits for the write lock, and re-reads
+/// the version under it, so a migration another process has just applied is skipped
+/// rather than applied twice.
+pub fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Result<()> {
+    let target = target.min(LATEST);
+    loop {
+        // Up to date (the usual case): no lock taken, so an import elsewhere is no wait.
+        let found = version(conn)?;
+        refuse_newer(path, found)?;
+        if found >= target {
+            return Ok(());
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = version(&tx)?;
+        refuse_newer(path, found)?;
+        if found >= target {
+            return Ok(());
+        }
+        let index = usize::try_from(found).map_err(|_| {
+            Error::Invalid(format!(
+                "the database {path} has schema version {found}, which campaign never writes: is it a campaign database?"
+            ))
+        })?;
+        tx.execute_batch(MIGRATIONS[index])?;
+        tx.pragma_update(None, "user_version", found + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }

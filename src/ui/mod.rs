@@ -128,3 +128,24 @@ pub fn shorten(text: &str, max: usize) -> String {
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// Says on stderr why a command pauses: another process holds the database (installed
+/// with `store::on_busy`, called about a second into the wait, then once a minute). It
+/// runs inside SQLite's busy handler, so a closed stderr is ignored rather than a panic.
+pub fn waiting_for_database(wait: &crate::store::Wait<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = if wait.again {
+        writeln!(
+            err,
+            "still waiting for another campaign process writing to {} ({} so far)",
+            wait.path.display(),
+            crate::store::describe_wait(wait.waited)
+        )
+    } else {
+        writeln!(
+            err,
+            "waiting for another campaign process writing to {} (an import?) to finish ...",
+            wait.path.display()
+        )
+    };
+}

@@ -12,4 +12,5 @@ mod outbox;
 mod paper;
 mod share;
 mod signatures;
+mod trust_concurrency;
 mod trust_output;

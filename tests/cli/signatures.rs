@@ -207,14 +207,10 @@ fn a_killed_import_leaves_the_database_unchanged() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&rows).unwrap();
     stdin.flush().unwrap();
-    // Kill only once the import has written into its transaction: its rollback journal
-    // (or, if the database stayed in WAL mode, the WAL) holds pages. Polled, bounded.
-    let journal = PathBuf::from(format!("{}-journal", home.db().display()));
-    let wal = PathBuf::from(format!("{}-wal", home.db().display()));
-    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    let wal_before = size(&wal);
+    // Kill only once the import is inside its transaction: it holds the write lock (in
+    // WAL mode its pages stay in its own memory until the commit). Polled, bounded.
     let mut waited = 0;
-    while size(&journal) == 0 && size(&wal) <= wal_before {
+    while !crate::trust_concurrency::write_locked(&home.db()) {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the import ended before it was killed"
