@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fsutil;
+use crate::fsutil::Files;
 use crate::model::Lang;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -42,10 +42,11 @@ impl Account {
         }
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Writes the account to `path` through `files` (atomically, 0600).
+    pub fn save(&self, files: &Files, path: &Path) -> Result<()> {
         let text = toml::to_string_pretty(self)
             .map_err(|e| Error::Invalid(format!("cannot write the account file: {e}")))?;
-        fsutil::write_private(path, text.as_bytes())?;
+        files.write(path, text.as_bytes())?;
         Ok(())
     }
 

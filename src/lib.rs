@@ -27,7 +27,8 @@ pub use error::Error;
 /// Runs one parsed command line. All output happens inside; errors come back to `main`.
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     fsutil::restrict_umask();
-    let ctx = context::Ctx::new(cli.global)?;
+    let inputs = commands::inputs(&cli.command);
+    let ctx = context::Ctx::new(cli.global, inputs)?;
     commands::dispatch(&ctx, cli.command)
 }
 

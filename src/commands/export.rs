@@ -1,15 +1,13 @@
 //! `campaign export`: the signers as CSV (for spreadsheets) or JSON lines.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::fsutil;
 use crate::model::Signature;
 use crate::ui;
 
@@ -28,7 +26,8 @@ pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// Write to FILE instead of standard output
+    /// Write to FILE instead of standard output. An existing FILE is replaced only once
+    /// the export is complete (never the database or the account file)
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -106,14 +105,12 @@ fn csv_io(e: csv::Error) -> io::Error {
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
-    let sink: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            fsutil::create_private_file(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
+    // Through a temporary file renamed into place at the end: an error or a full disk
+    // leaves an earlier export as it was. Never over the database or the account file.
+    let mut out = match &args.out {
+        Some(path) => ctx.files().create(path)?,
+        None => ctx.files().stdout()?,
     };
-    let mut out = BufWriter::with_capacity(1 << 16, sink);
     let mut count = 0u64;
     let each = |f: &mut dyn FnMut(Signature) -> crate::error::Result<()>| {
         if args.opted_in {
@@ -163,7 +160,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
             })?;
         }
     }
-    out.flush()?;
+    out.commit()?;
     if let Some(path) = &args.out {
         ui::status(ctx, format!("wrote {count} signers to {}", path.display()));
     }
