@@ -12,3 +12,5 @@ mod outbox;
 mod paper;
 mod share;
 mod signatures;
+mod trust_deliver;
+mod trust_files;
