@@ -219,6 +219,12 @@ impl Files {
         if target.as_os_str().is_empty() {
             return Err(Error::Usage("an empty path is not a file name".into()));
         }
+        if names_a_folder(target) {
+            return Err(Error::Usage(format!(
+                "{} names a folder (it ends in /): give a file name",
+                target.display()
+            )));
+        }
         self.check(target)?;
         // A new file (numbered) never goes into an existing device or FIFO.
         if how == Commit::Replace {
@@ -516,12 +522,33 @@ fn named(e: io::Error, action: &'static str, path: &Path) -> io::Error {
     )
 }
 
+/// True when `path` is written as a folder: it ends in a separator (`out/`) or `.`/`..`.
+pub fn names_a_folder(path: &Path) -> bool {
+    let text = path.as_os_str().as_encoded_bytes();
+    text.ends_with(b"/")
+        || matches!(
+            path.components().next_back(),
+            Some(Component::CurDir | Component::ParentDir | Component::RootDir)
+        )
+}
+
 fn not_regular(path: &Path) -> Error {
+    let what = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => "a symlink that leads nowhere it can end (a loop)",
+        _ => "a disk, a socket or another special file",
+    };
     Error::Usage(format!(
-        "{} is not a regular file (a disk, a socket or another special file): \
-         refusing to replace it; choose a file name",
+        "{} is not a regular file ({what}): refusing to replace it; choose a file name",
         path.display()
     ))
+}
+
+/// The paths that name this process's own standard output.
+const STDOUT_PATHS: [&str; 3] = ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
+
+/// True when `path` names this process's own standard output (`--out /dev/stdout`).
+pub fn is_stdout(path: &Path) -> bool {
+    STDOUT_PATHS.iter().any(|n| path == Path::new(n))
 }
 
 /// Opens `target` for writing in place when it is a character device or a FIFO; refuses
@@ -530,7 +557,7 @@ fn open_stream(target: &Path) -> Result<Option<File>> {
     // This process's own stdout and stderr: written where they already go (a pipe, a
     // terminal, a file opened with `>>`), never reopened or replaced.
     for (fd, names) in [
-        (1, ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]),
+        (1, STDOUT_PATHS),
         (2, ["/dev/stderr", "/dev/fd/2", "/proc/self/fd/2"]),
     ] {
         if names.iter().any(|n| target == Path::new(n)) {
@@ -878,6 +905,18 @@ mod tests {
         std::os::unix::fs::symlink(base.join("real"), base.join("link")).unwrap();
         assert_eq!(resolve(&base.join("link/x/../y")), base.join("real/y"));
         assert_eq!(resolve(&base.join("a/./b/..")), base.join("a"));
+    }
+
+    #[test]
+    fn a_path_written_as_a_folder_is_not_made_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for target in ["new/", ".", "..", "a/.."] {
+            let path = dir.path().join(target);
+            let err = Files::new().create(&path).unwrap_err().to_string();
+            assert!(err.contains("folder"), "{target}: {err}");
+        }
+        assert!(!dir.path().join("new").exists());
+        assert!(!names_a_folder(Path::new("new.csv")));
     }
 
     #[test]

@@ -209,7 +209,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     let explicit_file = args
         .out
         .as_ref()
-        .filter(|p| !(many || args.split_by.is_some() || p.is_dir()));
+        .filter(|p| !(many || args.split_by.is_some() || is_folder(p)));
     if let Some(out) = explicit_file.filter(|out| !is_stream(out)) {
         if let Some(earlier) = recorded.get(&fsutil::resolve(out)) {
             return Err(Error::Usage(format!(
@@ -221,6 +221,13 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(out) = explicit_file.filter(|out| is_stream(out)) {
+        if ctx.global.json && fsutil::is_stdout(out) {
+            return Err(Error::Usage(format!(
+                "--json prints the report on standard output, where --out {} sends the PDF: drop one",
+                out.display()
+            ))
+            .into());
+        }
         if emailing.is_some() {
             return Err(Error::Usage(format!(
                 "--email-to attaches the PDF, but --out {} is not a file: give --out a file or a folder",
@@ -242,7 +249,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
 
     let out_dir = match &args.out {
-        Some(p) if p.is_dir() || many || args.split_by.is_some() => p.clone(),
+        Some(p) if is_folder(p) || many || args.split_by.is_some() => p.clone(),
         Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
         None => ctx.paths.documents_dir(),
     };
@@ -314,7 +321,10 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         ui::out_json(&delivered)?;
     } else {
         for f in &delivered {
-            ui::out_line(&f.file)?;
+            // A PDF sent to standard output is followed by nothing.
+            if !fsutil::is_stdout(Path::new(&f.file)) {
+                ui::out_line(&f.file)?;
+            }
             match &f.email {
                 Some(Posted {
                     sent: false,
@@ -510,6 +520,11 @@ fn recorded_files(store: &Store) -> anyhow::Result<HashMap<PathBuf, String>> {
     Ok(files)
 }
 
+/// An --out that names a folder: an existing one, or one written with a trailing `/`.
+fn is_folder(path: &Path) -> bool {
+    path.is_dir() || fsutil::names_a_folder(path)
+}
+
 /// A device or FIFO (`/dev/stdout`, a named pipe): written through, not a file to attach.
 fn is_stream(path: &Path) -> bool {
     #[cfg(unix)]
@@ -672,7 +687,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
     let store = Store::open(&ctx.paths.db)?;
     let lang = args.lang.unwrap_or(campaign.lang);
     let dir_out =
-        shared.many || args.split_by.is_some() || args.out.as_ref().is_some_and(|p| p.is_dir());
+        shared.many || args.split_by.is_some() || args.out.as_deref().is_some_and(is_folder);
     let target = match &args.out {
         Some(p) if dir_out => Target::Folder(p.clone()),
         Some(p) => Target::File(p.clone()),

@@ -230,8 +230,16 @@ fn a_second_delivery_the_same_day_never_replaces_the_first() {
     assert_eq!(PathBuf::from(written.trim()), mine);
     assert!(pdf_text(&mine).contains("Signed by 13 people"));
 
+    // A folder written with a trailing slash is a folder, even before it exists.
+    let folder = home.path().join("to-the-mayor");
+    let written = home.ok(["deliver", &slug, "--out", &format!("{}/", folder.display())]);
+    assert_eq!(
+        PathBuf::from(written.trim()).parent(),
+        Some(folder.as_path())
+    );
+
     let records = records(&home, &slug);
-    assert_eq!(records.len(), 4);
+    assert_eq!(records.len(), 5);
     for (file, hash) in &records {
         if file != &second {
             assert_eq!(&sha256(file), hash, "{}", file.display());

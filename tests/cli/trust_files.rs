@@ -401,6 +401,24 @@ fn a_named_pipe_gets_the_bytes_and_stays_a_pipe() {
         let meta = std::fs::symlink_metadata(&fifo).unwrap();
         assert!(meta.file_type().is_fifo(), "{args:?} replaced the pipe");
     }
+    // Standard output by name: the PDF and nothing after it (not even its path).
+    let out = home
+        .cmd(["deliver", &slug, "--out", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.starts_with(b"%PDF-"));
+    assert!(out.stdout.ends_with(b"%%EOF\n"), "something after the PDF");
+    let out = home
+        .cmd(["deliver", &slug, "--out", "/dev/stdout", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
