@@ -114,7 +114,9 @@ fn main() {
         let slug = format!("bench-{n}");
         eprintln!("generating {n} signers (cached after the first run)...");
         generate(&db, &slug, n);
-        let out = dir.join(format!("{slug}.pdf"));
+        // A fresh name each run: deliver refuses to replace a file an earlier delivery
+        // recorded (its record keeps that file's hash). Removed once measured.
+        let out = dir.join(format!("{slug}-{}.pdf", std::process::id()));
         let result = Command::new("/usr/bin/time")
             .arg("-v")
             .arg(&bin)
@@ -148,6 +150,7 @@ fn main() {
             / 1024.0;
         let cpu = field("Percent of CPU this job got:");
         let size_mb = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+        let _ = std::fs::remove_file(&out);
         let (goal_s, goal_mb) = if n >= 1_000_000 {
             (12.0, 500.0)
         } else {

@@ -276,8 +276,8 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;export' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'File format [default: csv; jsonl with --json]')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--opted-in', '--opted-in', [CompletionResultType]::ParameterName, 'Only signers who asked to join the mailing list')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -294,10 +294,10 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;deliver' {
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'With --all: only campaigns with this status (without it, every one but drafts)')
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]. In a folder, a name already taken gets a number (...-2026-12-01-2.pdf): an earlier delivery is never replaced. A FILE an earlier delivery wrote is refused (its record keeps that file''s hash); any other existing FILE is replaced once the new PDF is complete')
             [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'How much of each signer the target sees. Signers who asked not to be named are counted, never named')
-            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise')
-            [CompletionResult]::new('--split-by', '--split-by', [CompletionResultType]::ParameterName, 'Write one PDF per postcode (e.g. one per council district)')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise. On a terminal, first says how many signers'' details the target will see and asks; without one, needs --yes')
+            [CompletionResult]::new('--split-by', '--split-by', [CompletionResultType]::ParameterName, 'Write one PDF per postcode (e.g. one per council district), each named after its postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX (`a/b` is `a%2Fb`); never two postcodes in one file')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the document''s own words [default: the campaign''s language]')
             [CompletionResult]::new('--email-to', '--email-to', [CompletionResultType]::ParameterName, 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')

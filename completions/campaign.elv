@@ -260,8 +260,8 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;export'= {
             cand --format 'File format [default: csv; jsonl with --json]'
-            cand -o 'Write to FILE instead of standard output'
-            cand --out 'Write to FILE instead of standard output'
+            cand -o 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)'
+            cand --out 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --opted-in 'Only signers who asked to join the mailing list'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -277,10 +277,10 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;deliver'= {
             cand --status 'With --all: only campaigns with this status (without it, every one but drafts)'
-            cand --out 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]'
+            cand --out 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]. In a folder, a name already taken gets a number (...-2026-12-01-2.pdf): an earlier delivery is never replaced. A FILE an earlier delivery wrote is refused (its record keeps that file''s hash); any other existing FILE is replaced once the new PDF is complete'
             cand --show 'How much of each signer the target sees. Signers who asked not to be named are counted, never named'
-            cand --include 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise'
-            cand --split-by 'Write one PDF per postcode (e.g. one per council district)'
+            cand --include 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise. On a terminal, first says how many signers'' details the target will see and asks; without one, needs --yes'
+            cand --split-by 'Write one PDF per postcode (e.g. one per council district), each named after its postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX (`a/b` is `a%2Fb`); never two postcodes in one file'
             cand --lang 'Language of the document''s own words [default: the campaign''s language]'
             cand --email-to 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'

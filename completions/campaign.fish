@@ -205,7 +205,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s h
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l format -d 'File format [default: csv; jsonl with --json]' -r -f -a "csv\t'Comma-separated, with a header; cells a spreadsheet would run as formulas are defused'
 jsonl\t'One JSON object per line'"
-complete -c campaign -n "__fish_campaign_using_subcommand export" -s o -l out -d 'Write to FILE instead of standard output' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand export" -s o -l out -d 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l opted-in -d 'Only signers who asked to join the mailing list'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -217,14 +217,14 @@ complete -c campaign -n "__fish_campaign_using_subcommand export" -s V -l versio
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l status -d 'With --all: only campaigns with this status (without it, every one but drafts)' -r -f -a "draft\t''
 live\t''
 offline\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l out -d 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l out -d 'Where to write: a file for one campaign, a folder for several or with --split-by [default: the documents folder under the data folder]. In a folder, a name already taken gets a number (...-2026-12-01-2.pdf): an earlier delivery is never replaced. A FILE an earlier delivery wrote is refused (its record keeps that file\'s hash); any other existing FILE is replaced once the new PDF is complete' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l show -d 'How much of each signer the target sees. Signers who asked not to be named are counted, never named' -r -f -a "names\t'Name and postcode of each signer'
 initials\t'Initials and postcode of each signer'
 postcodes\t'A table of how many signed per postcode, no names'
 count\t'The cover page with the count only'"
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l include -d 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise' -r -f -a "email\t''
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l include -d 'Also show these contact details (comma-separated: email,phone); the cover says so. Never shown otherwise. On a terminal, first says how many signers\' details the target will see and asks; without one, needs --yes' -r -f -a "email\t''
 phone\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l split-by -d 'Write one PDF per postcode (e.g. one per council district)' -r -f -a "postcode\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l split-by -d 'Write one PDF per postcode (e.g. one per council district), each named after its postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX (`a/b` is `a%2Fb`); never two postcodes in one file' -r -f -a "postcode\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l lang -d 'Language of the document\'s own words [default: the campaign\'s language]' -r -f -a "en\t''
 es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given' -r

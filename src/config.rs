@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounded::{self, Accept};
 use crate::error::{Error, Result};
-use crate::fsutil;
+use crate::fsutil::Files;
 use crate::model::Lang;
 
 /// The largest account file read (a real one is well under 1 KB).
@@ -50,10 +50,11 @@ impl Account {
         }
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Writes the account to `path` through `files` (atomically, 0600).
+    pub fn save(&self, files: &Files, path: &Path) -> Result<()> {
         let text = toml::to_string_pretty(self)
             .map_err(|e| Error::Invalid(format!("cannot write the account file: {e}")))?;
-        fsutil::write_private(path, text.as_bytes())?;
+        files.write(path, text.as_bytes())?;
         Ok(())
     }
 

@@ -2,10 +2,12 @@
 //! and whether there is a person at a terminal to ask.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
 use crate::config::Account;
 use crate::error::{Error, Result};
+use crate::fsutil::Files;
 use crate::paths::Paths;
 use crate::store::Store;
 
@@ -17,8 +19,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(global: GlobalArgs) -> Result<Ctx> {
-        let paths = Paths::resolve(global.db.as_deref())?;
+    /// `inputs` are the files the command reads, each with what it is: no file the
+    /// command writes may land on one of them (see [`Ctx::files`]).
+    pub fn new(global: GlobalArgs, inputs: Vec<(PathBuf, String)>) -> Result<Ctx> {
+        let paths = Paths::resolve(global.db.as_deref())?.with_inputs(inputs);
         // Both ends must be a terminal: prompting with piped stdin hangs on /dev/tty,
         // and prompting into a redirected stderr asks nobody.
         let interactive =
@@ -40,7 +44,16 @@ impl Ctx {
     }
 
     pub fn save_account(&self, account: &Account) -> Result<()> {
-        account.save(&self.paths.config_file())
+        let path = self.paths.config_file();
+        // The account file is protected from every other write; this is its writer.
+        account.save(&self.files().allowing(&path), &path)
+    }
+
+    /// The one way a command writes a file: it refuses the database (and its `-wal`,
+    /// `-shm`, `-journal`), the account file and the command's own inputs, and replaces
+    /// files atomically (see [`Files`]).
+    pub fn files(&self) -> &Files {
+        self.paths.files()
     }
 
     /// The error for a value we cannot ask for.

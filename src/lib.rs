@@ -53,7 +53,8 @@ pub use error::Error;
 /// Runs one parsed command line. All output happens inside; errors come back to `main`.
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     fsutil::restrict_umask();
-    let ctx = context::Ctx::new(cli.global)?;
+    let inputs = commands::inputs(&cli.command);
+    let ctx = context::Ctx::new(cli.global, inputs)?;
     // How long a writer waits for another process (an import) before giving up.
     if let Some(text) = std::env::var_os("CAMPAIGN_BUSY_TIMEOUT").filter(|v| !v.is_empty()) {
         let limit = text

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::{self, Accept};
 use crate::config::Account;
 use crate::error::{Error, Result};
-use crate::fsutil;
+use crate::fsutil::{self, Files};
 use crate::paths::Paths;
 use crate::render::mail::{Mail, MailInfo, MailKind, Sender};
 
@@ -424,15 +424,24 @@ fn io_kind(e: &lettre::transport::smtp::Error) -> Option<io::ErrorKind> {
 pub struct Outbox {
     pending: PathBuf,
     sent: PathBuf,
+    /// Every file goes through it: never over the database or the command's inputs.
+    files: Files,
 }
 
 impl Outbox {
     pub fn new(paths: &Paths) -> Outbox {
-        Outbox::with_dirs(paths.outbox_dir(), paths.sent_dir())
+        Outbox {
+            files: paths.files().clone(),
+            ..Outbox::with_dirs(paths.outbox_dir(), paths.sent_dir())
+        }
     }
 
     pub fn with_dirs(pending: PathBuf, sent: PathBuf) -> Outbox {
-        Outbox { pending, sent }
+        Outbox {
+            pending,
+            sent,
+            files: Files::new(),
+        }
     }
 
     /// Writes `mail` into the outbox as a private `.eml` file.
@@ -441,13 +450,14 @@ impl Outbox {
         let queued_at = crate::store::now();
         let id = self.new_id(&queued_at, &mail.info);
         let file = self.pending.join(format!("{id}.eml"));
-        fsutil::write_private(&file, &mail.to_bytes())?;
+        self.files.write(&file, &mail.to_bytes())?;
         let meta = Meta {
             info: mail.info.clone(),
             queued_at: queued_at.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta).map_err(std::io::Error::other)?;
-        fsutil::write_private(&self.pending.join(format!("{id}.json")), &json)?;
+        self.files
+            .write(&self.pending.join(format!("{id}.json")), &json)?;
         Ok(Queued {
             id,
             file,
@@ -542,10 +552,11 @@ impl Outbox {
             Ok(()) => {
                 fsutil::create_private_dir(&self.sent)?;
                 let sent_file = self.sent.join(format!("{}.eml", item.id));
-                std::fs::rename(&item.file, &sent_file)?;
+                self.files.rename(&item.file, &sent_file)?;
                 let json = self.pending.join(format!("{}.json", item.id));
                 if json.exists() {
-                    std::fs::rename(&json, self.sent.join(format!("{}.json", item.id)))?;
+                    self.files
+                        .rename(&json, &self.sent.join(format!("{}.json", item.id)))?;
                 }
                 if reason_file.exists() {
                     std::fs::remove_file(&reason_file)?;
@@ -557,7 +568,7 @@ impl Outbox {
                 })
             }
             Err(reason) => {
-                fsutil::write_private(&reason_file, reason.as_bytes())?;
+                self.files.write(&reason_file, reason.as_bytes())?;
                 Err(Error::NotSent {
                     to: item.info.to.clone(),
                     reason,

@@ -4,12 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::fsutil::Files;
 
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub data_dir: PathBuf,
     pub config_dir: PathBuf,
     pub db: PathBuf,
+    /// What no output may land on: the database and its companions, the account file,
+    /// and (see [`Paths::with_inputs`]) the files the command reads.
+    files: Files,
 }
 
 impl Paths {
@@ -38,11 +42,31 @@ impl Paths {
         let db = db_flag
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data_dir.join("campaigns.db"));
-        Ok(Paths {
+        let mut paths = Paths {
             data_dir,
             config_dir,
             db,
-        })
+            files: Files::new(),
+        };
+        paths.files.protect_database(&paths.db);
+        paths
+            .files
+            .protect(paths.config_file(), "your account file");
+        Ok(paths)
+    }
+
+    /// Also protects the files the command reads (`--from`, `--picture`, ...), each with
+    /// what it is ("the CSV file --from imports").
+    pub fn with_inputs(mut self, inputs: impl IntoIterator<Item = (PathBuf, String)>) -> Self {
+        for (path, what) in inputs {
+            self.files.protect(path, what);
+        }
+        self
+    }
+
+    /// The one way to write a file: refuses every protected path (see [`Files`]).
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     /// The organizer's account and settings.

@@ -1,27 +1,27 @@
 //! `campaign deliver`: petition PDFs for the target, one campaign or hundreds.
 
-use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::commands::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::domain::delivery::{ContactField, ShowLevel};
+use crate::domain::delivery::{shown_signer, ContactField, ShowLevel};
 use crate::error::Error;
-use crate::fsutil;
+use crate::fsutil::{self, Output};
 use crate::model::{Campaign, Lang, Signature, SignatureCounts, Status};
 use crate::outbox::{Posted, Postman};
 use crate::render::mail::delivery_email;
 use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
 use crate::render::pdf::fonts::font_hint;
 use crate::store::{NewDelivery, Store};
-use crate::ui::{self, plural};
+use crate::ui::{self, plural, prompt};
 
 #[derive(Debug, Args)]
 pub struct DeliverArgs {
@@ -38,7 +38,10 @@ pub struct DeliverArgs {
     pub status: Option<Status>,
 
     /// Where to write: a file for one campaign, a folder for several or with --split-by
-    /// [default: the documents folder under the data folder]
+    /// [default: the documents folder under the data folder]. In a folder, a name already
+    /// taken gets a number (...-2026-12-01-2.pdf): an earlier delivery is never replaced.
+    /// A FILE an earlier delivery wrote is refused (its record keeps that file's hash);
+    /// any other existing FILE is replaced once the new PDF is complete
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
@@ -48,11 +51,14 @@ pub struct DeliverArgs {
     pub show: ShowLevel,
 
     /// Also show these contact details (comma-separated: email,phone); the cover says so.
-    /// Never shown otherwise
+    /// Never shown otherwise. On a terminal, first says how many signers' details the
+    /// target will see and asks; without one, needs --yes
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELDS")]
     pub include: Vec<ContactField>,
 
-    /// Write one PDF per postcode (e.g. one per council district)
+    /// Write one PDF per postcode (e.g. one per council district), each named after its
+    /// postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX
+    /// (`a/b` is `a%2Fb`); never two postcodes in one file
     #[arg(long, value_enum, value_name = "FIELD")]
     pub split_by: Option<SplitBy>,
 
@@ -199,6 +205,42 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
             .collect()
     };
     let many = campaigns.len() > 1 || args.all;
+    let recorded = recorded_files(&store)?;
+    let explicit_file = args
+        .out
+        .as_ref()
+        .filter(|p| !(many || args.split_by.is_some() || is_folder(p)));
+    if let Some(out) = explicit_file.filter(|out| !is_stream(out)) {
+        if let Some(earlier) = recorded.get(&fsutil::resolve(out)) {
+            return Err(Error::Usage(format!(
+                "--out {} holds an earlier delivery ({earlier}), and its record keeps that file's hash: \
+                 pass another --out, or a folder (a taken name there gets a number)",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    if let Some(out) = explicit_file.filter(|out| is_stream(out)) {
+        if ctx.global.json && fsutil::is_stdout(out) {
+            return Err(Error::Usage(format!(
+                "--json prints the report on standard output, where --out {} sends the PDF: drop one",
+                out.display()
+            ))
+            .into());
+        }
+        if emailing.is_some() {
+            return Err(Error::Usage(format!(
+                "--email-to attaches the PDF, but --out {} is not a file: give --out a file or a folder",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    let chosen: Vec<&Campaign> = campaigns.iter().filter_map(|c| c.as_ref().ok()).collect();
+    if !confirm_contacts(ctx, &store, &args, &chosen)? {
+        ui::status(ctx, "nothing delivered");
+        return Ok(());
+    }
     let date = time::OffsetDateTime::now_utc().date().to_string();
     let account = ctx.account().ok();
     let organization = account
@@ -207,29 +249,31 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
 
     let out_dir = match &args.out {
-        Some(p) if p.is_dir() || many || args.split_by.is_some() => p.clone(),
+        Some(p) if is_folder(p) || many || args.split_by.is_some() => p.clone(),
         Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
         None => ctx.paths.documents_dir(),
     };
-    sweep_partials(if out_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        &out_dir
-    });
+    fsutil::sweep_partials(&out_dir);
 
     let bar = ui::progress::bar(ctx, campaigns.len() as u64, "delivering");
-    let results: Vec<Result<Outcome, (String, anyhow::Error)>> = campaigns
-        .into_par_iter()
-        .map(|c| {
+    let shared = Shared {
+        ctx,
+        args: &args,
+        many,
+        date: &date,
+        organization: &organization,
+        recorded: &recorded,
+    };
+    let results: Vec<Result<Outcome, (String, anyhow::Error)>> =
+        in_lanes(campaigns, lanes(), |c| {
             let c = c?;
             let slug = c.slug.clone();
-            let r = deliver_one(ctx, &args, &c, many, &date, &organization)
+            let r = deliver_one(&shared, &c)
                 .map(|files| Outcome { campaign: c, files })
                 .map_err(|e| (slug, e));
             bar.inc(1);
             r
-        })
-        .collect();
+        });
     bar.finish_and_clear();
 
     let mut delivered = Vec::new();
@@ -277,7 +321,10 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         ui::out_json(&delivered)?;
     } else {
         for f in &delivered {
-            ui::out_line(&f.file)?;
+            // A PDF sent to standard output is followed by nothing.
+            if !fsutil::is_stdout(Path::new(&f.file)) {
+                ui::out_line(&f.file)?;
+            }
             match &f.email {
                 Some(Posted {
                     sent: false,
@@ -408,64 +455,267 @@ fn report_uncovered(f: &DeliveredFile) {
     }
 }
 
-fn file_name(slug: &str, postcode: Option<&str>, date: &str) -> String {
-    match postcode {
-        None => format!("{slug}-delivery-{date}.pdf"),
-        Some(code) => {
-            let code: String = code
-                .chars()
-                .map(|c| if c.is_alphanumeric() { c } else { '-' })
-                .collect();
-            let code = if code.is_empty() {
-                "no-postcode".to_string()
-            } else {
-                code
-            };
-            format!("{slug}-{code}-delivery-{date}.pdf")
+/// What every campaign's delivery shares.
+struct Shared<'a> {
+    ctx: &'a Ctx,
+    args: &'a DeliverArgs,
+    many: bool,
+    date: &'a str,
+    organization: &'a str,
+    /// Files earlier deliveries recorded (resolved), with what they were.
+    recorded: &'a HashMap<PathBuf, String>,
+}
+
+/// How many campaigns are delivered at once: as many as rayon has threads (the pages of
+/// each are spread over the same pool), so `RAYON_NUM_THREADS=1` delivers one at a time.
+fn lanes() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// Runs `f` on every item on `lanes` plain threads, results in the items' order.
+///
+/// Campaigns never run as rayon pool work: a delivery waits (on its page renderer, on a
+/// full channel), and its pages are rayon work. A pool worker waiting there could hold
+/// the pool's last free thread while its own pages queue behind it: `deliver --all` froze
+/// at 0% CPU as soon as there were as many campaigns as cores. With campaigns on their own
+/// threads, pool work is only building pages, which waits on nothing but short locks, so
+/// every wait here ends, whatever the numbers of campaigns and threads.
+fn in_lanes<T: Send, R: Send>(items: Vec<T>, lanes: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..lanes.clamp(1, count.max(1)) {
+            scope.spawn(|| loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some((i, item)) = next else { break };
+                let r = f(item);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
         }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}
+
+/// Every file an earlier delivery recorded (of any campaign), resolved, with what it was.
+/// A new delivery never lands on one, even if the file is gone: each record keeps
+/// pointing at a file with its hash (or at nothing).
+fn recorded_files(store: &Store) -> anyhow::Result<HashMap<PathBuf, String>> {
+    let mut files = HashMap::new();
+    for summary in store.list_campaigns(None)? {
+        let c = &summary.campaign;
+        for d in store.deliveries(c.id)? {
+            let when = d.delivered_at.get(..10).unwrap_or(&d.delivered_at);
+            files.insert(
+                fsutil::resolve(Path::new(&d.file)),
+                format!("{} on {when}", c.slug),
+            );
+        }
+    }
+    Ok(files)
+}
+
+/// An --out that names a folder: an existing one, or one written with a trailing `/`.
+fn is_folder(path: &Path) -> bool {
+    path.is_dir() || fsutil::names_a_folder(path)
+}
+
+/// A device or FIFO (`/dev/stdout`, a named pipe): written through, not a file to attach.
+fn is_stream(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if path.starts_with("/dev/") {
+            return true;
+        }
+        std::fs::metadata(path).is_ok_and(|m| {
+            let t = m.file_type();
+            t.is_char_device() || t.is_fifo()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
     }
 }
 
-fn deliver_one(
+/// Contact details go to the target only after a yes: on a terminal, says whose and how
+/// many and asks; without one, `--yes` is needed. True to go on.
+fn confirm_contacts(
     ctx: &Ctx,
+    store: &Store,
     args: &DeliverArgs,
-    campaign: &Campaign,
-    many: bool,
-    date: &str,
-    organization: &str,
-) -> anyhow::Result<Vec<DeliveredFile>> {
+    campaigns: &[&Campaign],
+) -> anyhow::Result<bool> {
+    if args.include.is_empty() || !args.show.lists_signers() || ctx.global.yes {
+        return Ok(true);
+    }
+    let fields: Vec<&str> = args.include.iter().map(|f| f.as_str()).collect();
+    let fields = fields.join(" and ");
+    if !ctx.interactive {
+        return Err(ctx
+            .missing(
+                format!("a yes to show signers' {fields} to the target (--include)"),
+                "--yes",
+            )
+            .into());
+    }
+    let mut lines = Vec::new();
+    for c in campaigns {
+        let (mut emails, mut phones) = (0u64, 0u64);
+        store.for_each_signature(c.id, &mut |s: Signature| {
+            if let Some(shown) = shown_signer(&s, args.show, &args.include) {
+                emails += u64::from(shown.email.is_some());
+                phones += u64::from(shown.phone.is_some());
+            }
+            Ok(())
+        })?;
+        let mut seen = Vec::new();
+        if args.include.contains(&ContactField::Email) {
+            seen.push(format!(
+                "the email of {}",
+                plural(emails, "signer", "signers")
+            ));
+        }
+        if args.include.contains(&ContactField::Phone) {
+            seen.push(format!(
+                "the phone of {}",
+                plural(phones, "signer", "signers")
+            ));
+        }
+        lines.push(format!(
+            "the delivery of {} to {} will show {}, next to their names",
+            c.slug,
+            c.target,
+            seen.join(" and ")
+        ));
+    }
+    lines.push(
+        "whoever receives it can pass them on, and a public body may have to publish them".into(),
+    );
+    ui::warn(lines.join("\n  "));
+    if prompt::confirm(&format!("Include signers' {fields}?"), false)? {
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+/// The longest a postcode may take in a file name, in bytes (before its short hash).
+const MAX_POSTCODE_PART: usize = 80;
+
+/// A postcode as part of a file name: letters and digits (any script) and `-` as typed,
+/// a space as `_`, anything else as %XX per UTF-8 byte (`/`, `.`, `%`, `_`, NUL, ...).
+/// Different postcodes give different names, and none can leave the folder; a very long
+/// one is cut and keeps a hash of the whole.
+fn postcode_part(code: &str) -> String {
+    if code.is_empty() {
+        return "no-postcode".into();
+    }
+    let mut out = String::new();
+    let mut cut = None;
+    for c in code.chars() {
+        let before = out.len();
+        if c.is_alphanumeric() || c == '-' {
+            out.push(c);
+        } else if c == ' ' {
+            out.push('_');
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+        if out.len() > MAX_POSTCODE_PART {
+            cut = Some(before);
+            break;
+        }
+    }
+    if let Some(cut) = cut {
+        out.truncate(cut);
+        out.push('~');
+        out.push_str(&short_hash(code));
+    }
+    out
+}
+
+fn short_hash(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))[..8].to_string()
+}
+
+/// File names for one campaign's split files, one per postcode key: never the same for
+/// two postcodes, not even on a file system that ignores case or Unicode normalization
+/// (those that would meet get a short hash of their postcode).
+fn split_names<'k>(slug: &str, codes: &[&'k str], date: &str) -> HashMap<&'k str, String> {
+    let fold = |s: &str| s.nfc().collect::<String>().to_lowercase();
+    let parts: Vec<String> = codes.iter().map(|c| postcode_part(c)).collect();
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for part in &parts {
+        *uses.entry(fold(part)).or_default() += 1;
+    }
+    codes
+        .iter()
+        .zip(parts)
+        .map(|(code, part)| {
+            let part = if uses[&fold(&part)] > 1 {
+                format!("{part}-{}", short_hash(code))
+            } else {
+                part
+            };
+            (*code, format!("{slug}-{part}-delivery-{date}.pdf"))
+        })
+        .collect()
+}
+
+/// Where one campaign's PDFs go.
+enum Target {
+    /// The file --out names: replaced once the new PDF is complete.
+    File(PathBuf),
+    /// A folder: each PDF under a new name there (numbered if taken).
+    Folder(PathBuf),
+}
+
+fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<DeliveredFile>> {
+    let (ctx, args) = (shared.ctx, shared.args);
     // Each worker its own connection: SQLite connections are not shared across threads.
     let store = Store::open(&ctx.paths.db)?;
     let lang = args.lang.unwrap_or(campaign.lang);
-    let dir_out = many || args.split_by.is_some() || args.out.as_ref().is_some_and(|p| p.is_dir());
-    let dir = match &args.out {
-        Some(p) if dir_out => p.clone(),
-        Some(_) => PathBuf::new(),
-        None => ctx.paths.documents_dir(),
+    let dir_out =
+        shared.many || args.split_by.is_some() || args.out.as_deref().is_some_and(is_folder);
+    let target = match &args.out {
+        Some(p) if dir_out => Target::Folder(p.clone()),
+        Some(p) => Target::File(p.clone()),
+        None => Target::Folder(ctx.paths.documents_dir()),
     };
-    let target_file = |postcode: Option<&str>| -> PathBuf {
-        match &args.out {
-            Some(p) if !dir_out => p.clone(),
-            _ => dir.join(file_name(&campaign.slug, postcode, date)),
-        }
-    };
-
     let job = Job {
-        args,
+        shared,
         campaign,
-        organization,
-        date,
         lang,
     };
-    match args.split_by {
-        Some(SplitBy::Postcode) => deliver_split(&store, &job, target_file),
-        None => {
+    match (args.split_by, target) {
+        (Some(SplitBy::Postcode), Target::Folder(dir)) => deliver_split(&store, &job, &dir),
+        (Some(SplitBy::Postcode), Target::File(_)) => {
+            unreachable!("check_out refuses a file with --split-by")
+        }
+        (None, target) => {
             let table: Option<BTreeMap<String, i64>> = (args.show == ShowLevel::Postcodes)
                 .then(|| store.signature_counts_by_postcode(campaign.id))
                 .transpose()?
                 .map(|rows| rows.into_iter().map(|(k, c)| (k, c.total)).collect());
             let counts = store.signature_counts(campaign.id)?;
-            let file = job.write(&target_file(None), None, counts, table.as_ref(), |f| {
+            let out = match target {
+                Target::File(path) => ctx.files().create(&path)?,
+                Target::Folder(dir) => ctx.files().create_new(
+                    &dir.join(format!("{}-delivery-{}.pdf", campaign.slug, shared.date)),
+                )?,
+            };
+            let file = job.write(out, None, counts, table.as_ref(), |f| {
                 store.for_each_signature(campaign.id, f)
             })?;
             Ok(vec![file])
@@ -476,28 +726,27 @@ fn deliver_one(
 /// One PDF per postcode from a single pass over the signers ordered by postcode: each
 /// postcode's file is written on a thread fed through a small channel while this thread
 /// reads on, so memory stays flat and the campaign is read once, not once per postcode.
-fn deliver_split(
-    store: &Store,
-    job: &Job<'_>,
-    target_file: impl Fn(Option<&str>) -> PathBuf + Sync,
-) -> anyhow::Result<Vec<DeliveredFile>> {
+fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<DeliveredFile>> {
     type Writing<'s> = (
         String,
         std::sync::mpsc::SyncSender<Signature>,
         std::thread::ScopedJoinHandle<'s, anyhow::Result<DeliveredFile>>,
     );
     let campaign_id = job.campaign.id;
+    let files_out = job.shared.ctx.files();
     // One read transaction: the counts on each cover and the rows listed agree even
     // while a volunteer enters signatures.
     store.read_consistently(|store| {
         let groups = store.signature_counts_by_postcode(campaign_id)?;
+        let codes: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
+        let names = split_names(&job.campaign.slug, &codes, job.shared.date);
+        let names = &names;
         let mut files = Vec::with_capacity(groups.len());
         // The writer's own error, kept aside while the read is stopped.
         let mut failure: Option<anyhow::Error> = None;
         std::thread::scope(|scope| {
             let mut next = groups.iter();
             let mut current: Option<Writing<'_>> = None;
-            let target_file = &target_file;
             let finish = |w: Writing<'_>| -> anyhow::Result<DeliveredFile> {
                 let (_, tx, handle) = w;
                 drop(tx);
@@ -525,8 +774,8 @@ fn deliver_split(
                     let (code, counts) = (code.clone(), *counts);
                     let handle = scope.spawn(move || {
                         let table = BTreeMap::from([(code.clone(), counts.total)]);
-                        let path = target_file(Some(&code));
-                        job.write(&path, Some(code), counts, Some(&table), |f| {
+                        let out = files_out.create_new(&dir.join(&names[code.as_str()]))?;
+                        job.write(out, Some(code), counts, Some(&table), |f| {
                             for s in rx {
                                 f(s)?;
                             }
@@ -570,18 +819,17 @@ fn deliver_split(
 
 /// What every file of one campaign's delivery shares.
 struct Job<'a> {
-    args: &'a DeliverArgs,
+    shared: &'a Shared<'a>,
     campaign: &'a Campaign,
-    organization: &'a str,
-    date: &'a str,
     lang: Lang,
 }
 
 impl Job<'_> {
-    /// Writes one PDF to `path` from the signers `signers` streams.
+    /// Writes one PDF into `out` from the signers `signers` streams, and puts it in
+    /// place: a name an earlier delivery recorded is never reused.
     fn write<F>(
         &self,
-        path: &Path,
+        out: Output,
         postcode: Option<String>,
         counts: SignatureCounts,
         table: Option<&BTreeMap<String, i64>>,
@@ -592,11 +840,11 @@ impl Job<'_> {
             &mut dyn FnMut(Signature) -> crate::error::Result<()>,
         ) -> crate::error::Result<()>,
     {
-        let args = self.args;
+        let args = self.shared.args;
         let doc = DeliveryDoc {
             campaign: self.campaign,
-            organization: self.organization,
-            date: self.date,
+            organization: self.shared.organization,
+            date: self.shared.date,
             lang: self.lang,
             show: args.show,
             include: &args.include,
@@ -604,13 +852,12 @@ impl Job<'_> {
             postcode: postcode.as_deref(),
             postcode_counts: table,
         };
-        let (sha, written) = write_file(path, |out| {
-            write_delivery(out, &doc, signers).map_err(anyhow::Error::from)
-        })
-        .with_context(|| format!("writing {}", path.display()))?;
+        let (out, written) = write_delivery(out.hashing(), &doc, signers)?;
+        let recorded = self.shared.recorded;
+        let done = out.commit_skipping(|candidate| recorded.contains_key(candidate))?;
         Ok(DeliveredFile {
             campaign: self.campaign.slug.clone(),
-            file: path.display().to_string(),
+            file: done.path.display().to_string(),
             postcode,
             signatures: counts.total,
             paper: counts.paper,
@@ -620,96 +867,66 @@ impl Job<'_> {
             pages: written.pages,
             show: args.show,
             included: args.include.clone(),
-            sha256: sha,
+            sha256: done.sha256.unwrap_or_default(),
             email: None,
             uncovered: written.uncovered,
         })
     }
 }
 
-/// Hashes what goes to the file.
-struct Hashing<W> {
-    inner: W,
-    hash: Sha256,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Writes through a private temporary file renamed into place: a reader never sees half
-/// a PDF, and a failed delivery leaves nothing behind.
-fn write_file<T>(
-    path: &Path,
-    write: impl FnOnce(
-        Hashing<BufWriter<std::fs::File>>,
-    ) -> anyhow::Result<(Hashing<BufWriter<std::fs::File>>, T)>,
-) -> anyhow::Result<(String, T)> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fsutil::create_private_dir(parent)?;
-    // Named for what it is (hidden, ".partial") and by whom (the process id, so
-    // `sweep_partials` can tell a killed run's leftover); dropped on any error, which
-    // deletes it.
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.{}.", std::process::id()))
-        .suffix(".partial")
-        .tempfile_in(parent)?;
-    let file = tmp.reopen()?;
-    let out = Hashing {
-        inner: BufWriter::with_capacity(1 << 16, file),
-        hash: Sha256::new(),
-    };
-    let (mut out, value) = write(out)?;
-    out.flush()?;
-    let sha = format!("{:x}", out.hash.finalize());
-    tmp.persist(path).map_err(|e| e.error)?;
-    fsutil::set_private(path)?;
-    Ok((sha, value))
-}
-
-/// Deletes half-written PDFs that killed runs left in `dir` (a kill skips the cleanup
-/// on drop): `.NAME.pdf.PID.RANDOM.partial` whose process is gone. Linux only, where a
-/// live process is seen in /proc; elsewhere they stay, obviously named.
-fn sweep_partials(dir: &Path) {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(partial_pid) else {
-            continue;
-        };
-        if !Path::new("/proc").join(pid.to_string()).exists() {
-            let _ = std::fs::remove_file(entry.path());
+    #[test]
+    fn postcodes_never_share_a_file_name_or_leave_the_folder() {
+        let codes = [
+            "a/b",
+            "a-b",
+            "a b",
+            "a_b",
+            "a%2Fb",
+            "..",
+            "../../etc",
+            "a\0b",
+            "AB1",
+            "ab1",
+            "",
+            "no-postcode",
+            "Łódź",
+        ];
+        let long = "9".repeat(500);
+        let long2 = format!("{}8", "9".repeat(499));
+        let mut all: Vec<&str> = codes.to_vec();
+        all.push(&long);
+        all.push(&long2);
+        let names = split_names("oak", &all, "2026-12-01");
+        let mut folded: Vec<String> = names.values().map(|n| n.to_lowercase()).collect();
+        folded.sort();
+        folded.dedup();
+        assert_eq!(folded.len(), all.len(), "{names:?}");
+        for (code, name) in &names {
+            assert!(
+                !name.contains('/') && !name.contains('\0') && !name.contains(".."),
+                "{code:?}: {name}"
+            );
+            assert!(name.len() <= 200, "{code:?}: {} bytes", name.len());
+            assert!(
+                name.starts_with("oak-") && name.ends_with("-delivery-2026-12-01.pdf"),
+                "{name}"
+            );
         }
+        assert_eq!(names["a/b"], "oak-a%2Fb-delivery-2026-12-01.pdf");
+        assert_eq!(names["a b"], "oak-a_b-delivery-2026-12-01.pdf");
+        assert_eq!(names["Łódź"], "oak-Łódź-delivery-2026-12-01.pdf");
     }
-}
 
-/// The writer's process id, if `name` is one of `write_file`'s temporary files.
-fn partial_pid(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix('.')?.strip_suffix(".partial")?;
-    let (rest, _random) = rest.rsplit_once('.')?;
-    let (target, pid) = rest.rsplit_once('.')?;
-    target
-        .to_ascii_lowercase()
-        .ends_with(".pdf")
-        .then(|| pid.parse().ok())
-        .flatten()
+    #[test]
+    fn lanes_keep_order_and_run_everything() {
+        for lanes in [1, 2, 7] {
+            let out = in_lanes((0..20).collect(), lanes, |i: i32| i * 2);
+            assert_eq!(out, (0..20).map(|i| i * 2).collect::<Vec<_>>());
+        }
+        assert!(in_lanes(Vec::<i32>::new(), 3, |i| i).is_empty());
+    }
 }

@@ -15,7 +15,6 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::domain::signer::{self, HeaderMap, Problem, RawSigner, Region};
 use crate::error::Error;
-use crate::fsutil;
 use crate::model::{Campaign, Signature, Source};
 use crate::store::{key_hash, ImportCounts, NewSignature, Store};
 use crate::ui;
@@ -188,10 +187,7 @@ fn import(
 
     let bar = ui::progress::bar(ctx, size.unwrap_or(0), "importing");
     let mut rejects = match &args.rejects {
-        Some(path) => Some(BufWriter::new(
-            fsutil::create_private_file(path)
-                .with_context(|| format!("cannot write the rejects file {}", path.display()))?,
-        )),
+        Some(path) => Some(BufWriter::new(ctx.files().create(path)?)),
         None => None,
     };
     let mut reject_csv = rejects.as_mut().map(csv::Writer::from_writer);
@@ -222,8 +218,14 @@ fn import(
     producer
         .join()
         .map_err(|_| anyhow::anyhow!("the CSV reader stopped unexpectedly"))?;
-    if let Some(mut w) = reject_csv {
+    if let Some(mut w) = reject_csv.take() {
         w.flush()?;
+    }
+    drop(reject_csv);
+    // In place only now, before the import commits: a rejects file that cannot be
+    // written leaves nothing imported.
+    if let Some(rejects) = rejects {
+        rejects.into_inner().map_err(|e| e.into_error())?.commit()?;
     }
     let unknown_sheets = import.unknown_sheets().to_vec();
     let counts = import.commit()?;

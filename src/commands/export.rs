@@ -1,15 +1,13 @@
 //! `campaign export`: the signers as CSV (for spreadsheets) or JSON lines.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::fsutil;
 use crate::model::Signature;
 use crate::ui;
 
@@ -28,7 +26,8 @@ pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// Write to FILE instead of standard output
+    /// Write to FILE instead of standard output. An existing FILE is replaced only once
+    /// the export is complete (never the database or the account file)
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -106,15 +105,24 @@ fn csv_io(e: csv::Error) -> io::Error {
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
-    let sink: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            fsutil::create_private_file(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        // Exact into a pipe; sanitized when a person reads it on a terminal.
-        None => ui::data_out(),
+    // Through a temporary file renamed into place at the end: an error or a full disk
+    // leaves an earlier export as it was. Never over the database or the account file.
+    // Into a pipe or file the bytes are exact; a person reading on a terminal gets them
+    // sanitized.
+    let mut output = match &args.out {
+        Some(path) => Some(ctx.files().create(path)?),
+        None if !ui::stdout_is_terminal() => Some(ctx.files().stdout()?),
+        None => None,
     };
-    let mut out = BufWriter::with_capacity(1 << 16, sink);
+    let mut terminal: Box<dyn Write> = if output.is_none() {
+        ui::data_out()
+    } else {
+        Box::new(io::sink())
+    };
+    let mut out: &mut dyn Write = match output.as_mut() {
+        Some(file) => file,
+        None => &mut terminal,
+    };
     let mut count = 0u64;
     let each = |f: &mut dyn FnMut(Signature) -> crate::error::Result<()>| {
         if args.opted_in {
@@ -131,7 +139,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     });
     match format {
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
+            let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record(COLUMNS).map_err(csv_io)?;
             let yes = |b: bool| if b { "yes" } else { "no" };
             each(&mut |s| {
@@ -165,7 +173,12 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
             })?;
         }
     }
-    out.flush()?;
+    match output {
+        Some(file) => {
+            file.commit()?;
+        }
+        None => terminal.flush()?,
+    }
     if let Some(path) = &args.out {
         ui::status(ctx, format!("wrote {count} signers to {}", path.display()));
     }

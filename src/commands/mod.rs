@@ -19,6 +19,8 @@ pub mod share;
 pub mod show;
 pub mod status;
 
+use std::path::PathBuf;
+
 use crate::cli::Command;
 use crate::context::Ctx;
 use crate::error::Error;
@@ -45,6 +47,24 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Outbox(args) => outbox::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
+    }
+}
+
+/// The files `command` reads, each with what it is: no file it writes may land on one
+/// (`--rejects` naming the `--from` file would cut the import short). Every file-valued
+/// flag is either here or an output; the test below keeps that list complete.
+pub fn inputs(command: &Command) -> Vec<(PathBuf, String)> {
+    let named = |path: &Option<PathBuf>, what: &str| -> Vec<(PathBuf, String)> {
+        path.iter()
+            .filter(|p| p.as_os_str() != "-")
+            .map(|p| (p.clone(), what.to_string()))
+            .collect()
+    };
+    match command {
+        Command::EnterSignatures(a) => named(&a.from, "the CSV file --from imports"),
+        Command::Review(a) => named(&a.picture, "the picture --picture adds"),
+        Command::Share(a) => named(&a.invite_file, "the contacts file --invite-file reads"),
+        _ => Vec::new(),
     }
 }
 
@@ -115,4 +135,84 @@ pub fn load_campaign(
         slug = campaign.slug
     ))
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    /// Flags naming a file the command reads: listed in [`super::inputs`].
+    const INPUTS: [(&str, &str); 3] = [
+        ("enter-signatures", "from"),
+        ("review", "picture"),
+        ("share", "invite_file"),
+    ];
+    /// Flags naming where the command writes: every one goes through `Ctx::files`
+    /// (man pages and completion folders are for packagers and hold no signer).
+    const OUTPUTS: [(&str, &str); 6] = [
+        ("export", "out"),
+        ("deliver", "out"),
+        ("paper-form", "out"),
+        ("enter-signatures", "rejects"),
+        ("man", "dir"),
+        ("completions", "dir"),
+    ];
+
+    #[test]
+    fn every_file_flag_is_an_input_or_an_output() {
+        let cli = Cli::command();
+        let mut found = Vec::new();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments() {
+                if arg.get_value_parser().type_id() == std::any::TypeId::of::<PathBuf>() {
+                    found.push((sub.get_name().to_string(), arg.get_id().to_string()));
+                }
+            }
+        }
+        for (sub, arg) in &found {
+            assert!(
+                INPUTS.contains(&(sub, arg)) || OUTPUTS.contains(&(sub, arg)),
+                "`{sub} --{arg}` names a file: add it to INPUTS (and `inputs`) or OUTPUTS"
+            );
+        }
+        for known in INPUTS.iter().chain(&OUTPUTS) {
+            assert!(
+                found
+                    .iter()
+                    .any(|(s, a)| (s.as_str(), a.as_str()) == *known),
+                "{known:?} is no longer a file flag"
+            );
+        }
+    }
+
+    #[test]
+    fn inputs_are_protected() {
+        use clap::Parser;
+        for (args, what) in [
+            (
+                vec!["campaign", "enter-signatures", "x", "--from", "in.csv"],
+                "--from",
+            ),
+            (
+                vec!["campaign", "review", "x", "--picture", "p.png"],
+                "--picture",
+            ),
+            (
+                vec!["campaign", "share", "x", "--invite-file", "c.csv"],
+                "--invite-file",
+            ),
+        ] {
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let inputs = super::inputs(&cli.command);
+            assert_eq!(inputs.len(), 1, "{args:?}");
+            assert!(inputs[0].1.contains(what), "{inputs:?}");
+        }
+        let stdin =
+            Cli::try_parse_from(["campaign", "enter-signatures", "x", "--from", "-"]).unwrap();
+        assert!(super::inputs(&stdin.command).is_empty());
+    }
 }

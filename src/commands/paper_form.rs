@@ -1,6 +1,5 @@
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
@@ -9,7 +8,7 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::render::pdf::fonts::font_hint;
 use crate::render::pdf::paper_form::{self, FormInput, FormLang, Paper, Picture};
-use crate::{fsutil, ui};
+use crate::ui;
 
 /// Most sheets one run prints: more is almost surely a typo (and a lot of paper).
 const MAX_SHEETS: usize = 500;
@@ -110,6 +109,11 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         }
     };
 
+    // A refused --out costs no sheet ids.
+    if let Some(out) = &args.out {
+        ctx.files().check(out)?;
+    }
+
     // Recorded before rendering so the ids on paper are always known to the database.
     let sheets = store.record_sheets(&campaign, args.sheets, lines as i64)?;
     let ids: Vec<String> = sheets.into_iter().map(|s| s.sheet_id).collect();
@@ -132,15 +136,15 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         ));
     }
 
-    let path = args.out.clone().unwrap_or_else(|| {
-        ctx.paths.documents_dir().join(format!(
+    let path = match &args.out {
+        Some(out) => out.clone(),
+        None => ctx.paths.documents_dir().join(format!(
             "{}-paper-form-{}.pdf",
             campaign.slug,
             ids.first().map(String::as_str).unwrap_or("0")
-        ))
-    });
-    fsutil::write_private(&path, &rendered.bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        )),
+    };
+    let path = ctx.files().write(&path, &rendered.bytes)?.path;
 
     ui::status(
         ctx,

@@ -108,6 +108,11 @@ pub fn data_out() -> Box<dyn Write> {
     }
 }
 
+/// Whether stdout is a terminal (data shown to a person is sanitized there).
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
 /// Whether stderr is a terminal (a person may be watching and answering).
 pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()

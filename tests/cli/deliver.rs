@@ -205,7 +205,14 @@ fn contact_details_only_with_include_and_the_cover_says_so() {
     let out = home.path().join("docs");
     let only_email = deliver(
         &home,
-        &[&slug, "--include", "email", "--out", out.to_str().unwrap()],
+        &[
+            &slug,
+            "--include",
+            "email",
+            "--yes",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     );
     let text = pdf_text(&only_email[0]);
     assert!(text.contains("signer0@example.org"), "{text}");
@@ -222,6 +229,7 @@ fn contact_details_only_with_include_and_the_cover_says_so() {
             &slug,
             "--include",
             "email,phone",
+            "--yes",
             "--out",
             both.to_str().unwrap(),
         ],
@@ -636,9 +644,19 @@ fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
         add(&home, slug, &[s("Ana Reyes", "94612"), s("李娜", "94601")]);
     }
     let out = home.path().join("all");
-    // Make one campaign fail: a folder sits where its PDF would go.
+    // Make one campaign fail: a row its reader cannot take (a name that is not text).
+    let conn = rusqlite::Connection::open(home.db()).unwrap();
+    conn.execute(
+        "INSERT INTO signatures (campaign_id, name, source, signed_at, dedupe_key) \
+         SELECT id, X'FFFE', 'paper', '2025-01-01T00:00:00Z', 'broken' FROM campaigns WHERE slug = ?1",
+        [&second],
+    )
+    .unwrap();
+    drop(conn);
+    // A folder where a PDF would go is passed over for the next free name.
     let date = time::OffsetDateTime::now_utc().date().to_string();
-    std::fs::create_dir_all(out.join(format!("{second}-delivery-{date}.pdf")).join("x")).unwrap();
+    let obstacle = out.join(format!("{third}-delivery-{date}.pdf"));
+    std::fs::create_dir_all(obstacle.join("x")).unwrap();
 
     let result = home
         .cmd([
@@ -661,6 +679,10 @@ fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
         assert!(pdf_text(Path::new(f)).contains("Signed by 2 people"));
     }
     assert!(
+        files[1].ends_with(&format!("{third}-delivery-{date}-2.pdf")),
+        "{stdout}"
+    );
+    assert!(
         stderr.contains("Delivered 2 campaigns in 2 files") && stderr.contains("1 failed"),
         "{stderr}"
     );
@@ -672,15 +694,20 @@ fn deliver_all_writes_one_pdf_each_and_survives_a_failing_campaign() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    let mut expected: Vec<String> = [&first, &second, &third]
-        .iter()
-        .map(|slug| format!("{slug}-delivery-{date}.pdf"))
-        .collect();
+    let mut expected: Vec<String> = vec![
+        format!("{first}-delivery-{date}.pdf"),
+        format!("{third}-delivery-{date}.pdf"),
+        format!("{third}-delivery-{date}-2.pdf"),
+    ];
     expected.sort();
     assert_eq!(left, expected, "stray files in the output folder");
+    assert!(obstacle.join("x").is_dir());
 
-    // Without the obstacle, all three.
-    std::fs::remove_dir_all(out.join(format!("{second}-delivery-{date}.pdf"))).unwrap();
+    // Without the broken row, all three.
+    let conn = rusqlite::Connection::open(home.db()).unwrap();
+    conn.execute("DELETE FROM signatures WHERE dedupe_key = 'broken'", [])
+        .unwrap();
+    drop(conn);
     let files = deliver(
         &home,
         &[&first, &second, &third, "--out", out.to_str().unwrap()],

@@ -13,4 +13,6 @@ mod paper;
 mod share;
 mod signatures;
 mod trust_concurrency;
+mod trust_deliver;
+mod trust_files;
 mod trust_output;

@@ -185,11 +185,21 @@ const COVER_FLOOR: f32 = 216.0;
 
 /// Writes the document to `out`. `signers` streams the campaign's signatures (in entry
 /// order) into the callback it is given; those outside `doc.postcode` are skipped.
+///
+/// Never call this from rayon pool work: it waits on its renderer thread, which spreads
+/// pages over the pool, so a pool worker waiting here can hold the thread its own pages
+/// need (that froze `deliver --all`). Callers run it on plain threads; called from the
+/// pool, it refuses at once instead of hanging.
 pub fn write_delivery<W, F>(out: W, doc: &DeliveryDoc<'_>, signers: F) -> Result<(W, Written)>
 where
     W: Write + Send,
     F: FnOnce(&mut dyn FnMut(Signature) -> Result<()>) -> Result<()>,
 {
+    if rayon::current_thread_index().is_some() {
+        return Err(Error::Invalid(
+            "internal error: a delivery was written from rayon pool work, where it could wait on itself".into(),
+        ));
+    }
     let w = words(doc.lang);
     let listed_expected = if doc.show.lists_signers() {
         (doc.counts.total - doc.counts.private).max(0) as usize
