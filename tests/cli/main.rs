@@ -12,3 +12,4 @@ mod outbox;
 mod paper;
 mod share;
 mod signatures;
+mod trust_csv;
