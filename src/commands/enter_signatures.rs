@@ -15,12 +15,12 @@ use serde::Serialize;
 use super::export::neutralize;
 use super::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::domain::signer::{self, Problem, RawSigner, Region};
+use crate::domain::signer::{self, RawSigner, Region};
 use crate::error::Error;
 use crate::fsutil;
-use crate::input::CsvInput;
+use crate::input::{Checked, CsvInput};
 use crate::model::{Campaign, Signature, Source};
-use crate::store::{key_hash, ImportCounts, NewSignature, Store};
+use crate::store::{key_hash, ImportCounts, Store};
 use crate::ui;
 use crate::ui::entry::{Answer, LineReader};
 
@@ -91,10 +91,10 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
 /// memory stays flat.
 const BATCH: usize = 8192;
 
-type Batch = Vec<(u64, Result<NewSignature, Problem>, bool)>;
-
-/// The rejected rows of a batch as they were read, in file order, for the rejects file.
-type Originals = Vec<(u64, Vec<csv::StringRecord>)>;
+/// Rows checked on the reader thread: row number, the signer or why not, and the key's
+/// hash, which the dedupe pass (in file order) replaces with 1 when the key is new.
+/// Sent as it is: converting it would copy every row again.
+type Batch = Vec<(u64, Checked, u64)>;
 
 /// Rows that were not UTF-8 in a file that looked like plain ASCII before them.
 #[derive(Debug, Default)]
@@ -122,8 +122,18 @@ fn import(
         (Box::new(io::stdin()), None)
     } else {
         let file = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
+        let meta = file.metadata().ok();
+        if let (Some(meta), Some(rejects)) = (&meta, &args.rejects) {
+            if same_file(meta, rejects) {
+                return Err(Error::Usage(format!(
+                    "--rejects {} is the file being imported: it would be overwritten; name \
+                     another file (e.g. rejects.csv)",
+                    rejects.display()
+                ))
+                .into());
+            }
+        }
+        (Box::new(file), meta.map(|m| m.len()))
     };
     let shown_name = if stdin {
         "standard input".to_string()
@@ -169,7 +179,7 @@ fn import(
 
     // Reading, validating (parallel) and the first dedupe pass (in file order) run on
     // their own thread while this one inserts.
-    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, Originals, u64)>>(4);
+    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, u64)>>(4);
     let producer = std::thread::spawn(move || {
         let mut record = csv::ByteRecord::new();
         let mut decoded = DecodedRows::default();
@@ -190,7 +200,7 @@ fn import(
                 }
             }
             let position = input.position();
-            let checked: Vec<_> = raw
+            let mut batch: Batch = raw
                 .into_par_iter()
                 .map(|(row, bytes)| {
                     let checked = rules.check(bytes, region);
@@ -201,26 +211,17 @@ fn import(
                     (row, checked, hash)
                 })
                 .collect();
-            let mut originals = Originals::new();
-            let batch: Batch = checked
-                .into_iter()
-                .map(|(row, checked, hash)| {
-                    if checked.decoded {
-                        if decoded.count == 0 {
-                            decoded.first = row;
-                        }
-                        decoded.count += 1;
-                        decoded.last = row;
+            for (row, checked, key) in &mut batch {
+                if checked.decoded {
+                    if decoded.count == 0 {
+                        decoded.first = *row;
                     }
-                    let first = checked.result.is_ok() && seen.first_time(hash);
-                    let signer = checked.result.map_err(|rejection| {
-                        originals.push((row, rejection.original));
-                        rejection.problem
-                    });
-                    (row, signer, first)
-                })
-                .collect();
-            if tx.send(Ok((batch, originals, position))).is_err() || done {
+                    decoded.count += 1;
+                    decoded.last = *row;
+                }
+                *key = u64::from(checked.result.is_ok() && seen.first_time(*key));
+            }
+            if tx.send(Ok((batch, position))).is_err() || done {
                 return decoded;
             }
         }
@@ -256,17 +257,21 @@ fn import(
     };
     let mut shown = Vec::new();
     for message in rx {
-        let (batch, originals, position) = message?;
+        let (batch, position) = message?;
         let mut failed = Ok(());
-        let mut originals = originals.into_iter();
-        import.add_all_checked(batch, |r| {
+        // The store hears of a rejected row as it takes it from the iterator, before the
+        // next one: the row as read waits here for the rejects file meanwhile.
+        let original = std::cell::Cell::new(None);
+        let rows = batch.into_iter().map(|(row, checked, first)| {
+            let signer = checked.result.map_err(|rejection| {
+                original.set(Some(rejection.original));
+                rejection.problem
+            });
+            (row, signer, first == 1)
+        });
+        import.add_all_checked(rows, |r| {
+            let rows: Vec<csv::StringRecord> = original.take().unwrap_or_default();
             if let Some(w) = reject_csv.as_mut() {
-                // Rejections come in file order, one for each rejected row.
-                let rows = originals
-                    .by_ref()
-                    .find(|(row, _)| *row == r.row)
-                    .map(|(_, rows)| rows)
-                    .unwrap_or_default();
                 let row = r.row.to_string();
                 for cells in &rows {
                     let record: Vec<_> = [row.as_str(), r.reason.as_str()]
@@ -345,6 +350,21 @@ fn import(
         ui::warn(message);
     }
     render_counts(ctx, &counts)
+}
+
+/// Whether `path` is the file `meta` describes (another name for it included).
+fn same_file(meta: &std::fs::Metadata, path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path)
+            .is_ok_and(|other| other.dev() == meta.dev() && other.ino() == meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, path);
+        false
+    }
 }
 
 /// Parses `--encoding`: any label the WHATWG Encoding Standard knows (`latin1` is

@@ -568,3 +568,23 @@ fn campaign_text_drops_control_characters_and_keeps_paragraphs() {
     assert_eq!(campaign["why"], "First paragraph[31m.\n\nSecond paragraph.");
     assert_eq!(campaign["ask"], "Declare Oakland a sanctuary city.");
 }
+
+#[test]
+fn a_rejects_file_naming_the_input_is_refused_before_anything_is_written() {
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland Sanctuary");
+    let original = "name,email,zip\nAna,ana@example.org,94612\nBad,bad@@example,94612\n";
+    let file = write(&home, "signers.csv", original);
+    // The same file, by another name.
+    let other_name = home.path().join(".").join("signers.csv");
+    let (code, _, stderr) = import(
+        &home,
+        &slug,
+        &file,
+        &["--rejects", other_name.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is the file being imported"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    assert!(names(&home, &slug).is_empty());
+}
