@@ -249,7 +249,23 @@ impl CsvInput {
                     .into(),
             ));
         }
-        let delimiter = sniff_delimiter(&first);
+        // `sep=;` before the header: Excel's own hint, written by tools that export for it.
+        let delimiter = match first.as_slice() {
+            [b's' | b'S', b'e' | b'E', b'p' | b'P', b'=', d, rest @ ..]
+                if matches!(d, b',' | b';' | b'\t' | b'|')
+                    && matches!(rest.first(), None | Some(b'\r' | b'\n')) =>
+            {
+                let d = *d;
+                let newline = if rest.starts_with(b"\r\n") {
+                    2
+                } else {
+                    usize::from(!rest.is_empty())
+                };
+                first.drain(..5 + newline);
+                d
+            }
+            _ => sniff_delimiter(&first),
+        };
         first.shrink_to_fit();
         let stream: Stream = Box::new(Cursor::new(first).chain(stream));
         let mut reader = csv::ReaderBuilder::new()
@@ -506,13 +522,24 @@ impl Rules {
     /// Returns the cell's index and the problem, naming the lines where it opens and
     /// closes. Costs one byte search on a row without line breaks.
     fn stray_quote(&self, record: &StringRecord) -> Option<(usize, Problem)> {
-        if !record.as_slice().contains('\n') {
+        let text = record.as_slice();
+        if !text.contains('\n') && !text.contains('\r') {
             return None;
         }
-        let mut line = record.position().map_or(0, |p| p.line());
+        // The csv crate counts LF line breaks; a file saved with CR alone (old Excel for
+        // Mac) has none, and its rows are its lines.
+        let mut line = match record.position() {
+            Some(p) if p.line() == 1 && p.record() > 0 => p.record() + 1,
+            Some(p) => p.line(),
+            None => 0,
+        };
         for (i, cell) in record.iter().enumerate() {
-            let breaks = cell.bytes().filter(|&b| b == b'\n').count() as u64;
-            if breaks > 0 && cell.split('\n').any(|l| self.row_shaped(l)) {
+            if !cell.contains('\n') && !cell.contains('\r') {
+                continue;
+            }
+            let lines = lines_of(cell);
+            let breaks = lines.len() as u64 - 1;
+            if lines.iter().any(|l| self.row_shaped(l)) {
                 let closes = line + breaks;
                 let rows = breaks + 1;
                 return Some((
@@ -551,7 +578,6 @@ impl Rules {
     /// the cells before it start the first row, the cells after it end the last.
     fn split_back(&self, record: &StringRecord, field: usize) -> Vec<StringRecord> {
         let parse = |line: &str| -> Vec<String> {
-            let line = line.strip_suffix('\r').unwrap_or(line);
             let mut reader = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
@@ -562,7 +588,7 @@ impl Rules {
                 _ => vec![line.to_string()],
             }
         };
-        let lines: Vec<&str> = record[field].split('\n').collect();
+        let lines = lines_of(&record[field]);
         let last = lines.len() - 1;
         lines
             .iter()
@@ -580,6 +606,19 @@ impl Rules {
             })
             .collect()
     }
+}
+
+/// The lines of a cell, split at CRLF, LF or CR.
+fn lines_of(cell: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = cell;
+    while let Some(at) = rest.find(['\r', '\n']) {
+        lines.push(&rest[..at]);
+        let width = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[at + width..];
+    }
+    lines.push(rest);
+    lines
 }
 
 /// Decodes every cell of `bytes` as `encoding` (malformed bytes become U+FFFD).
@@ -836,6 +875,25 @@ mod tests {
             .problem
             .message
             .contains("line 4 of the file that only closes on line 5"));
+    }
+
+    #[test]
+    fn old_mac_line_breaks_and_excel_sep_lines_are_read() {
+        let cr = "name,email,zip\r\"Ana,a@example.org,94612\rBo\",b@example.org,94601\rCy,c@example.org,94602\r";
+        let (names, rejected) = read_all(cr.as_bytes());
+        assert_eq!(names, ["Cy"]);
+        assert!(rejected[0]
+            .1
+            .problem
+            .message
+            .contains("on line 2 of the file that only closes on line 3"));
+        assert_eq!(rejected[0].1.original.len(), 2);
+        for sep in ["sep=;\r\n", "sep=;\n", "SEP=;\r"] {
+            let file = format!("{sep}Nombre;Correo\r\nAna;a@example.org\r\n");
+            let input = open(file.as_bytes()).unwrap();
+            assert_eq!(input.rules().delimiter, b';', "{sep:?}");
+            assert_eq!(&input.headers()[0], "Nombre", "{sep:?}");
+        }
     }
 
     #[test]
