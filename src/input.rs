@@ -1093,7 +1093,7 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig {
-                cases: 300,
+                cases: 1000,
                 failure_persistence: None,
                 ..ProptestConfig::default()
             })]
