@@ -258,7 +258,8 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;enter-signatures' {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Import this CSV file instead of typing (`-` reads standard input)')
-            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write the rows that could not be imported, with row number and reason, to FILE')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write the rows that could not be imported to FILE as they were (every column), with their row number and the reason: fix them in a spreadsheet and import FILE again')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'The file''s character encoding, when detection gets it wrong (e.g. windows-1252, latin1, utf-8, utf-16le) [default: detected]')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Where these signatures were collected [default: online for imports, paper when typing]')
             [CompletionResult]::new('--sheet', '--sheet', [CompletionResultType]::ParameterName, 'Sheet id to start typing from (as printed in the sheet''s footer, e.g. OAK-0007)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')

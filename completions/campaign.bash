@@ -347,7 +347,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__enter__subcmd__signatures)
-            opts="-y -q -h -V --from --rejects --source --sheet --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --from --rejects --encoding --source --sheet --db --json --no-input --yes --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +358,10 @@ _campaign() {
                     return 0
                     ;;
                 --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -243,7 +243,8 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;enter-signatures'= {
             cand --from 'Import this CSV file instead of typing (`-` reads standard input)'
-            cand --rejects 'Write the rows that could not be imported, with row number and reason, to FILE'
+            cand --rejects 'Write the rows that could not be imported to FILE as they were (every column), with their row number and the reason: fix them in a spreadsheet and import FILE again'
+            cand --encoding 'The file''s character encoding, when detection gets it wrong (e.g. windows-1252, latin1, utf-8, utf-16le) [default: detected]'
             cand --source 'Where these signatures were collected [default: online for imports, paper when typing]'
             cand --sheet 'Sheet id to start typing from (as printed in the sheet''s footer, e.g. OAK-0007)'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'

@@ -192,7 +192,8 @@ complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s q -l qu
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l from -d 'Import this CSV file instead of typing (`-` reads standard input)' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l rejects -d 'Write the rows that could not be imported, with row number and reason, to FILE' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l rejects -d 'Write the rows that could not be imported to FILE as they were (every column), with their row number and the reason: fix them in a spreadsheet and import FILE again' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l encoding -d 'The file\'s character encoding, when detection gets it wrong (e.g. windows-1252, latin1, utf-8, utf-16le) [default: detected]' -r
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l source -d 'Where these signatures were collected [default: online for imports, paper when typing]' -r -f -a "paper\t''
 online\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l sheet -d 'Sheet id to start typing from (as printed in the sheet\'s footer, e.g. OAK-0007)' -r

@@ -2,7 +2,8 @@
 //!
 //! Layers (each uses only those below it): `commands` (adapters: flags, prompts, output)
 //! -> `ui` / `render` (terminal talk, documents) -> `domain` (pure rules) -> `store`
-//! (SQLite) -> `model` (plain data).
+//! (SQLite) -> `model` (plain data). `input` reads CSV files of signers for the
+//! commands, with the domain's rules.
 
 // Every write to the terminal goes through `ui`, which keeps control characters in the
 // data from reaching it (see `ui::term`). Clippy refuses `print!`/`println!`/`std::eprintln!`
@@ -39,6 +40,7 @@ pub mod domain;
 pub mod error;
 pub mod fsutil;
 pub mod i18n;
+pub mod input;
 pub mod model;
 pub mod outbox;
 pub mod paths;

@@ -2,21 +2,24 @@
 //! CSV import (`--from`) in one all-or-nothing transaction.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 
 use anyhow::Context as _;
 use clap::Args;
+use encoding_rs::Encoding;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::export::neutralize;
 use super::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::domain::signer::{self, HeaderMap, Problem, RawSigner, Region};
+use crate::domain::signer::{self, RawSigner, Region};
 use crate::error::Error;
+use crate::input::{Checked, CsvInput};
 use crate::model::{Campaign, Signature, Source};
-use crate::store::{key_hash, ImportCounts, NewSignature, Store};
+use crate::store::{key_hash, ImportCounts, Store};
 use crate::ui;
 use crate::ui::entry::{Answer, LineReader};
 
@@ -27,8 +30,11 @@ use crate::ui::entry::{Answer, LineReader};
 /// is saved as soon as it is accepted. Type `<` to correct the previous row, `.` (or
 /// Ctrl-D) to finish; at the line prompt a sheet id switches to that sheet.
 ///
-/// With --from: imports a CSV (UTF-8, with a header naming the columns) in one
-/// transaction: if anything fails, nothing is imported.
+/// With --from: imports a CSV whose first row names the columns, in English or Spanish
+/// (name, email, zip, ...; nombre, correo, CP, ...). Its encoding (UTF-8, UTF-16,
+/// Windows-1252 as Excel writes it) and delimiter (comma, semicolon, tab) are detected.
+/// Rows that cannot be imported are listed and left out; the others are imported in one
+/// transaction: together, or (on any error) not at all.
 #[derive(Debug, Args)]
 pub struct EnterSignaturesArgs {
     /// Campaign slug or id
@@ -38,9 +44,15 @@ pub struct EnterSignaturesArgs {
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
 
-    /// Write the rows that could not be imported, with row number and reason, to FILE
+    /// Write the rows that could not be imported to FILE as they were (every column), with
+    /// their row number and the reason: fix them in a spreadsheet and import FILE again
     #[arg(long, value_name = "FILE", requires = "from")]
     pub rejects: Option<PathBuf>,
+
+    /// The file's character encoding, when detection gets it wrong (e.g. windows-1252,
+    /// latin1, utf-8, utf-16le) [default: detected]
+    #[arg(long, value_name = "NAME", requires = "from", value_parser = parse_encoding)]
+    pub encoding: Option<&'static Encoding>,
 
     /// Where these signatures were collected [default: online for imports, paper when typing]
     #[arg(long, value_enum)]
@@ -78,7 +90,22 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
 /// memory stays flat.
 const BATCH: usize = 8192;
 
-type Batch = Vec<(u64, Result<NewSignature, Problem>, bool)>;
+/// Rows checked on the reader thread: row number, the signer or why not, and the key's
+/// hash, which the dedupe pass (in file order) replaces with 1 when the key is new.
+/// Sent as it is: converting it would copy every row again.
+type Batch = Vec<(u64, Checked, u64)>;
+
+/// Rows that were not UTF-8 in a file that looked like plain ASCII before them.
+#[derive(Debug, Default)]
+struct DecodedRows {
+    count: u64,
+    first: u64,
+    last: u64,
+}
+
+/// A byte order mark before the rejects file: Excel reads a CSV without one as
+/// Windows-1252 and would garble every accent the organizer is about to fix.
+const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
 
 fn import(
     ctx: &Ctx,
@@ -89,32 +116,52 @@ fn import(
     region: Region,
     entered_by: Option<String>,
 ) -> anyhow::Result<()> {
-    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if from.as_os_str() == "-" {
+    // Opened first: the file helper refuses a rejects file that is the input (or the
+    // database) before anything is read.
+    let mut rejects = match &args.rejects {
+        Some(path) => Some(BufWriter::new(ctx.files().create(path)?)),
+        None => None,
+    };
+    let stdin = from.as_os_str() == "-";
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = if stdin {
         (Box::new(io::stdin()), None)
     } else {
         let file = File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
+        let meta = file.metadata().ok();
+        (Box::new(file), meta.map(|m| m.len()))
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(io::BufReader::with_capacity(
-            1 << 20,
-            QuoteWatch::new(input),
-        ));
-    let headers = reader
-        .headers()
-        .with_context(|| format!("cannot read the header of {}", from.display()))?
-        .clone();
-    let map = HeaderMap::new(headers.iter())
-        .map_err(|p| Error::Invalid(format!("{}: {}", from.display(), p.message)))?;
-    if !map.unknown.is_empty() {
+    let shown_name = if stdin {
+        "standard input".to_string()
+    } else {
+        from.display().to_string()
+    };
+    let mut input = CsvInput::open(input, args.encoding).map_err(|e| match e {
+        Error::Invalid(message) => {
+            anyhow::Error::new(Error::Invalid(format!("{shown_name}: {message}")))
+        }
+        other => anyhow::Error::new(other).context(format!("cannot read {shown_name}")),
+    })?;
+    match (input.encoding_note(), input.delimiter_note()) {
+        (Some(encoding), Some(delimiter)) => ui::status(
+            ctx,
+            format!("reading {shown_name} as {encoding}, columns separated by {delimiter}"),
+        ),
+        (Some(encoding), None) => ui::status(ctx, format!("reading {shown_name} as {encoding}")),
+        (None, Some(delimiter)) => ui::status(
+            ctx,
+            format!("reading {shown_name}: columns separated by {delimiter}"),
+        ),
+        (None, None) => {}
+    }
+    let rules = input.rules().clone();
+    if !rules.map.unknown.is_empty() {
         ui::warn(format!(
             "ignoring unknown columns: {}",
-            map.unknown.join(", ")
+            rules.map.unknown.join(", ")
         ));
     }
+    let headers = input.headers().clone();
+    let delimiter = rules.delimiter;
 
     let mut import = store.begin_import(
         campaign.id,
@@ -130,79 +177,99 @@ fn import(
     let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, u64)>>(4);
     let producer = std::thread::spawn(move || {
         let mut record = csv::ByteRecord::new();
-        let mut row = 1u64;
+        let mut decoded = DecodedRows::default();
         loop {
             let mut raw: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(BATCH);
             let mut done = false;
             while raw.len() < BATCH {
-                match reader.read_byte_record(&mut record) {
-                    Ok(true) => {
-                        row += 1;
-                        raw.push((row, record.clone()));
-                    }
-                    Ok(false) => {
-                        // The csv crate ends an unclosed quote at the end of the file,
-                        // swallowing every row after it into one field: say so instead of
-                        // rejecting a mangled row for a missing email.
-                        if reader.get_ref().get_ref().unterminated() {
-                            let _ = tx.send(Err(Error::Invalid(format!(
-                                "CSV syntax: row {row} opens a quoted field (\") that is never closed, \
-                                 so the rest of the file would be read as one cell; close the quote \
-                                 (a quote inside a quoted cell is written twice: \"\") and import again"
-                            ))
-                            .into()));
-                            return;
-                        }
+                match input.read(&mut record) {
+                    Ok(Some(row)) => raw.push((row, record.clone())),
+                    Ok(None) => {
                         done = true;
                         break;
                     }
                     Err(e) => {
-                        let _ = tx.send(Err(anyhow::Error::new(e)
-                            .context(format!("cannot read row {} of the CSV", row + 1))));
-                        return;
+                        let _ = tx.send(Err(e.into()));
+                        return decoded;
                     }
                 }
             }
-            let position = reader.position().byte();
-            let checked: Vec<_> = raw
+            let position = input.position();
+            let mut batch: Batch = raw
                 .into_par_iter()
                 .map(|(row, bytes)| {
-                    let signer = validate_row(&map, bytes, region);
-                    let hash = signer.as_ref().map_or(0, |s| key_hash(&s.dedupe_key));
-                    (row, signer, hash)
+                    let checked = rules.check(bytes, region);
+                    let hash = checked
+                        .result
+                        .as_ref()
+                        .map_or(0, |s| key_hash(&s.dedupe_key));
+                    (row, checked, hash)
                 })
                 .collect();
-            let batch: Batch = checked
-                .into_iter()
-                .map(|(row, signer, hash)| {
-                    let first = signer.is_ok() && seen.first_time(hash);
-                    (row, signer, first)
-                })
-                .collect();
+            for (row, checked, key) in &mut batch {
+                if checked.decoded {
+                    if decoded.count == 0 {
+                        decoded.first = *row;
+                    }
+                    decoded.count += 1;
+                    decoded.last = *row;
+                }
+                *key = u64::from(checked.result.is_ok() && seen.first_time(*key));
+            }
             if tx.send(Ok((batch, position))).is_err() || done {
-                return;
+                return decoded;
             }
         }
     });
 
     let bar = ui::progress::bar(ctx, size.unwrap_or(0), "importing");
-    let mut rejects = match &args.rejects {
-        Some(path) => Some(BufWriter::new(ctx.files().create(path)?)),
+    // The rows as they were, every column in its place, after a row and a reason column:
+    // fixed in a spreadsheet, the file imports again as it is (see `Column::RejectsNote`).
+    // Same delimiter as the input, so it opens the way the input did.
+    let mut reject_csv = match rejects.as_mut() {
+        Some(w) => {
+            w.write_all(UTF8_BOM)?;
+            let mut w = csv::WriterBuilder::new()
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_writer(w);
+            let header: Vec<_> = ["row", "reason"]
+                .into_iter()
+                .map(std::borrow::Cow::Borrowed)
+                .chain(headers.iter().map(neutralize))
+                .collect();
+            w.write_record(header.iter().map(|c| c.as_bytes()))?;
+            Some(w)
+        }
         None => None,
     };
-    let mut reject_csv = rejects.as_mut().map(csv::Writer::from_writer);
-    if let Some(w) = reject_csv.as_mut() {
-        w.write_record(["row", "reason", "value"])?;
-    }
     let mut shown = Vec::new();
     for message in rx {
         let (batch, position) = message?;
         let mut failed = Ok(());
-        import.add_all_checked(batch, |r| {
+        // The store hears of a rejected row as it takes it from the iterator, before the
+        // next one: the row as read waits here for the rejects file meanwhile.
+        let original = std::cell::Cell::new(None);
+        let rows = batch.into_iter().map(|(row, checked, first)| {
+            let signer = checked.result.map_err(|rejection| {
+                original.set(Some(rejection.original));
+                rejection.problem
+            });
+            (row, signer, first == 1)
+        });
+        import.add_all_checked(rows, |r| {
+            let rows: Vec<csv::StringRecord> = original.take().unwrap_or_default();
             if let Some(w) = reject_csv.as_mut() {
-                let value = r.value.as_deref().unwrap_or("");
-                if let Err(e) = w.write_record([&r.row.to_string(), &r.reason, value]) {
-                    failed = Err(e);
+                let row = r.row.to_string();
+                for cells in &rows {
+                    let record: Vec<_> = [row.as_str(), r.reason.as_str()]
+                        .into_iter()
+                        .map(std::borrow::Cow::Borrowed)
+                        .chain(cells.iter().map(neutralize))
+                        .collect();
+                    if let Err(e) = w.write_record(record.iter().map(|c| c.as_bytes())) {
+                        failed = Err(e);
+                    }
                 }
             }
             if shown.len() < 5 {
@@ -215,7 +282,7 @@ fn import(
         }
         bar.set_position(position);
     }
-    producer
+    let decoded = producer
         .join()
         .map_err(|_| anyhow::anyhow!("the CSV reader stopped unexpectedly"))?;
     if let Some(mut w) = reject_csv.take() {
@@ -230,6 +297,22 @@ fn import(
     let unknown_sheets = import.unknown_sheets().to_vec();
     let counts = import.commit()?;
     bar.finish_and_clear();
+
+    if decoded.count > 0 {
+        let rows = if decoded.count == 1 {
+            format!("row {} was", decoded.first)
+        } else {
+            format!(
+                "rows {} to {} ({} rows) were",
+                decoded.first, decoded.last, decoded.count
+            )
+        };
+        ui::warn(format!(
+            "{rows} not UTF-8 and read as Windows-1252 (the rows before were plain ASCII): \
+             check their names with `campaign export`; if they look wrong, import the file \
+             again with --encoding"
+        ));
+    }
 
     // Kept as provenance (an export from another campaign names its sheets): one line
     // per sheet id, not per row.
@@ -252,7 +335,10 @@ fn import(
             message.push_str(&format!("\n  ... and {more} more"));
         }
         match &args.rejects {
-            Some(path) => message.push_str(&format!("\n  (all listed in {})", path.display())),
+            Some(path) => message.push_str(&format!(
+                "\n  (all listed in {}: fix them there, delete its reason column and import it again)",
+                path.display()
+            )),
             None => message.push_str("\n  (pass --rejects FILE to list them all)"),
         }
         ui::warn(message);
@@ -260,98 +346,15 @@ fn import(
     render_counts(ctx, &counts)
 }
 
-fn validate_row(
-    map: &HeaderMap,
-    bytes: csv::ByteRecord,
-    region: Region,
-) -> Result<NewSignature, Problem> {
-    let record = csv::StringRecord::from_byte_record(bytes).map_err(|_| Problem {
-        field: "row",
-        message: "is not UTF-8 text (save the file as CSV UTF-8)".into(),
-        value: None,
-    })?;
-    signer::validate(&map.raw(&record), region)
-}
-
-/// Follows RFC 4180 quoting over the bytes the CSV reader reads, to tell at the end of
-/// the file whether a quoted field was left open (the csv crate accepts that silently).
-/// Only quote bytes are looked at, so it costs a byte scan.
-struct QuoteWatch<R> {
-    inner: R,
-    quoted: bool,
-    /// Inside a quoted field, the last byte read was a quote: closing, or half of `""`.
-    pending_quote: bool,
-    /// The byte before the next one read (`\n` at the start: a field starts there).
-    prev: u8,
-    start: bool,
-}
-
-impl<R> QuoteWatch<R> {
-    fn new(inner: R) -> Self {
-        QuoteWatch {
-            inner,
-            quoted: false,
-            pending_quote: false,
-            prev: b'\n',
-            start: true,
-        }
-    }
-
-    fn unterminated(&self) -> bool {
-        self.quoted && !self.pending_quote
-    }
-
-    fn scan(&mut self, mut buf: &[u8]) {
-        if self.start && !buf.is_empty() {
-            self.start = false;
-            // A BOM is not part of the first field.
-            if let Some(rest) = buf.strip_prefix("\u{feff}".as_bytes()) {
-                buf = rest;
-            }
-        }
-        let mut i = 0;
-        while i < buf.len() {
-            if self.pending_quote {
-                self.pending_quote = false;
-                if buf[i] == b'"' {
-                    i += 1;
-                    continue;
-                }
-                self.quoted = false;
-            }
-            let Some(j) = buf[i..].iter().position(|&b| b == b'"').map(|j| i + j) else {
-                break;
-            };
-            if self.quoted {
-                match buf.get(j + 1) {
-                    Some(b'"') => i = j + 2,
-                    Some(_) => {
-                        self.quoted = false;
-                        i = j + 1;
-                    }
-                    None => {
-                        self.pending_quote = true;
-                        i = j + 1;
-                    }
-                }
-            } else {
-                let before = if j > 0 { buf[j - 1] } else { self.prev };
-                // A quote opens a field only at its start; elsewhere it is text.
-                self.quoted = matches!(before, b',' | b'\n' | b'\r');
-                i = j + 1;
-            }
-        }
-        if let Some(&last) = buf.last() {
-            self.prev = last;
-        }
-    }
-}
-
-impl<R: Read> Read for QuoteWatch<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.scan(&buf[..n]);
-        Ok(n)
+/// Parses `--encoding`: any label the WHATWG Encoding Standard knows (`latin1` is
+/// Windows-1252, as browsers read it).
+fn parse_encoding(label: &str) -> Result<&'static Encoding, String> {
+    match Encoding::for_label(label.trim().as_bytes()) {
+        Some(e) if e != encoding_rs::REPLACEMENT && e != encoding_rs::X_USER_DEFINED => Ok(e),
+        _ => Err(format!(
+            "{label:?} is not an encoding we know: try utf-8, windows-1252 (latin1), \
+             utf-16le or utf-16be"
+        )),
     }
 }
 
@@ -847,28 +850,4 @@ fn describe(s: &Signature) -> String {
         out.push_str(&format!(" (sheet {sheet} line {line})"));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unterminated(text: &str, chunk: usize) -> bool {
-        let mut watch = QuoteWatch::new(text.as_bytes());
-        let mut buf = vec![0; chunk];
-        while watch.read(&mut buf).unwrap() > 0 {}
-        watch.unterminated()
-    }
-
-    #[test]
-    fn an_open_quote_is_seen_at_the_end_of_the_file() {
-        let closed = "\u{feff}name,email\n\"García, María\",m@x.org\n\"Ana \"\"A\"\"\",a@x.org\nO\"Brien,o@x.org\n\"multi\nline\",b@x.org\r\n\"\"";
-        let open = "name,email\n\"García, María,m@x.org\nAna,a@x.org\n";
-        // Every chunk size: a quote pair may straddle two reads.
-        for chunk in 1..8 {
-            assert!(!unterminated(closed, chunk), "{chunk}");
-            assert!(unterminated(open, chunk), "{chunk}");
-            assert!(unterminated("name\n\"Ana \"\"", chunk), "{chunk}");
-        }
-    }
 }

@@ -16,6 +16,14 @@ use crate::model::{NewSignature, Scope, Source};
 
 /// Longest postcode we keep: signers may live abroad, so only the length is checked.
 pub const POSTCODE_MAX: usize = 12;
+/// Longest name we keep (characters): longer is a pasted paragraph, not a name.
+pub const NAME_MAX: usize = 200;
+/// Longest email address that can receive mail (RFC 5321's path limit).
+pub const EMAIL_MAX: usize = 254;
+/// Longest phone we keep as written (E.164 is at most 15 digits; room for an extension).
+pub const PHONE_MAX: usize = 40;
+/// Longest sheet id we keep (printed ids look like `OAK-0007`).
+pub const SHEET_MAX: usize = 40;
 
 /// Where a signer's phone and ZIP are read. Phones: the account's country, else the
 /// campaign's, else the US.
@@ -94,6 +102,39 @@ fn problem_with(field: &'static str, message: impl Into<String>, value: &str) ->
     }
 }
 
+/// Refuses a field holding characters that are never stored (controls, bidi overrides:
+/// see `text::is_unsafe`). They are not stripped: a name with an ESC sequence or a
+/// hidden override is not what the signer wrote, so a person retypes it.
+fn refuse_unsafe(field: &'static str, input: &str) -> Result<(), Problem> {
+    if text::has_unsafe(input) {
+        return Err(problem_with(
+            field,
+            format!(
+                "holds invisible control characters ({}) that change how text shows: retype it",
+                text::describe_unsafe(input)
+            ),
+            input,
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a field longer than `max` characters (counted only when the bytes could be).
+fn refuse_long(field: &'static str, input: &str, max: usize) -> Result<(), Problem> {
+    if input.len() > max && input.chars().count() > max {
+        return Err(too_long(field, input, max));
+    }
+    Ok(())
+}
+
+fn too_long(field: &'static str, input: &str, max: usize) -> Problem {
+    problem_with(
+        field,
+        format!("longer than {max} characters: shorten it or leave it empty"),
+        input,
+    )
+}
+
 /// `text::clean`, without the allocation when the text is already clean (the common
 /// case on a million-row import).
 pub fn clean(input: &str) -> Cow<'_, str> {
@@ -105,28 +146,56 @@ pub fn clean(input: &str) -> Cow<'_, str> {
             .windows(2)
             .any(|w| w[0] == b' ' && w[1] == b' ')
         && !input.chars().any(|c| c.is_whitespace() && c != ' ');
-    if tidy && (input.is_ascii() || is_nfc_quick(input.chars()) == IsNormalized::Yes) {
+    if tidy
+        && !text::has_unsafe(input)
+        && (input.is_ascii() || is_nfc_quick(input.chars()) == IsNormalized::Yes)
+    {
         Cow::Borrowed(input)
     } else {
         Cow::Owned(text::clean(input))
     }
 }
 
-/// Name: cleaned, never otherwise changed.
+/// Name: cleaned (a line break in a multi-line cell becomes a space), never otherwise
+/// changed. Refused when empty, longer than [`NAME_MAX`], holding control characters,
+/// or holding an email address (a name never does: a stray quote or a shifted column
+/// put it there).
 pub fn check_name(input: &str) -> Result<String, Problem> {
+    refuse_unsafe("name", input)?;
+    // Far too long to be a name however its spaces are tidied: refused before the work
+    // of cleaning it (a 10 MB cell).
+    if input.len() > 16 * NAME_MAX {
+        return Err(too_long("name", input, NAME_MAX));
+    }
     let name = clean(input);
     if name.is_empty() {
         return Err(problem("name", "a signer needs a name"));
     }
+    refuse_long("name", &name, NAME_MAX)?;
+    if name.contains('@')
+        && name
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"'))
+            .any(email_ok)
+    {
+        return Err(problem_with(
+            "name",
+            "holds an email address: put it in the email column (a stray quote or a shifted \
+             column can do this)",
+            &name,
+        ));
+    }
     Ok(name.into_owned())
 }
 
-/// Email: trimmed; `None` when empty; an error when it cannot receive mail.
+/// Email: trimmed; `None` when empty; an error when it cannot receive mail (longer than
+/// [`EMAIL_MAX`], control characters, not an address).
 pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
     let email = input.trim();
     if email.is_empty() {
         return Ok(None);
     }
+    refuse_unsafe("email", email)?;
+    refuse_long("email", email, EMAIL_MAX)?;
     if !email_ok(email) {
         return Err(problem_with(
             "email",
@@ -140,17 +209,12 @@ pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
 /// Postcode: trimmed, at most 12 characters; a 4-digit US ZIP gets its leading zero back
 /// (spreadsheets drop it).
 pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Problem> {
+    refuse_unsafe("postcode", input)?;
     let code = clean(input);
     if code.is_empty() {
         return Ok(None);
     }
-    if code.chars().count() > POSTCODE_MAX {
-        return Err(problem_with(
-            "postcode",
-            format!("longer than {POSTCODE_MAX} characters: shorten it or leave it empty"),
-            &code,
-        ));
-    }
+    refuse_long("postcode", &code, POSTCODE_MAX)?;
     if region.us && code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(Some(format!("0{code}")));
     }
@@ -164,8 +228,24 @@ pub fn unusual_us_zip(code: &str) -> bool {
     !(digits.bytes().all(|b| b.is_ascii_digit()) && (digits.len() == 5 || digits.len() == 9))
 }
 
+/// Phone as [`normalize_phone`] gives it, refused only when it cannot be a phone at all:
+/// longer than [`PHONE_MAX`] or holding control characters.
+pub fn check_phone(input: &str, region: Region) -> Result<Option<(String, bool)>, Problem> {
+    refuse_unsafe("phone", input)?;
+    refuse_long("phone", input.trim(), PHONE_MAX)?;
+    Ok(normalize_phone(input, region))
+}
+
+/// Sheet id as [`sheet_id`] shapes it, refused when longer than [`SHEET_MAX`] or holding
+/// control characters.
+pub fn check_sheet(input: &str) -> Result<Option<String>, Problem> {
+    refuse_unsafe("sheet", input)?;
+    refuse_long("sheet", input.trim(), SHEET_MAX)?;
+    Ok(sheet_id(input))
+}
+
 /// Phone: E.164 when it parses as a valid number, else kept as written and flagged
-/// (`false`): a phone is never a reason to lose a signer.
+/// (`false`): a phone that does not parse is never a reason to lose a signer.
 pub fn normalize_phone(input: &str, region: Region) -> Option<(String, bool)> {
     let raw = clean(input);
     if raw.is_empty() {
@@ -277,11 +357,11 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
             "a signer needs an email or a ZIP/postcode (both are empty)",
         ));
     }
-    let (phone, phone_valid) = match normalize_phone(raw.phone, region) {
+    let (phone, phone_valid) = match check_phone(raw.phone, region)? {
         Some((p, ok)) => (Some(p), ok),
         None => (None, true),
     };
-    let sheet_id = sheet_id(raw.sheet);
+    let sheet_id = check_sheet(raw.sheet)?;
     let line = match raw.line.trim() {
         "" => None,
         l => match l.parse::<i64>() {
@@ -339,9 +419,15 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
 /// What a CSV column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    /// The whole name: `full name`, `nombre completo`.
     Name,
+    /// `name` / `nombre`: the whole name, or the first name when the file also has a last
+    /// name column and no first name column (`Nombre;Apellido` is José;García).
+    NameOrFirst,
     FirstName,
     LastName,
+    /// A second surname (`segundo apellido`), joined after the first.
+    SecondLastName,
     Email,
     Postcode,
     Phone,
@@ -351,37 +437,99 @@ pub enum Column {
     Line,
     Source,
     SignedAt,
+    /// The `row` and `reason` columns a rejects file adds: skipped without a warning, so
+    /// a fixed rejects file imports again as it is.
+    RejectsNote,
+}
+
+/// A header as compared: accents dropped, lowercase, `_` `-` `.` and spaces alike,
+/// brackets and `:` `*` `#` gone (`Correo Electrónico` = `correo electronico`,
+/// `Apellido(s)` = `apellidos`, `C.P.` = `cp`, `E-mail:` = `e mail`).
+fn header_key(header: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let h: String = header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .filter(|c| !matches!(c, '(' | ')' | '[' | ']' | ':' | '*' | '#'))
+        .map(|c| match c {
+            '_' | '-' | '/' => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase();
+    // `C.P.` is `cp`; `e.mail` is `e mail`.
+    let h = match h.trim_end_matches('.') {
+        short if short.len() <= 4 && !short.contains(' ') => short.replace('.', ""),
+        other => other.replace('.', " "),
+    };
+    text::clean(&h)
 }
 
 impl Column {
-    /// Header names, compared case-insensitively with `_`, `-` and spaces alike.
+    /// Header names in English or Spanish, compared as [`header_key`] says.
     pub fn from_header(header: &str) -> Option<Column> {
-        let h: String = header
-            .trim()
-            .trim_start_matches('\u{feff}')
-            .chars()
-            .map(|c| match c {
-                '_' | '-' => ' ',
-                c => c,
-            })
-            .collect::<String>()
-            .to_lowercase();
-        let h = text::clean(&h);
+        let h = header_key(header);
         Some(match h.as_str() {
-            "name" | "full name" | "fullname" | "nombre" => Column::Name,
-            "first name" | "firstname" | "given name" => Column::FirstName,
-            "last name" | "lastname" | "surname" | "family name" => Column::LastName,
-            "email" | "email address" | "e mail" | "correo" => Column::Email,
-            "zip" | "zip code" | "zipcode" | "postcode" | "postal code" | "post code" => {
-                Column::Postcode
+            "name"
+            | "nombre"
+            | "nombres"
+            | "nombre y apellido"
+            | "nombre y apellidos"
+            | "nombres y apellidos" => {
+                if h.contains("apellido") {
+                    Column::Name
+                } else {
+                    Column::NameOrFirst
+                }
             }
-            "phone" | "phone number" | "mobile" | "telephone" | "tel" => Column::Phone,
-            "opt in" | "optin" | "join" | "mailing list" => Column::OptIn,
-            "private" | "anonymous" | "hide name" => Column::Private,
-            "sheet" | "sheet id" => Column::Sheet,
-            "line" => Column::Line,
-            "source" => Column::Source,
-            "signed at" | "signed" | "date signed" => Column::SignedAt,
+            "full name" | "fullname" | "nombre completo" | "signer" | "firmante" => Column::Name,
+            "first name" | "firstname" | "given name" | "first" | "primer nombre" => {
+                Column::FirstName
+            }
+            "last name" | "lastname" | "surname" | "family name" | "last" | "apellido"
+            | "apellidos" | "primer apellido" => Column::LastName,
+            "segundo apellido" | "second surname" | "second last name" => Column::SecondLastName,
+            "email"
+            | "email address"
+            | "e mail"
+            | "e mail address"
+            | "mail"
+            | "correo"
+            | "correo electronico"
+            | "correo e"
+            | "direccion de correo"
+            | "direccion de correo electronico"
+            | "email correo"
+            | "correo email" => Column::Email,
+            "zip" | "zip code" | "zipcode" | "postcode" | "postal code" | "post code"
+            | "postal" | "codigo postal" | "cp" | "zona postal" => Column::Postcode,
+            "phone" | "phone number" | "mobile" | "mobile phone" | "cell" | "cell phone"
+            | "telephone" | "tel" | "telefono" | "numero de telefono" | "telefono movil"
+            | "telefono celular" | "celular" | "cel" | "movil" | "whatsapp" => Column::Phone,
+            "opt in" | "optin" | "join" | "mailing list" | "list" | "lista" | "lista de correo"
+            | "unirse" | "unirse a la lista" | "unirme" | "suscribir" | "suscribirse" => {
+                Column::OptIn
+            }
+            "private"
+            | "anonymous"
+            | "hide name"
+            | "privado"
+            | "privada"
+            | "anonimo"
+            | "anonima"
+            | "ocultar nombre"
+            | "no mostrar mi nombre"
+            | "no mostrar nombre" => Column::Private,
+            "sheet" | "sheet id" | "hoja" | "id de hoja" | "numero de hoja" => Column::Sheet,
+            "line" | "linea" | "renglon" | "numero de linea" => Column::Line,
+            "source" | "fuente" | "origen" => Column::Source,
+            "signed at" | "signed" | "date signed" | "fecha" | "fecha de firma" | "firmado" => {
+                Column::SignedAt
+            }
+            "row" | "reason" => Column::RejectsNote,
             _ => return None,
         })
     }
@@ -393,6 +541,7 @@ pub struct HeaderMap {
     name: Option<usize>,
     first: Option<usize>,
     last: Option<usize>,
+    last2: Option<usize>,
     email: Option<usize>,
     postcode: Option<usize>,
     phone: Option<usize>,
@@ -402,19 +551,35 @@ pub struct HeaderMap {
     line: Option<usize>,
     source: Option<usize>,
     signed_at: Option<usize>,
-    /// Headers we did not recognize (ignored; named in a warning).
+    /// How many columns the header has.
+    pub columns: usize,
+    /// Headers we did not recognize (ignored; named in a warning), made safe to print:
+    /// control characters dropped, long ones shortened.
     pub unknown: Vec<String>,
+}
+
+/// A header as a warning may print it.
+fn printable_header(header: &str) -> String {
+    let h = text::clean(header);
+    match h.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &h[..at]),
+        None => h,
+    }
 }
 
 impl HeaderMap {
     /// Maps a header row. An error when no column gives a name: nothing can be imported.
     pub fn new<'a>(headers: impl IntoIterator<Item = &'a str>) -> Result<HeaderMap, Problem> {
         let mut map = HeaderMap::default();
+        let mut name_or_first = None;
         for (i, header) in headers.into_iter().enumerate() {
+            map.columns = i + 1;
             let slot = match Column::from_header(header) {
                 Some(Column::Name) => &mut map.name,
+                Some(Column::NameOrFirst) => &mut name_or_first,
                 Some(Column::FirstName) => &mut map.first,
                 Some(Column::LastName) => &mut map.last,
+                Some(Column::SecondLastName) => &mut map.last2,
                 Some(Column::Email) => &mut map.email,
                 Some(Column::Postcode) => &mut map.postcode,
                 Some(Column::Phone) => &mut map.phone,
@@ -424,18 +589,28 @@ impl HeaderMap {
                 Some(Column::Line) => &mut map.line,
                 Some(Column::Source) => &mut map.source,
                 Some(Column::SignedAt) => &mut map.signed_at,
+                Some(Column::RejectsNote) => continue,
                 None => {
-                    map.unknown.push(header.trim().to_string());
+                    map.unknown.push(printable_header(header));
                     continue;
                 }
             };
             // The first of two columns with one meaning wins.
             slot.get_or_insert(i);
         }
+        if let Some(i) = name_or_first {
+            // `Nombre;Apellido`: nombre is the first name, or García would be dropped.
+            if map.first.is_none() && map.last.is_some() {
+                map.first = Some(i);
+            } else {
+                map.name.get_or_insert(i);
+            }
+        }
         if map.name.is_none() && map.first.is_none() && map.last.is_none() {
             return Err(problem(
                 "name",
-                "no name column: the header needs one of name, full name, or first_name and last_name",
+                "no name column: the header needs one of name, full name, or first_name and \
+                 last_name (or nombre, nombre completo, nombre and apellido)",
             ));
         }
         Ok(map)
@@ -457,11 +632,19 @@ impl HeaderMap {
         {
             Some(name) => Cow::Borrowed(name),
             None => {
-                let (first, last) = (get(self.first).trim(), get(self.last).trim());
-                match (first.is_empty(), last.is_empty()) {
-                    (false, false) => Cow::Owned(format!("{first} {last}")),
-                    (false, true) => Cow::Borrowed(first),
-                    _ => Cow::Borrowed(last),
+                let parts = [get(self.first), get(self.last), get(self.last2)];
+                let mut parts = parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty());
+                match (parts.next(), parts.next()) {
+                    (Some(one), None) => Cow::Borrowed(one),
+                    (None, _) => Cow::Borrowed(""),
+                    (Some(a), Some(b)) => {
+                        let mut joined = format!("{a} {b}");
+                        for more in parts {
+                            joined.push(' ');
+                            joined.push_str(more);
+                        }
+                        Cow::Owned(joined)
+                    }
                 }
             }
         };
@@ -719,13 +902,15 @@ mod tests {
                 "Join",
                 "hide_name",
                 "Favourite colour",
+                "Notes\u{1b}[2J",
             ]
             .iter()
             .copied(),
         );
-        // "E-mail Address" is not an alias; "Email Address" is.
         let map = map.unwrap();
-        assert_eq!(map.unknown, ["E-mail Address", "Favourite colour"]);
+        // Unknown headers are printed in a warning: control characters never are.
+        assert_eq!(map.unknown, ["Favourite colour", "Notes[2J"]);
+        assert_eq!(map.columns, 8);
         let map =
             HeaderMap::new(["First_Name", "last name", "Email Address", "postal code"]).unwrap();
         let row = csv::StringRecord::from(vec!["Minh", "Nguyễn", "m@x.org", "94612"]);
@@ -735,5 +920,144 @@ mod tests {
             ("Minh Nguyễn", "m@x.org", "94612")
         );
         assert!(HeaderMap::new(["email", "zip"]).is_err());
+    }
+
+    #[test]
+    fn spanish_headers_with_or_without_accents_in_any_case() {
+        let expect = [
+            (Column::NameOrFirst, &["Nombre", "NOMBRE", "nombres"][..]),
+            (
+                Column::Name,
+                &[
+                    "Nombre completo",
+                    "nombre y apellidos",
+                    "Nombre Y Apellido(s)",
+                ][..],
+            ),
+            (
+                Column::LastName,
+                &["Apellido", "apellido(s)", "Apellidos", "Primer apellido"][..],
+            ),
+            (Column::SecondLastName, &["Segundo Apellido"][..]),
+            (
+                Column::Email,
+                &[
+                    "Correo",
+                    "Correo electrónico",
+                    "CORREO ELECTRONICO",
+                    "e-mail",
+                    "E-Mail:",
+                    "email",
+                ][..],
+            ),
+            (
+                Column::Postcode,
+                &["Código postal", "codigo postal", "CP", "C.P.", "zip"][..],
+            ),
+            (
+                Column::Phone,
+                &["Teléfono", "telefono", "Celular", "Móvil", "movil"][..],
+            ),
+            (
+                Column::OptIn,
+                &["Lista", "Lista de correo", "lista (de correo)", "Unirse"][..],
+            ),
+            (Column::Private, &["Privado", "Anónimo", "anonimo"][..]),
+            (Column::Sheet, &["Hoja"][..]),
+            (Column::Line, &["Línea", "linea"][..]),
+            (Column::RejectsNote, &["row", "reason"][..]),
+        ];
+        for (column, headers) in expect {
+            for h in headers {
+                assert_eq!(Column::from_header(h), Some(column), "{h}");
+            }
+        }
+        assert_eq!(Column::from_header("Código"), None);
+    }
+
+    #[test]
+    fn nombre_is_the_first_name_next_to_apellido_and_surnames_join() {
+        let row = csv::StringRecord::from(vec!["José", "García", "López", "j@x.org"]);
+        let map =
+            HeaderMap::new(["Nombre", "Primer apellido", "Segundo apellido", "Correo"]).unwrap();
+        assert_eq!(map.raw(&row).name, "José García López");
+        // Alone, `nombre` is the whole name.
+        let map = HeaderMap::new(["Nombre", "x", "y", "Correo"]).unwrap();
+        assert_eq!(map.raw(&row).name, "José");
+        // A whole-name column wins over the parts.
+        let map = HeaderMap::new(["Nombre completo", "Apellido", "y", "Correo"]).unwrap();
+        assert_eq!(map.raw(&row).name, "José");
+        // The row and reason columns of a rejects file are no unknown columns.
+        let map = HeaderMap::new(["row", "reason", "name", "email"]).unwrap();
+        assert!(map.unknown.is_empty());
+    }
+
+    #[test]
+    fn controls_and_overrides_are_refused_in_every_stored_field() {
+        for bad in [
+            "Ana\u{1b}[31m",
+            "\u{202e}anA",
+            "A\u{0}na",
+            "Ana\u{2066}",
+            "Ana\u{85}x",
+        ] {
+            let e = check_name(bad).unwrap_err();
+            assert_eq!(e.field, "name");
+            assert!(e.message.contains("control characters"), "{e}");
+            assert!(!e.to_string().contains("Ana"), "{e}");
+            assert!(check_email(&format!("a{bad}@example.org")).is_err());
+            assert!(check_postcode(&format!("94{bad}"), us()).is_err());
+            assert!(check_phone(&format!("510{bad}"), us()).is_err());
+            assert!(check_sheet(&format!("OAK{bad}")).is_err());
+        }
+        // Tab and line breaks are whitespace: a multi-line cell is one line of name.
+        assert_eq!(
+            check_name("Jean-Baptiste\r\n\tWideline").unwrap(),
+            "Jean-Baptiste Wideline"
+        );
+    }
+
+    #[test]
+    fn every_field_has_a_length_limit() {
+        assert!(check_name(&"a".repeat(NAME_MAX)).is_ok());
+        assert_eq!(
+            check_name(&"a".repeat(NAME_MAX + 1)).unwrap_err().field,
+            "name"
+        );
+        assert!(check_name(&"李".repeat(NAME_MAX)).is_ok());
+        assert!(check_name(&"x".repeat(10 << 20)).is_err());
+        let local = "a".repeat(64);
+        let long = format!("{local}@{}.org", vec!["b".repeat(60); 4].join("."));
+        assert!(long.len() > EMAIL_MAX);
+        assert!(check_email(&long)
+            .unwrap_err()
+            .message
+            .contains("longer than 254"));
+        assert!(check_phone(&"5".repeat(PHONE_MAX + 1), us()).is_err());
+        assert!(check_phone("+1 (510) 555-0199 ext. 1234", us()).is_ok());
+        assert!(check_sheet(&"S".repeat(SHEET_MAX + 1)).is_err());
+        let e = validate(
+            &RawSigner {
+                phone: &"1".repeat(100),
+                ..raw("Ana", "", "94612")
+            },
+            us(),
+        );
+        assert_eq!(e.unwrap_err().field, "phone");
+    }
+
+    #[test]
+    fn a_name_never_holds_an_email_address() {
+        for bad in [
+            "Ana Reyes,ana@example.org,94612",
+            "Ana Reyes <ana@example.org>",
+            "ana@example.org",
+        ] {
+            let e = check_name(bad).unwrap_err();
+            assert!(e.message.contains("email address"), "{bad}: {e}");
+        }
+        for ok in ["Ana @ Oakland", "Ana (@anareyes)", "García, María José"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
     }
 }

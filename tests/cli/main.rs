@@ -13,6 +13,7 @@ mod paper;
 mod share;
 mod signatures;
 mod trust_concurrency;
+mod trust_csv;
 mod trust_deliver;
 mod trust_files;
 mod trust_output;

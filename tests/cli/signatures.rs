@@ -86,14 +86,21 @@ fn import_counts_are_exact_and_rejects_name_each_row() {
 
     assert_eq!(mode(&rejects), 0o600);
     let text = std::fs::read_to_string(&rejects).unwrap();
-    assert!(text.starts_with("row,reason,value\n"), "{text}");
+    assert!(
+        text.starts_with(
+            "\u{feff}row,reason,Name,Email Address,ZIP,Phone,Join,hide_name,Sheet,Line,Favourite colour\n"
+        ),
+        "{text}"
+    );
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 4, "{text}");
     assert!(rows[0].starts_with("10,name:"), "{text}");
     assert!(rows[1].starts_with("11,email:") && rows[1].contains("email or a ZIP"));
-    // The private rejects file keeps the value, to fix the row by.
-    assert!(rows[2].starts_with("12,") && rows[2].ends_with(",ana@@example"));
-    assert!(rows[3].starts_with("15,") && rows[3].ends_with(",1234567890123"));
+    // The private rejects file keeps the whole row, to fix it by.
+    assert!(rows[2].starts_with("12,") && rows[2].ends_with(",Bad Email,ana@@example,94612,,,,,,"));
+    assert!(
+        rows[3].starts_with("15,") && rows[3].contains(",Long Zip,long@example.org,1234567890123,")
+    );
 
     let stored = signatures(&home, &slug);
     let names: Vec<&str> = stored.iter().map(|s| s.name.as_str()).collect();

@@ -117,8 +117,13 @@ impl LongImport {
     fn start(home: &Home, slug: &str, rows: u64) -> LongImport {
         let mut csv = Vec::new();
         campaign::bench_support::write_signers_csv(&mut csv, 7, 50_000, rows).unwrap();
-        // The header and about a third of the rows now, the rest at `finish`.
-        let cut = csv.len() / 3;
+        // The header and about a third of the rows now, the rest at `finish`; at least the
+        // megabyte the import reads to choose the encoding before it starts.
+        let cut = (csv.len() / 3).max(campaign::input::HEAD + 1);
+        assert!(
+            cut < csv.len(),
+            "more rows, please: the first part must pass the sniffed head"
+        );
         let cut = cut + csv[cut..].iter().position(|&b| b == b'\n').unwrap() + 1;
         let rest = csv.split_off(cut);
         let mut child = command(home, &["enter-signatures", slug, "--from", "-"])
@@ -231,7 +236,7 @@ fn readers_and_a_delivery_work_during_a_long_import() {
     let slug = home.live_campaign("Oakland Sanctuary");
     two_signers(&home, &slug);
 
-    let import = LongImport::start(&home, &slug, 3_000);
+    let import = LongImport::start(&home, &slug, 30_000);
 
     // Readers answer at once, from what was committed before the import.
     let list = home.json(["list", "--json"]);
@@ -248,7 +253,7 @@ fn readers_and_a_delivery_work_during_a_long_import() {
     assert!(waiting.contains("an import?"), "{waiting}");
 
     let (import_out, _) = import.finish();
-    assert!(import_out.starts_with("read 3000, added "), "{import_out}");
+    assert!(import_out.starts_with("read 30000, added "), "{import_out}");
 
     let status = deliver.wait().unwrap();
     let (stdout, stderr) = (deliver_out.all(), deliver_err.all());
@@ -304,7 +309,7 @@ fn a_delivery_that_waited_is_recorded_when_the_other_process_closes_first() {
 fn a_writer_that_gives_up_says_what_happened_and_what_to_do() {
     let home = Home::new();
     let slug = home.live_campaign("Oakland Sanctuary");
-    let import = LongImport::start(&home, &slug, 500);
+    let import = LongImport::start(&home, &slug, 30_000);
 
     let out: Output = command(&home, &["edit", &slug, "--goal", "900"])
         .env("CAMPAIGN_BUSY_TIMEOUT", "2")
@@ -465,7 +470,7 @@ fn typed_entry_keeps_a_row_typed_while_an_import_holds_the_database() {
     p.expect("Line [1]: ").unwrap();
 
     // Another volunteer starts an import in another terminal while this one types.
-    let import = LongImport::start(&home, &slug, 500);
+    let import = LongImport::start(&home, &slug, 30_000);
     p.send_line("").unwrap();
     p.expect("Name: ").unwrap();
     p.send_line("አበበ ቢቂላ").unwrap();
