@@ -10,5 +10,6 @@ mod completions;
 mod deliver;
 mod outbox;
 mod paper;
+mod realistic;
 mod share;
 mod signatures;
