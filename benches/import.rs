@@ -23,7 +23,9 @@
 //!
 //! Environment: IMPORT_BENCH_ROWS, IMPORT_BENCH_EXISTING; IMPORT_BENCH_PYTHON (the
 //! interpreter, default `python3`; `none` skips the script); IMPORT_BENCH_PROBE=0 skips
-//! case 4; CAMPAIGN_BENCH_DIR keeps the files and databases there. A quick run:
+//! case 4; CAMPAIGN_BENCH_DIR keeps the files and databases there (a new or empty
+//! directory, or one an earlier run made; by default they go under `target/` and are
+//! removed at the end). A quick run:
 //! `IMPORT_BENCH_ROWS=100000 IMPORT_BENCH_EXISTING=10000 cargo bench --bench import`.
 
 use std::path::{Path, PathBuf};
@@ -507,17 +509,14 @@ fn main() {
         }
         found
     });
-    let dir = tempfile::tempdir().unwrap();
     let kept = std::env::var_os("CAMPAIGN_BENCH_DIR").map(PathBuf::from);
-    let base = kept.as_deref().unwrap_or(dir.path());
-    std::fs::create_dir_all(base).unwrap();
+    let (base, _lock) = bench_dir(kept.clone());
+    let base = base.as_path();
     let bench = Bench {
         home: base.join("home"),
         python,
         reference_db: base.join("reference.db"),
     };
-    let _ = std::fs::remove_file(&bench.reference_db);
-    let _ = std::fs::remove_dir_all(&bench.home);
     println!(
         "load average at the start: {}",
         std::fs::read_to_string("/proc/loadavg")
@@ -662,4 +661,51 @@ fn main() {
             .unwrap_or_default()
             .trim()
     );
+    match kept {
+        Some(_) => println!("files and databases kept in {}", base.display()),
+        None => std::fs::remove_dir_all(base).unwrap(),
+    }
+}
+
+/// Marks a directory as the bench's own: only such a directory is ever emptied.
+const MARKER: &str = ".campaign-import-bench";
+
+/// The bench's directory, emptied of an earlier run's files: CAMPAIGN_BENCH_DIR (new,
+/// empty, or one the bench made before), else one under `target/` (so a run stopped
+/// with Ctrl-C leaves its gigabyte there, for the next run to clear, not in /tmp).
+///
+/// The returned file holds a lock on the directory for the length of the run: a second
+/// bench on the same directory stops instead of deleting the first one's files.
+fn bench_dir(kept: Option<PathBuf>) -> (PathBuf, std::fs::File) {
+    let dir = kept.unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("import-bench"));
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot make the bench directory {}: {e}", dir.display()));
+    let marker = dir.join(MARKER);
+    if !marker.exists() {
+        let empty = std::fs::read_dir(&dir).unwrap().next().is_none();
+        assert!(
+            empty,
+            "{} holds files the bench did not make: name a new or empty directory",
+            dir.display()
+        );
+        std::fs::write(&marker, "").unwrap();
+    }
+    let lock = std::fs::File::open(&marker).unwrap();
+    // SAFETY: flock on a file descriptor we own.
+    let locked = unsafe {
+        use std::os::fd::AsRawFd;
+        libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB)
+    };
+    assert!(
+        locked == 0,
+        "another import bench is running in {}: wait for it or name another CAMPAIGN_BENCH_DIR",
+        dir.display()
+    );
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name() != Some(MARKER.as_ref()) {
+            let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+        }
+    }
+    (dir, lock)
 }

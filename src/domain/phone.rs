@@ -442,6 +442,43 @@ mod tests {
         assert_eq!(nanp_e164("5105550142", country::Id::MX), None);
     }
 
+    #[test]
+    fn odd_input_gets_the_crates_answer_or_goes_to_the_crate() {
+        let long = "5".repeat(100_000);
+        let spaced = format!("510{}5550142", " ".repeat(10_000));
+        let odd = [
+            "",
+            "+",
+            "1",
+            "()",
+            "+1",
+            "++15105550142",
+            "5105550142\0",
+            "\u{200f}510-555-0142",
+            "\u{FF15}\u{FF11}\u{FF10}5550142",
+            "510\u{2011}555\u{2011}0142",
+            "510 555 0142 ",
+            " 510 555 0142",
+            "(510) 555-0142\n",
+            "+1 510 555 0142 +1",
+            "1 1 510 555 0142",
+            "+1-(510)-555-0142",
+            "+1.5105550142",
+            "0115105550142",
+            "+0115105550142",
+            &long,
+            &spaced,
+        ];
+        for raw in odd {
+            for region in [country::Id::US, country::Id::CA, country::Id::JM] {
+                same_answer(raw, region).unwrap();
+            }
+        }
+        // Not ASCII digits, or too many: the crate's call.
+        assert_eq!(nanp_e164(&long, country::Id::US), None);
+        assert_eq!(nanp_e164(odd[8], country::Id::US), None);
+    }
+
     /// A million shaped numbers and a million near-phones, then every area code and
     /// exchange once: `cargo test --release phone -- --ignored` (a few minutes).
     #[test]
