@@ -428,6 +428,21 @@ fn probe_command(stop: &AtomicBool, cmd: impl Fn() -> Command) -> Latencies {
     l
 }
 
+/// What a typing session said last before it ended (its error), if it ended.
+fn last_words(p: &mut expectrl::session::OsSession) -> String {
+    use expectrl::Expect;
+    p.set_expect_timeout(Some(Duration::from_millis(500)));
+    match p.expect(expectrl::Eof) {
+        Ok(seen) => String::from_utf8_lossy(seen.as_bytes())
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| format!(": {}", l.trim()))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Types rows into `slug` through a pseudo-terminal until `stop`: the time from the
 /// email to the next prompt (the duplicate lookup) and from the last answer to `saved`.
 fn probe_typing(stop: &AtomicBool, bench: &Bench, slug: &str) -> (Latencies, Latencies) {
@@ -444,7 +459,9 @@ fn probe_typing(stop: &AtomicBool, bench: &Bench, slug: &str) -> (Latencies, Lat
             .and_then(|_| p.send_line(""))
             .map_err(|e| e.to_string());
         if let Err(e) = start {
-            saves.failures.push(format!("starting: {e}"));
+            saves
+                .failures
+                .push(format!("starting: {e}{}", last_words(&mut p)));
             let _ = p.get_process_mut().exit(true);
             std::thread::sleep(Duration::from_millis(100));
             continue;
@@ -476,7 +493,7 @@ fn probe_typing(stop: &AtomicBool, bench: &Bench, slug: &str) -> (Latencies, Lat
                 Ok::<_, String>(())
             })();
             if let Err(e) = typed {
-                saves.failures.push(e);
+                saves.failures.push(format!("{e}{}", last_words(&mut p)));
                 let _ = p.get_process_mut().exit(true);
                 std::thread::sleep(Duration::from_millis(100));
                 continue 'session;
