@@ -2,6 +2,7 @@
 
 pub mod campaign;
 pub mod delivery;
+pub mod phone;
 pub mod picture;
 pub mod signer;
 pub mod slug;

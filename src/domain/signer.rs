@@ -276,6 +276,10 @@ struct PhoneCache {
 }
 
 fn cached_e164(raw: &str, region: country::Id) -> Option<String> {
+    // The shapes people type in +1 countries: the crate's answer without asking it.
+    if let Some(answer) = super::phone::nanp_e164(raw, region) {
+        return answer;
+    }
     PHONES.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.region != Some(region) || cache.known.len() >= PHONE_CACHE_MAX {

@@ -10,6 +10,7 @@ mod completions;
 mod deliver;
 mod outbox;
 mod paper;
+mod realistic;
 mod share;
 mod signatures;
 mod trust_concurrency;
