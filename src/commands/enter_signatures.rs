@@ -701,16 +701,23 @@ impl<'a> Entry<'a> {
             }
             break;
         }
-        // Phone: never refused, flagged when it does not parse.
-        match self.input.ask("  Phone", Some(&t.phone))? {
-            Answer::Text(p) => {
-                if let Some((_, false)) = signer::normalize_phone(&p, self.region) {
-                    eprintln!("  (kept as written: not a phone number we recognize)");
-                }
-                t.phone = p;
+        // Phone: a number we do not recognize is kept and flagged; only a phone that could
+        // not be stored (too long, control characters) is asked again.
+        loop {
+            match self.input.ask("  Phone", Some(&t.phone))? {
+                Answer::Text(p) => match signer::check_phone(&p, self.region) {
+                    Ok(parsed) => {
+                        if let Some((_, false)) = parsed {
+                            eprintln!("  (kept as written: not a phone number we recognize)");
+                        }
+                        t.phone = p;
+                        break;
+                    }
+                    Err(problem) => eprintln!("  {}", problem.message),
+                },
+                Answer::Back => return Ok(Step::Back),
+                Answer::End => return Ok(Step::End),
             }
-            Answer::Back => return Ok(Step::Back),
-            Answer::End => return Ok(Step::End),
         }
         // Never pre-ticked: Enter means no.
         match self.input.yes_no("  Join the mailing list?", t.opt_in)? {
