@@ -429,7 +429,7 @@ fn typed_entry_through_a_terminal() {
     p.send_line("94612").unwrap();
     // A phone that could not be stored is asked again, and the row goes on.
     p.expect("Phone: ").unwrap();
-    p.send_line(&"5".repeat(41)).unwrap();
+    p.send_line("5".repeat(41)).unwrap();
     p.expect("longer than 40 characters").unwrap();
     p.expect("Phone: ").unwrap();
     p.send_line("510 555 0101").unwrap();
