@@ -56,7 +56,7 @@ pub use error::Error;
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     fsutil::restrict_umask();
     let inputs = commands::inputs(&cli.command);
-    let ctx = context::Ctx::new(cli.global, inputs)?;
+    let ctx = context::Ctx::new(cli.global.settings(), inputs)?;
     // How long a writer waits for another process (an import) before giving up.
     if let Some(text) = std::env::var_os("CAMPAIGN_BUSY_TIMEOUT").filter(|v| !v.is_empty()) {
         let limit = text
@@ -73,7 +73,11 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     if ctx.chatty() {
         store::on_busy(ui::waiting_for_database);
     }
-    commands::dispatch(&ctx, cli.command)
+    commands::dispatch(
+        &ctx,
+        cli.command,
+        <cli::Cli as clap::CommandFactory>::command,
+    )
 }
 
 /// Parses the command line like `Cli::parse`, except that a usage error about a command

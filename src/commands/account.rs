@@ -141,7 +141,7 @@ fn render(ctx: &Ctx, account: &Account) -> anyhow::Result<()> {
         smtp_url: account.smtp_url.as_deref().map(redact_password),
         reply_to: account.reply_to.as_deref(),
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&view)?;
         return Ok(());
     }

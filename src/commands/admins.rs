@@ -180,7 +180,7 @@ fn organizers(store: &Store, campaign: &Campaign) -> anyhow::Result<Vec<Organize
 }
 
 fn render(ctx: &Ctx, view: &AdminsView) -> anyhow::Result<()> {
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(view)?;
         return Ok(());
     }

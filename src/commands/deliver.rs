@@ -221,7 +221,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(out) = explicit_file.filter(|out| is_stream(out)) {
-        if ctx.global.json && fsutil::is_stdout(out) {
+        if ctx.output.json && fsutil::is_stdout(out) {
             return Err(Error::Usage(format!(
                 "--json prints the report on standard output, where --out {} sends the PDF: drop one",
                 out.display()
@@ -317,7 +317,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         }
     }
 
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&delivered)?;
     } else {
         for f in &delivered {
@@ -553,7 +553,7 @@ fn confirm_contacts(
     args: &DeliverArgs,
     campaigns: &[&Campaign],
 ) -> anyhow::Result<bool> {
-    if args.include.is_empty() || !args.show.lists_signers() || ctx.global.yes {
+    if args.include.is_empty() || !args.show.lists_signers() || ctx.yes {
         return Ok(true);
     }
     let fields: Vec<&str> = args.include.iter().map(|f| f.as_str()).collect();

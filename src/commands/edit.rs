@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
         .iter()
         .any(|(field, _, _)| matches!(*field, "title" | "target" | "ask" | "why"));
     let counts = store.signature_counts(campaign.id)?;
-    if text_changed && counts.total > 0 && !ctx.global.yes {
+    if text_changed && counts.total > 0 && !ctx.yes {
         let question = format!(
             "{} people signed the current text. Change it anyway?",
             counts.total
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
             if changed == 1 { "" } else { "s" }
         ),
     );
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&store.campaign_by_id(campaign.id)?)?;
     }
     Ok(())

@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
         Some(from) => import(ctx, &mut store, &campaign, &args, from, region, entered_by),
         None if ctx.interactive => {
             let summary = Entry::new(&mut store, &campaign, region, entered_by, &args)?.run()?;
-            if ctx.global.json {
+            if ctx.output.json {
                 ui::out_json(&summary)?;
             }
             Ok(())
@@ -359,7 +359,7 @@ fn parse_encoding(label: &str) -> Result<&'static Encoding, String> {
 }
 
 fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(counts)?;
     } else {
         ui::out_line(format!(

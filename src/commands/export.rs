@@ -132,7 +132,7 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         }
     };
     // `--json` asks for JSON on stdout: give JSON lines unless CSV was named.
-    let format = args.format.unwrap_or(if ctx.global.json {
+    let format = args.format.unwrap_or(if ctx.output.json {
         Format::Jsonl
     } else {
         Format::Csv

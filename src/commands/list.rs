@@ -15,7 +15,7 @@ pub struct ListArgs {
 pub fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let campaigns = store.list_campaigns(args.status)?;
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&campaigns)?;
         return Ok(());
     }

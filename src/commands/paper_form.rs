@@ -164,7 +164,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         file: path,
         sheets: ids,
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&output)?;
     } else {
         ui::out_line(output.file.display().to_string())?;

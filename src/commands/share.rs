@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     }
 
     let posts = share::share_posts(&campaign, lang, &args.channel.channels());
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&posts)?;
         return Ok(());
     }
@@ -267,7 +267,7 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
             ui::warn(format!("could not send to {}: {reason}", w.to));
         }
     }
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(report)?;
         return Ok(());
     }

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
         deliveries: store.deliveries(campaign.id)?,
         campaign,
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&details)?;
         return Ok(());
     }

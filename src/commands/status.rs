@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs, to: Status) -> anyhow::Result<()> {
         store.set_status(&campaign, to, account.email.as_deref())?;
         ui::status(ctx, format!("{} is now {}", campaign.slug, to));
     }
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&store.campaign_by_id(campaign.id)?)?;
     }
     Ok(())
