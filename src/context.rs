@@ -9,7 +9,7 @@ use crate::config::Account;
 use crate::error::{Error, Result};
 use crate::fsutil::Files;
 use crate::paths::Paths;
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::ui::Output;
 
 /// The settings every command takes, as plain values (the global flags, once parsed).
@@ -64,8 +64,8 @@ impl Ctx {
     }
 
     /// Opens (creating and migrating) the database.
-    pub fn store(&self) -> Result<Store> {
-        Store::open(&self.paths.db)
+    pub fn store(&self) -> Result<Box<dyn Store>> {
+        store::open(&self.paths.location)
     }
 
     pub fn account(&self) -> Result<Account> {

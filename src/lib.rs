@@ -33,6 +33,7 @@ macro_rules! eprint {
 pub mod bench_support;
 pub mod bounded;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;

@@ -191,7 +191,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
             .collect();
         ids.iter()
             .map(|id| {
-                load_campaign(ctx, &mut store, id, Access::Manage).map_err(|e| (id.clone(), e))
+                load_campaign(ctx, &mut *store, id, Access::Manage).map_err(|e| (id.clone(), e))
             })
             .collect()
     } else if args.campaigns.is_empty() {
@@ -201,11 +201,11 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     } else {
         args.campaigns
             .iter()
-            .map(|r| load_campaign(ctx, &mut store, r, Access::Manage).map_err(|e| (r.clone(), e)))
+            .map(|r| load_campaign(ctx, &mut *store, r, Access::Manage).map_err(|e| (r.clone(), e)))
             .collect()
     };
     let many = campaigns.len() > 1 || args.all;
-    let recorded = recorded_files(&store)?;
+    let recorded = recorded_files(&*store)?;
     let explicit_file = args
         .out
         .as_ref()
@@ -237,7 +237,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         }
     }
     let chosen: Vec<&Campaign> = campaigns.iter().filter_map(|c| c.as_ref().ok()).collect();
-    if !confirm_contacts(ctx, &store, &args, &chosen)? {
+    if !confirm_contacts(ctx, &*store, &args, &chosen)? {
         ui::status(ctx, "nothing delivered");
         return Ok(());
     }
@@ -505,7 +505,7 @@ fn in_lanes<T: Send, R: Send>(items: Vec<T>, lanes: usize, f: impl Fn(T) -> R + 
 /// Every file an earlier delivery recorded (of any campaign), resolved, with what it was.
 /// A new delivery never lands on one, even if the file is gone: each record keeps
 /// pointing at a file with its hash (or at nothing).
-fn recorded_files(store: &Store) -> anyhow::Result<HashMap<PathBuf, String>> {
+fn recorded_files(store: &dyn Store) -> anyhow::Result<HashMap<PathBuf, String>> {
     let mut files = HashMap::new();
     for summary in store.list_campaigns(None)? {
         let c = &summary.campaign;
@@ -549,7 +549,7 @@ fn is_stream(path: &Path) -> bool {
 /// many and asks; without one, `--yes` is needed. True to go on.
 fn confirm_contacts(
     ctx: &Ctx,
-    store: &Store,
+    store: &dyn Store,
     args: &DeliverArgs,
     campaigns: &[&Campaign],
 ) -> anyhow::Result<bool> {
@@ -569,7 +569,7 @@ fn confirm_contacts(
     let mut lines = Vec::new();
     for c in campaigns {
         let (mut emails, mut phones) = (0u64, 0u64);
-        store.for_each_signature(c.id, &mut |s: Signature| {
+        store.for_each_signer(c.id, &mut |s: Signature| {
             if let Some(shown) = shown_signer(&s, args.show, &args.include) {
                 emails += u64::from(shown.email.is_some());
                 phones += u64::from(shown.phone.is_some());
@@ -684,7 +684,7 @@ enum Target {
 fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<DeliveredFile>> {
     let (ctx, args) = (shared.ctx, shared.args);
     // Each worker its own connection: SQLite connections are not shared across threads.
-    let store = Store::open(&ctx.paths.db)?;
+    let store = crate::store::open(&ctx.paths.location)?;
     let lang = args.lang.unwrap_or(campaign.lang);
     let dir_out =
         shared.many || args.split_by.is_some() || args.out.as_deref().is_some_and(is_folder);
@@ -699,7 +699,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
         lang,
     };
     match (args.split_by, target) {
-        (Some(SplitBy::Postcode), Target::Folder(dir)) => deliver_split(&store, &job, &dir),
+        (Some(SplitBy::Postcode), Target::Folder(dir)) => deliver_split(&*store, &job, &dir),
         (Some(SplitBy::Postcode), Target::File(_)) => {
             unreachable!("check_out refuses a file with --split-by")
         }
@@ -716,7 +716,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
                 )?,
             };
             let file = job.write(out, None, counts, table.as_ref(), |f| {
-                store.for_each_signature(campaign.id, f)
+                store.for_each_signer(campaign.id, f)
             })?;
             Ok(vec![file])
         }
@@ -726,7 +726,22 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
 /// One PDF per postcode from a single pass over the signers ordered by postcode: each
 /// postcode's file is written on a thread fed through a small channel while this thread
 /// reads on, so memory stays flat and the campaign is read once, not once per postcode.
-fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<DeliveredFile>> {
+fn deliver_split(
+    store: &dyn Store,
+    job: &Job<'_>,
+    dir: &Path,
+) -> anyhow::Result<Vec<DeliveredFile>> {
+    // One read transaction: the counts on each cover and the rows listed agree even
+    // while a volunteer enters signatures.
+    let mut result = None;
+    store.read_consistently(&mut |store| {
+        result = Some(split_in(store, job, dir));
+        Ok(())
+    })?;
+    result.unwrap_or_else(|| Err(anyhow::anyhow!("the delivery read did not run")))
+}
+
+fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<DeliveredFile>> {
     type Writing<'s> = (
         String,
         std::sync::mpsc::SyncSender<Signature>,
@@ -734,9 +749,7 @@ fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec
     );
     let campaign_id = job.campaign.id;
     let files_out = job.shared.ctx.files();
-    // One read transaction: the counts on each cover and the rows listed agree even
-    // while a volunteer enters signatures.
-    store.read_consistently(|store| {
+    {
         let groups = store.signature_counts_by_postcode(campaign_id)?;
         let codes: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
         let names = split_names(&job.campaign.slug, &codes, job.shared.date);
@@ -754,7 +767,7 @@ fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec
                     .join()
                     .map_err(|_| anyhow::anyhow!("the PDF writer crashed"))?
             };
-            let read = store.for_each_signature_by_postcode(campaign_id, |key, s| {
+            let read = store.for_each_signer_by_postcode(campaign_id, &mut |key, s| {
                 if current.as_ref().is_none_or(|(k, _, _)| k != key) {
                     if let Some(w) = current.take() {
                         match finish(w) {
@@ -814,7 +827,7 @@ fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec
             return Err(e);
         }
         Ok(files)
-    })
+    }
 }
 
 /// What every file of one campaign's delivery shares.

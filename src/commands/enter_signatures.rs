@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::input::{Checked, CsvInput};
 use crate::model::{Campaign, Source};
 use crate::ops::entry::{EntrySummary, Session};
-use crate::store::{key_hash, ImportCounts, Store};
+use crate::store::{key_hash, ImportCounts, SqliteStore, Store};
 use crate::ui;
 use crate::ui::entry::LineReader;
 
@@ -65,7 +65,7 @@ pub struct EnterSignaturesArgs {
 
 pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
     let account = ctx.account()?;
     let region = Region::new(
         account.country.as_deref(),
@@ -74,7 +74,14 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     );
     let entered_by = account.email.clone();
     match &args.from {
-        Some(from) => import(ctx, &mut store, &campaign, &args, from, region, entered_by),
+        Some(from) => {
+            // The CSV import's fast path runs on the SQLite import until `ops::import`
+            // runs on `Store::begin_import`.
+            let store = store.as_sqlite().ok_or_else(|| {
+                Error::Invalid("this database cannot import CSV files yet".into())
+            })?;
+            import(ctx, store, &campaign, &args, from, region, entered_by)
+        }
         None if ctx.interactive => {
             let session = Session::new(
                 campaign,
@@ -83,7 +90,7 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
                 entered_by,
                 args.sheet.clone(),
             );
-            let summary = type_rows(&mut store, session)?;
+            let summary = type_rows(&mut *store, session)?;
             if ctx.output.json {
                 ui::out_json(&summary)?;
             }
@@ -116,7 +123,7 @@ const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
 
 fn import(
     ctx: &Ctx,
-    store: &mut Store,
+    store: &mut SqliteStore,
     campaign: &Campaign,
     args: &EnterSignaturesArgs,
     from: &PathBuf,
@@ -379,7 +386,7 @@ fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
 
 /// Typed entry: the session decides what to ask and what to show; this loop asks on the
 /// terminal, feeds the answers and shows what comes back.
-fn type_rows(store: &mut Store, mut session: Session) -> anyhow::Result<EntrySummary> {
+fn type_rows(store: &mut dyn Store, mut session: Session) -> anyhow::Result<EntrySummary> {
     let mut input = LineReader::stdin();
     let mut events = session.resume(store)?;
     loop {

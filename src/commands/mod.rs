@@ -130,7 +130,7 @@ pub enum Access {
 /// rules guard against mistakes on a shared file, not against someone who can edit it.
 pub fn load_campaign(
     ctx: &Ctx,
-    store: &mut Store,
+    store: &mut dyn Store,
     reference: &str,
     access: Access,
 ) -> anyhow::Result<Campaign> {

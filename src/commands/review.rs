@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
     } else {
         Access::Read
     };
-    let mut campaign = load_campaign(ctx, &mut store, &args.campaign, access)?;
+    let mut campaign = load_campaign(ctx, &mut *store, &args.campaign, access)?;
     let account = ctx.account()?;
 
     if let Some(path) = &args.picture {

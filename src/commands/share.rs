@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
         .into());
     }
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     ensure_shareable(&campaign)?;
     let lang = args.lang.unwrap_or(campaign.lang);
     if inviting {

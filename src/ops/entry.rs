@@ -253,7 +253,7 @@ impl Session {
 
     /// Does the store work due before the next question: the start, or a call that
     /// found the database busy.
-    pub fn resume(&mut self, store: &mut Store) -> Result<Vec<Event>> {
+    pub fn resume(&mut self, store: &mut dyn Store) -> Result<Vec<Event>> {
         let mut events = Vec::new();
         while let State::Work(work) = &self.state {
             let work = work.clone();
@@ -276,7 +276,7 @@ impl Session {
 
     /// Feeds the answer to the current question (see [`Session::prompt`]), then does
     /// the store work it leads to.
-    pub fn answer(&mut self, store: &mut Store, answer: Answer) -> Result<Vec<Event>> {
+    pub fn answer(&mut self, store: &mut dyn Store, answer: Answer) -> Result<Vec<Event>> {
         let ask = match std::mem::replace(&mut self.state, State::Ended) {
             State::Ask(ask) => ask,
             // Not waiting for an answer (busy, or ended): nothing to feed.
@@ -295,7 +295,12 @@ impl Session {
         goal_text(total, self.campaign.goal)
     }
 
-    fn work(&mut self, store: &mut Store, work: Work, events: &mut Vec<Event>) -> Result<State> {
+    fn work(
+        &mut self,
+        store: &mut dyn Store,
+        work: Work,
+        events: &mut Vec<Event>,
+    ) -> Result<State> {
         let id = self.campaign.id;
         Ok(match work {
             Work::Start => {
@@ -428,7 +433,7 @@ impl Session {
     }
 
     /// The next line of the current sheet.
-    fn next_line(&self, store: &mut Store) -> Result<i64> {
+    fn next_line(&self, store: &mut dyn Store) -> Result<i64> {
         Ok(store.last_line(self.campaign.id, self.sheet.as_deref())? + 1)
     }
 
@@ -581,7 +586,7 @@ impl Session {
     }
 
     /// Validates and saves the row (a new one, or a correction).
-    fn save(&mut self, store: &mut Store, r: Row, events: &mut Vec<Event>) -> Result<Step> {
+    fn save(&mut self, store: &mut dyn Store, r: Row, events: &mut Vec<Event>) -> Result<Step> {
         let t = &r.t;
         let yes = |b: bool| if b { "yes" } else { "" };
         let raw = RawSigner {
@@ -709,11 +714,12 @@ fn describe(s: &Signature) -> String {
 mod tests {
     use super::*;
     use crate::model::{CampaignDraft, Scope};
+    use crate::store::SqliteStore;
     use crate::ui::entry::PromptKind;
 
     /// A campaign with a goal of 500 and two printed sheets (OAK-0001, OAK-0002).
-    fn setup() -> (Store, Campaign) {
-        let mut store = Store::open_in_memory().unwrap();
+    fn setup() -> (SqliteStore, Campaign) {
+        let mut store = SqliteStore::open_in_memory().unwrap();
         let draft = CampaignDraft {
             title: "Oakland sanctuary".into(),
             scope: Some(Scope::Local),
@@ -724,7 +730,7 @@ mod tests {
         let campaign = store
             .insert_campaign(&draft, "oakland-sanctuary", None)
             .unwrap();
-        store.record_sheets(&campaign, 2, 10).unwrap();
+        store.record_sheets(campaign.id, "OAK", 2, 10).unwrap();
         (store, campaign)
     }
 
@@ -741,7 +747,7 @@ mod tests {
     /// Drives `session` like a volunteer at the terminal: each line is what they type
     /// (Enter keeps the default, `-` clears it, `<` goes back, `.` ends; y/n at yes/no
     /// questions). Returns every line shown, prompts included (as `? prompt [default]`).
-    fn drive(session: &mut Session, store: &mut Store, typed: &[&str]) -> Vec<String> {
+    fn drive(session: &mut Session, store: &mut dyn Store, typed: &[&str]) -> Vec<String> {
         let mut shown: Vec<String> = session
             .resume(store)
             .unwrap()
@@ -789,10 +795,10 @@ mod tests {
         vec![line, name, email, zip, "", "n", "n"]
     }
 
-    fn signers(store: &Store, campaign: &Campaign) -> Vec<Signature> {
+    fn signers(store: &dyn Store, campaign: &Campaign) -> Vec<Signature> {
         let mut all = Vec::new();
         store
-            .for_each_signature(campaign.id, |s| {
+            .for_each_signer(campaign.id, &mut |s| {
                 all.push(s);
                 Ok(())
             })

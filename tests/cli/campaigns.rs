@@ -242,7 +242,7 @@ fn editing_signed_text_needs_yes_and_bad_input_is_refused() {
     let campaign_id = home.json(["show", &slug, "--json"])["campaign"]["id"]
         .as_i64()
         .unwrap();
-    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let mut store = campaign::store::SqliteStore::open(&home.db()).unwrap();
     let signer = campaign::store::NewSignature {
         name: "Zoë".into(),
         postcode: Some("94612".into()),
@@ -338,7 +338,7 @@ fn an_old_database_is_migrated_and_a_newer_one_refused() {
     let home = Home::new();
     let db = home.db();
     {
-        let mut v1 = campaign::store::Store::open_at_version(&db, 1).unwrap();
+        let mut v1 = campaign::store::SqliteStore::open_at_version(&db, 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
         let draft = campaign::model::CampaignDraft {
             title: "Made by version one".into(),
@@ -527,7 +527,7 @@ fn the_write_ahead_log_is_private_while_the_database_is_open() {
     let slug = home.live_campaign("Sanctuary Oakland");
     // Keep a connection open (as a volunteer's entry session would) and write through it,
     // so the WAL and shared-memory files exist while we look.
-    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let mut store = campaign::store::SqliteStore::open(&home.db()).unwrap();
     let id = store.find_campaign(&slug).unwrap().id;
     let signer = campaign::store::NewSignature {
         name: "Nguyễn Thị Minh Khai".into(),

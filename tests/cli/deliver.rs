@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use campaign::model::Source;
-use campaign::store::{NewSignature, Store};
+use campaign::store::{NewSignature, SqliteStore};
 
 use crate::common::Home;
 use mail_parser::MimeHeaders;
@@ -26,7 +26,7 @@ fn s<'a>(name: &'a str, postcode: &'a str) -> Signer<'a> {
 
 /// Inserts signers straight into the store, each with an email and a phone.
 fn add(home: &Home, slug: &str, signers: &[Signer<'_>]) {
-    let mut store = Store::open(&home.db()).expect("store");
+    let mut store = SqliteStore::open(&home.db()).expect("store");
     let id = store.find_campaign(slug).expect("campaign").id;
     for (i, signer) in signers.iter().enumerate() {
         let email = format!("signer{i}@example.org");

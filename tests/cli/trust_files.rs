@@ -132,7 +132,7 @@ fn outputs_aimed_at_the_database_or_the_account_are_refused() {
     .unwrap();
 
     // Another connection holds the database open, so its WAL and shared memory exist.
-    let holder = campaign::store::Store::open(&db).unwrap();
+    let holder = campaign::store::SqliteStore::open(&db).unwrap();
     holder.find_campaign(&slug).unwrap();
     let wal = home.path().join("campaigns.db-wal");
     assert!(
