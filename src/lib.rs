@@ -12,7 +12,9 @@
 
 /// `eprintln!` for this crate: the line goes through [`ui::say`] (sanitized; a failing
 /// stderr is ignored instead of panicking). It shadows the standard macro in every module
-/// declared below, so status text written the usual way is safe too.
+/// declared below, so status text written the usual way is safe too. A safety net only:
+/// the library writes every line through `ui`, and nothing uses it today.
+#[allow(unused_macros)]
 macro_rules! eprintln {
     () => {
         $crate::ui::say("")
@@ -120,6 +122,14 @@ pub fn main_run(cli: cli::Cli) -> ExitCode {
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if error::is_broken_pipe(err) {
         return ExitCode::SUCCESS;
+    }
+    // A batch's failures, one line each, before the line that sums them up.
+    if let Some(Error::CampaignsFailed { failures, .. }) =
+        err.chain().find_map(|c| c.downcast_ref::<Error>())
+    {
+        for (campaign, why) in failures {
+            ui::error(format!("{campaign}: {why}"));
+        }
     }
     let mut message = err.to_string();
     for cause in err.chain().skip(1) {

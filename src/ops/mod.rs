@@ -2,4 +2,5 @@
 //! what comes back to `ui` and `render`; the layers below (domain, store) do the rules
 //! and the storage. Each operation is testable on its own, against an in-memory store.
 
+pub mod deliver;
 pub mod entry;
