@@ -111,7 +111,10 @@ fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<Campaig
         }
     }
     let lang = f.lang.or(account.lang).unwrap_or(Lang::En);
-    let prefill = args.template.template.map(|kind| template(kind, lang));
+    let prefill = args
+        .template
+        .template
+        .map(|kind| template(kind.into(), lang));
     let pick = |flag: &Option<String>, prefilled: Option<&str>, multiline: bool| -> String {
         match flag.as_deref().or(prefilled) {
             Some(v) if multiline => clean_multiline(v),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{load_campaign, Access};
 use crate::bounded::{self, Accept};
 use crate::context::Ctx;
+use crate::domain::signer::Column;
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
 use crate::outbox::{Posted, Postman};
@@ -300,8 +301,8 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
 /// The largest contacts file read (a list of 100,000 friends is about 5 MB).
 const MAX_CONTACTS_FILE: u64 = 50 * 1024 * 1024;
 
-/// Friends from a CSV with a header row: `email` (or `correo`) and optionally `name`
-/// (or `nombre`) columns, in any order and case. Read through a limit (a pipe such as
+/// Friends from a CSV with a header row: `email` (or `correo`, ...) and optionally `name`
+/// (or `nombre`, ...) columns, in any order and case, named as for `enter-signatures`. Read through a limit (a pipe such as
 /// `<(grep ...)` is fine, a device is not); a name that cannot go into an email header
 /// (a line break, a control character) is refused with its row, before anything is written.
 fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
@@ -318,18 +319,19 @@ fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
         .trim(csv::Trim::All)
         .from_reader(file);
     let headers = reader.headers().map_err(|e| cannot(&e))?.clone();
-    let column = |names: &[&str]| {
+    // The same header names as `enter-signatures --from` (the domain's one list).
+    let column = |wanted: &dyn Fn(Column) -> bool| {
         headers
             .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+            .position(|h| Column::from_header(h).is_some_and(wanted))
     };
-    let email_col = column(&["email", "e-mail", "correo"]).ok_or_else(|| {
+    let email_col = column(&|c| c == Column::Email).ok_or_else(|| {
         Error::Invalid(format!(
             "--invite-file {}: no `email` column; the first row must name the columns, e.g. `name,email`",
             path.display()
         ))
     })?;
-    let name_col = column(&["name", "nombre"]);
+    let name_col = column(&|c| matches!(c, Column::Name | Column::NameOrFirst));
     let mut friends = Vec::new();
     // Row 1 is the header, as in `enter-signatures --from`.
     for (row, record) in (2u64..).zip(reader.records()) {
