@@ -1,9 +1,12 @@
 //! `campaign`: a command-line campaign manager for grassroots petition campaigns.
 //!
-//! Layers (each uses only those below it): `commands` (adapters: flags, prompts, output)
-//! -> `ui` / `render` (terminal talk, documents) -> `domain` (pure rules) -> `store`
-//! (SQLite) -> `model` (plain data). `input` reads CSV files of signers for the
-//! commands, with the domain's rules.
+//! Layers (each uses only those below it; see ARCHITECTURE.md): `cli` (the parser) ->
+//! `commands` (one adapter per subcommand: flags, prompts, output; builds the `Ctx`) ->
+//! `ops` (import, deliver, typed entry: the work, no terminal) -> `ui` / `render`
+//! (terminal talk, documents, words from `i18n`) -> `domain` (pure rules) -> `store`
+//! (the `Store` interface and its SQLite backend) -> `model` (plain data). `input`
+//! reads CSV files of signers with the domain's rules; `fsutil` writes every file;
+//! `clock` gives the store the time. `ui` and `context` never see clap.
 
 // Every write to the terminal goes through `ui`, which keeps control characters in the
 // data from reaching it (see `ui::term`). Clippy refuses `print!`/`println!`/`std::eprintln!`
