@@ -23,7 +23,7 @@ pub struct AccountArgs {
     pub organization: Option<String>,
 
     /// Default language for new campaigns
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 
     /// Your country code (e.g. US), the default region for phone numbers

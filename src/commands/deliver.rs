@@ -28,7 +28,7 @@ pub struct DeliverArgs {
     pub all: bool,
 
     /// With --all: only campaigns with this status (without it, every one but drafts)
-    #[arg(long, requires = "all")]
+    #[arg(long, requires = "all", value_parser = super::values::status())]
     pub status: Option<Status>,
 
     /// Where to write: a file for one campaign, a folder for several or with --split-by
@@ -41,13 +41,13 @@ pub struct DeliverArgs {
 
     /// How much of each signer the target sees. Signers who asked not to be named are
     /// counted, never named
-    #[arg(long, value_enum, default_value_t = ShowLevel::Names)]
+    #[arg(long, value_parser = super::values::show_level(), default_value_t = ShowLevel::Names)]
     pub show: ShowLevel,
 
     /// Also show these contact details (comma-separated: email,phone); the cover says so.
     /// Never shown otherwise. On a terminal, first says how many signers' details the
     /// target will see and asks; without one, needs --yes
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELDS")]
+    #[arg(long, value_parser = super::values::contact_field(), value_delimiter = ',', value_name = "FIELDS")]
     pub include: Vec<ContactField>,
 
     /// Write one PDF per postcode (e.g. one per council district), each named after its
@@ -57,7 +57,7 @@ pub struct DeliverArgs {
     pub split_by: Option<SplitBy>,
 
     /// Language of the document's own words [default: the campaign's language]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 
     /// Email the PDF to the target at this address. The message waits in the outbox

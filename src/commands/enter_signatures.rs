@@ -55,7 +55,7 @@ pub struct EnterSignaturesArgs {
     pub encoding: Option<&'static Encoding>,
 
     /// Where these signatures were collected [default: online for imports, paper when typing]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::source())]
     pub source: Option<Source>,
 
     /// Sheet id to start typing from (as printed in the sheet's footer, e.g. OAK-0007)

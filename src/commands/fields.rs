@@ -52,7 +52,7 @@ pub struct CampaignFields {
     pub url: Option<String>,
 
     /// Language of the petition's documents, emails and share texts
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 }
 

@@ -8,7 +8,7 @@ use crate::ui;
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only campaigns with this status
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::status())]
     pub status: Option<Status>,
 }
 

@@ -19,6 +19,7 @@ pub mod review;
 pub mod share;
 pub mod show;
 pub mod status;
+pub mod values;
 
 use std::path::PathBuf;
 

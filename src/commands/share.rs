@@ -28,7 +28,7 @@ pub struct ShareArgs {
     pub channel: ChannelChoice,
 
     /// Language of the texts and invitations [default: the campaign's language]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 
     /// Invite a friend by email (repeat for each friend)
