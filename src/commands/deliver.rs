@@ -1,21 +1,21 @@
 //! `campaign deliver`: petition PDFs for the target, one campaign or hundreds.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use crate::commands::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::domain::delivery::{shown_signer, ContactField, ShowLevel};
+use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
-use crate::fsutil;
-use crate::model::{Campaign, Lang, Signature, Status};
-use crate::ops::deliver::{self, CampaignFailure, DeliveredFile, DeliveryPlan, Request};
-use crate::outbox::{Posted, Postman};
-use crate::render::mail::delivery_email;
-use crate::render::pdf::fonts::font_hint;
-use crate::store::{NewDelivery, Store};
-use crate::ui::{self, plural, prompt};
+use crate::model::{Campaign, Lang, Status};
+use crate::ops::deliver::{self, CampaignFailure, DeliveryPlan, Mailer, Request};
+use crate::store::Store;
+use crate::ui::{self, plural};
+
+mod report;
+
+use report::{confirm_contacts, report, report_uncovered, summary};
 
 #[derive(Debug, Args)]
 pub struct DeliverArgs {
@@ -76,56 +76,13 @@ pub enum SplitBy {
     Postcode,
 }
 
-/// Where delivery emails go, checked before any PDF is written so a bad address or a
-/// missing account or SMTP setting costs nothing.
-struct Emailing {
-    to: String,
-    postman: Postman,
-}
-
-impl Emailing {
-    fn prepare(ctx: &Ctx, args: &DeliverArgs) -> anyhow::Result<Option<Emailing>> {
-        let Some(to) = args.email_to.as_deref().map(str::trim) else {
-            return Ok(None);
-        };
-        if !crate::domain::email_ok(to) {
-            return Err(Error::Usage(format!(
-                "--email-to {to:?} is not an email address like mayor@example.gov"
-            ))
-            .into());
-        }
-        let postman = Postman::new(&ctx.paths, &ctx.account()?, args.send)?;
-        Ok(Some(Emailing {
-            to: to.to_string(),
-            postman,
-        }))
-    }
-
-    /// Queues (or sends) the email for one delivered file.
-    fn deliver(
-        &self,
-        campaign: &Campaign,
-        lang: Lang,
-        file: &DeliveredFile,
-    ) -> anyhow::Result<Posted> {
-        // The letter speaks the document's language.
-        let campaign = Campaign {
-            lang,
-            ..campaign.clone()
-        };
-        let mail = delivery_email(
-            &self.postman.sender,
-            &campaign,
-            &self.to,
-            file.signatures,
-            Path::new(&file.file),
-        )?;
-        Ok(self.postman.post(&mail)?)
-    }
-}
-
 pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
-    let emailing = Emailing::prepare(ctx, &args)?;
+    // Checked before any PDF is written: a bad address or a missing account or SMTP
+    // setting costs nothing.
+    let emailing = match args.email_to.as_deref() {
+        Some(to) => Some(Mailer::new(&ctx.paths, &ctx.account()?, to, args.send)?),
+        None => None,
+    };
     args.include.sort();
     args.include.dedup();
     let split = args
@@ -144,22 +101,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         split,
         ctx.paths.documents_dir(),
     )?;
-    if let Some(out) = plan.stream() {
-        if ctx.output.json && fsutil::is_stdout(out) {
-            return Err(Error::Usage(format!(
-                "--json prints the report on standard output, where --out {} sends the PDF: drop one",
-                out.display()
-            ))
-            .into());
-        }
-        if emailing.is_some() {
-            return Err(Error::Usage(format!(
-                "--email-to attaches the PDF, but --out {} is not a file: give --out a file or a folder",
-                out.display()
-            ))
-            .into());
-        }
-    }
+    plan.check_stream(ctx.output.json, emailing.is_some())?;
     let chosen: Vec<&Campaign> = campaigns.iter().filter_map(|c| c.as_ref().ok()).collect();
     if !confirm_contacts(ctx, &*store, &args, &chosen)? {
         ui::status(ctx, "nothing delivered");
@@ -191,16 +133,8 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     for r in results {
         match r {
             Ok(mut outcome) => {
-                if let Some(emailing) = &emailing {
-                    let lang = args.lang.unwrap_or(outcome.campaign.lang);
-                    for f in &mut outcome.files {
-                        f.email = Some(emailing.deliver(&outcome.campaign, lang, f)?);
-                    }
-                }
-                for f in &outcome.files {
-                    record(&mut *store, &outcome.campaign, f)?;
-                    report_uncovered(f);
-                }
+                deliver::email_and_record(&mut *store, emailing.as_ref(), args.lang, &mut outcome)?;
+                outcome.files.iter().for_each(report_uncovered);
                 delivered.extend(outcome.files);
             }
             Err(failure) => failed.push(failure),
@@ -285,177 +219,4 @@ fn chosen_campaigns(
         );
     }
     Ok(args.campaigns.iter().map(|r| load(store, r)).collect())
-}
-
-/// Records one delivered file: when, what it showed, to whom, and its hash.
-fn record(store: &mut dyn Store, campaign: &Campaign, f: &DeliveredFile) -> anyhow::Result<()> {
-    let included: Vec<String> = f.included.iter().map(|c| c.as_str().to_string()).collect();
-    store.record_delivery(&NewDelivery {
-        campaign_id: campaign.id,
-        show_level: f.show.as_str(),
-        included_fields: &included,
-        recipient: Some(
-            f.email
-                .as_ref()
-                .map_or(campaign.target.as_str(), |e| e.to.as_str()),
-        ),
-        file: &f.file,
-        file_sha256: &f.sha256,
-        signatures: f.signatures,
-    })?;
-    Ok(())
-}
-
-/// What was written, on stdout (or as JSON), and what became of the emails, on stderr.
-fn report(
-    ctx: &Ctx,
-    delivered: &[DeliveredFile],
-    emailing: Option<&Emailing>,
-) -> anyhow::Result<()> {
-    if ctx.output.json {
-        ui::out_json(&delivered)?;
-    } else {
-        for f in delivered {
-            // A PDF sent to standard output is followed by nothing.
-            if !fsutil::is_stdout(Path::new(&f.file)) {
-                ui::out_line(&f.file)?;
-            }
-            match &f.email {
-                Some(Posted {
-                    sent: false,
-                    failure: None,
-                    file,
-                    ..
-                }) => ui::out_line(file.display().to_string())?,
-                Some(Posted { sent: true, to, .. }) => {
-                    ui::status(ctx, format!("emailed {} to {to}", f.file))
-                }
-                _ => {}
-            }
-        }
-    }
-    for e in delivered.iter().filter_map(|f| f.email.as_ref()) {
-        if let Some(failure) = &e.failure {
-            ui::error(format!(
-                "could not send to {}: {failure}; the message stays in the outbox ({}): retry with `campaign outbox --send`",
-                e.to,
-                e.file.display()
-            ));
-        }
-    }
-    if emailing.is_some_and(|e| !e.postman.sends_now()) && !delivered.is_empty() {
-        ui::status(
-            ctx,
-            "the email waits in the outbox: review it, then `campaign outbox --send`",
-        );
-    }
-    Ok(())
-}
-
-/// The closing status line: what was written, over every file.
-fn summary(files: &[DeliveredFile], campaigns: usize, failed: usize, many: bool) -> String {
-    let signatures: i64 = files.iter().map(|f| f.signatures).sum();
-    let pages: u64 = files.iter().map(|f| f.pages as u64).sum();
-    let signatures = plural(signatures.max(0) as u64, "signature", "signatures");
-    let pages = plural(pages, "page", "pages");
-    let in_files = plural(files.len() as u64, "file", "files");
-    if many {
-        let mut line = format!(
-            "Delivered {} in {in_files} ({signatures}, {pages})",
-            plural(campaigns as u64, "campaign", "campaigns")
-        );
-        if failed > 0 {
-            line.push_str(&format!("; {failed} failed"));
-        }
-        line.push('.');
-        line
-    } else if files.len() == 1 {
-        format!("Wrote {signatures}, {pages}.")
-    } else {
-        format!("Wrote {signatures} in {in_files}, {pages}.")
-    }
-}
-
-fn report_uncovered(f: &DeliveredFile) {
-    for u in &f.uncovered {
-        let chars: String = u.chars.iter().collect();
-        let codes: Vec<String> = u
-            .chars
-            .iter()
-            .map(|c| format!("U+{:04X}", *c as u32))
-            .collect();
-        let hints: std::collections::BTreeSet<String> =
-            u.chars.iter().map(|c| font_hint(*c)).collect();
-        ui::warn(format!(
-            "{}: signer row {} (signature id {}) has characters no font here draws: {:?} ({}); they are left out of the name. Install {} and deliver again.",
-            f.file,
-            u.row,
-            u.signature_id,
-            chars,
-            codes.join(" "),
-            hints.into_iter().collect::<Vec<_>>().join(", or ")
-        ));
-    }
-}
-
-/// Contact details go to the target only after a yes: on a terminal, says whose and how
-/// many and asks; without one, `--yes` is needed. True to go on.
-fn confirm_contacts(
-    ctx: &Ctx,
-    store: &dyn Store,
-    args: &DeliverArgs,
-    campaigns: &[&Campaign],
-) -> anyhow::Result<bool> {
-    if args.include.is_empty() || !args.show.lists_signers() || ctx.yes {
-        return Ok(true);
-    }
-    let fields: Vec<&str> = args.include.iter().map(|f| f.as_str()).collect();
-    let fields = fields.join(" and ");
-    if !ctx.interactive {
-        return Err(ctx
-            .missing(
-                format!("a yes to show signers' {fields} to the target (--include)"),
-                "--yes",
-            )
-            .into());
-    }
-    let mut lines = Vec::new();
-    for c in campaigns {
-        let (mut emails, mut phones) = (0u64, 0u64);
-        store.for_each_signer(c.id, &mut |s: Signature| {
-            if let Some(shown) = shown_signer(&s, args.show, &args.include) {
-                emails += u64::from(shown.email.is_some());
-                phones += u64::from(shown.phone.is_some());
-            }
-            Ok(())
-        })?;
-        let mut seen = Vec::new();
-        if args.include.contains(&ContactField::Email) {
-            seen.push(format!(
-                "the email of {}",
-                plural(emails, "signer", "signers")
-            ));
-        }
-        if args.include.contains(&ContactField::Phone) {
-            seen.push(format!(
-                "the phone of {}",
-                plural(phones, "signer", "signers")
-            ));
-        }
-        lines.push(format!(
-            "the delivery of {} to {} will show {}, next to their names",
-            c.slug,
-            c.target,
-            seen.join(" and ")
-        ));
-    }
-    lines.push(
-        "whoever receives it can pass them on, and a public body may have to publish them".into(),
-    );
-    ui::warn(lines.join("\n  "));
-    if prompt::confirm(&format!("Include signers' {fields}?"), false)? {
-        Ok(true)
-    } else {
-        Ok(false)
-    }
 }

@@ -12,11 +12,16 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::config::Account;
+use crate::domain::delivery::shown_signer;
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
 use crate::fsutil::{self, Files, Output};
+use crate::model::NewDelivery;
 use crate::model::{Campaign, Lang, Signature, SignatureCounts};
-use crate::outbox::Posted;
+use crate::outbox::{Posted, Postman};
+use crate::paths::Paths;
+use crate::render::mail::delivery_email;
 use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
 use crate::store::{DbLocation, Store};
 
@@ -47,6 +52,101 @@ pub struct Request {
 pub struct CampaignFailure {
     pub campaign: String,
     pub error: anyhow::Error,
+}
+
+/// Where delivery emails go: the target's address and the outbox (or SMTP) to use.
+pub struct Mailer {
+    to: String,
+    pub postman: Postman,
+}
+
+impl Mailer {
+    /// Checks the address, the account and the SMTP setting (with `send`) first, so a
+    /// mistake costs nothing.
+    pub fn new(paths: &Paths, account: &Account, to: &str, send: bool) -> anyhow::Result<Mailer> {
+        let to = to.trim();
+        if !crate::domain::email_ok(to) {
+            return Err(Error::Usage(format!(
+                "--email-to {to:?} is not an email address like mayor@example.gov"
+            ))
+            .into());
+        }
+        Ok(Mailer {
+            to: to.to_string(),
+            postman: Postman::new(paths, account, send)?,
+        })
+    }
+
+    /// Queues (or sends) the email for one delivered file, in the document's language.
+    fn post(
+        &self,
+        campaign: &Campaign,
+        lang: Lang,
+        file: &DeliveredFile,
+    ) -> anyhow::Result<Posted> {
+        let campaign = Campaign {
+            lang,
+            ..campaign.clone()
+        };
+        let mail = delivery_email(
+            &self.postman.sender,
+            &campaign,
+            &self.to,
+            file.signatures,
+            Path::new(&file.file),
+        )?;
+        Ok(self.postman.post(&mail)?)
+    }
+}
+
+/// Emails each file of a delivered campaign (with a mailer), then records it: when,
+/// what it showed, to whom, and its hash.
+pub fn email_and_record(
+    store: &mut dyn Store,
+    mailer: Option<&Mailer>,
+    lang: Option<Lang>,
+    delivered: &mut Delivered,
+) -> anyhow::Result<()> {
+    let campaign = &delivered.campaign;
+    for f in &mut delivered.files {
+        if let Some(mailer) = mailer {
+            f.email = Some(mailer.post(campaign, lang.unwrap_or(campaign.lang), f)?);
+        }
+        let included: Vec<String> = f.included.iter().map(|c| c.as_str().to_string()).collect();
+        store.record_delivery(&NewDelivery {
+            campaign_id: campaign.id,
+            show_level: f.show.as_str(),
+            included_fields: &included,
+            recipient: Some(
+                f.email
+                    .as_ref()
+                    .map_or(campaign.target.as_str(), |e| e.to.as_str()),
+            ),
+            file: &f.file,
+            file_sha256: &f.sha256,
+            signatures: f.signatures,
+        })?;
+    }
+    Ok(())
+}
+
+/// How many signers' emails and phones a delivery with `show` and `include` puts in
+/// front of the target (private signers are never listed).
+pub fn contacts_shown(
+    store: &dyn Store,
+    campaign_id: i64,
+    show: ShowLevel,
+    include: &[ContactField],
+) -> anyhow::Result<(u64, u64)> {
+    let (mut emails, mut phones) = (0u64, 0u64);
+    store.for_each_signer(campaign_id, &mut |s: Signature| {
+        if let Some(shown) = shown_signer(&s, show, include) {
+            emails += u64::from(shown.email.is_some());
+            phones += u64::from(shown.phone.is_some());
+        }
+        Ok(())
+    })?;
+    Ok((emails, phones))
 }
 
 /// One campaign delivered: its files (several with a split).
@@ -161,6 +261,27 @@ impl DeliveryPlan {
             Target::File(p) if is_stream(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// Refuses a device or pipe `--out` (`/dev/stdout`, a FIFO) with what needs a file:
+    /// `--json` on the same standard output, or an email to attach the PDF to.
+    pub fn check_stream(&self, json: bool, emailing: bool) -> Result<(), Error> {
+        let Some(out) = self.stream() else {
+            return Ok(());
+        };
+        if json && fsutil::is_stdout(out) {
+            return Err(Error::Usage(format!(
+                "--json prints the report on standard output, where --out {} sends the PDF: drop one",
+                out.display()
+            )));
+        }
+        if emailing {
+            return Err(Error::Usage(format!(
+                "--email-to attaches the PDF, but --out {} is not a file: give --out a file or a folder",
+                out.display()
+            )));
+        }
+        Ok(())
     }
 
     /// The folder the PDFs land in (where half-written ones of a killed run are swept).

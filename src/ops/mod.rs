@@ -4,3 +4,4 @@
 
 pub mod deliver;
 pub mod entry;
+pub mod invites;
