@@ -344,7 +344,7 @@ pub fn pdf_has_name(text: &str, actual: &[String], name: &str) -> bool {
     } else {
         name.to_string()
     };
-    text.contains(name) || actual.iter().any(|t| *t == drawn)
+    text.contains(name) || actual.contains(&drawn)
 }
 
 /// An `.eml` file, parsed.
