@@ -965,6 +965,37 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_database_keeps_the_typed_row_and_saves_it_once_on_resume() {
+        let (mut store, campaign) = setup();
+        let mut s = session(&campaign, Some("OAK-0001"));
+        drive(&mut s, &mut store, &["", "Ana Lopez"]);
+        // The duplicate lookup after the email finds the database busy twice.
+        store.make_busy(2);
+        let events = s
+            .answer(&mut store, Answer::Text("ana@example.org".into()))
+            .unwrap();
+        assert_eq!(events, [Event::Busy { note: LOOKING }]);
+        assert!(s.prompt().is_none() && !s.ended(), "waits for the store");
+        assert_eq!(
+            s.resume(&mut store).unwrap(),
+            [Event::Busy { note: LOOKING }]
+        );
+        assert!(s.resume(&mut store).unwrap().is_empty());
+        assert_eq!(s.prompt().unwrap().text, "  ZIP/postcode");
+        // Then the save does: the row is kept, said so, and saved once when it clears.
+        drive(&mut s, &mut store, &["94612", "", "n"]);
+        store.make_busy(1);
+        let events = s.answer(&mut store, Answer::Text("no".into())).unwrap();
+        assert_eq!(events, [Event::Busy { note: SAVING }]);
+        assert!(events[0].to_string().contains("your row is kept"));
+        let events = s.resume(&mut store).unwrap();
+        assert!(matches!(events[0], Event::Saved { .. }), "{events:?}");
+        assert_eq!(signers(&store, &campaign).len(), 1);
+        assert_eq!(s.summary().added, 1);
+        assert_eq!(s.prompt().unwrap().default.as_deref(), Some("2"));
+    }
+
+    #[test]
     fn an_unknown_start_sheet_asks_for_one_and_a_line_must_be_a_number() {
         let (mut store, campaign) = setup();
         let mut s = session(&campaign, Some("XYZ-1"));

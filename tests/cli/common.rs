@@ -175,6 +175,15 @@ pub struct Ran {
 }
 
 impl Ran {
+    /// What a finished process gave, read the one way every test reads it.
+    pub fn from_output(out: &std::process::Output) -> Ran {
+        Ran {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// The `error: ...` line (the one `report_error` prints).
     pub fn error_line(&self) -> &str {
         error_line(&self.stderr)
@@ -251,11 +260,9 @@ impl Run {
             cmd.write_stdin(stdin);
         }
         let out = cmd.output().expect("run");
-        let ran = Ran {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        };
+        String::from_utf8(out.stdout.clone()).expect("utf-8 stdout");
+        String::from_utf8(out.stderr.clone()).expect("utf-8 stderr");
+        let ran = Ran::from_output(&out);
         let shown = format!(
             "status {}\n--- stdout\n{}--- stderr\n{}",
             ran.status, ran.stdout, ran.stderr

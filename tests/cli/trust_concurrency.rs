@@ -319,10 +319,7 @@ fn a_writer_that_gives_up_says_what_happened_and_what_to_do() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
     assert!(stderr.contains(WAITING), "{stderr}");
-    let error = stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    let error = crate::common::error_line(&stderr);
     assert!(error.contains("is still busy after 2 s"), "{error}");
     assert!(error.contains("another campaign process"), "{error}");
     assert!(error.contains("run the command again"), "{error}");

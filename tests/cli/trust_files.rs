@@ -92,10 +92,8 @@ pub(crate) fn signature_total(home: &Home, slug: &str) -> i64 {
 }
 
 fn status_and_stderr(out: &Output) -> (Option<i32>, String) {
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let ran = crate::common::Ran::from_output(out);
+    (out.status.code(), ran.stderr)
 }
 
 /// Every command that writes a file, aimed at `target`.

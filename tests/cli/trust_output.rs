@@ -145,7 +145,7 @@ fn mkfifo(path: &Path) {
 }
 
 fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    crate::common::Ran::from_output(out).stderr
 }
 
 #[test]

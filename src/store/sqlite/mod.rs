@@ -29,6 +29,9 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
     /// Stamps rows (created, edited, delivered, signed): given by the caller.
     clock: Clock,
+    /// Unit tests: how many coming signer saves and lookups find the database busy.
+    #[cfg(test)]
+    busy: std::cell::Cell<u32>,
 }
 
 impl SqliteStore {
@@ -75,6 +78,8 @@ impl SqliteStore {
             conn,
             path: Some(path.to_path_buf()),
             clock: clock::system(),
+            #[cfg(test)]
+            busy: std::cell::Cell::new(0),
         })
     }
 
@@ -88,6 +93,8 @@ impl SqliteStore {
             conn,
             path: None,
             clock: clock::system(),
+            #[cfg(test)]
+            busy: std::cell::Cell::new(0),
         })
     }
 
@@ -95,6 +102,27 @@ impl SqliteStore {
     pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
         self.clock = clock;
         self
+    }
+
+    /// Unit tests: the next `n` signer saves and lookups fail as on a database another
+    /// process holds for longer than we wait.
+    #[cfg(test)]
+    pub(crate) fn make_busy(&self, n: u32) {
+        self.busy.set(n);
+    }
+
+    /// Unit tests: `Err(Busy)` while [`SqliteStore::make_busy`] says so.
+    #[cfg(test)]
+    pub(crate) fn injected_busy(&self) -> Result<()> {
+        let left = self.busy.get();
+        if left == 0 {
+            return Ok(());
+        }
+        self.busy.set(left - 1);
+        Err(Error::Busy {
+            path: ":memory:".into(),
+            waited: None,
+        })
     }
 
     /// The time now, from the caller's clock.

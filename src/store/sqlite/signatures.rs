@@ -46,6 +46,8 @@ impl SqliteStore {
     /// Adds one signature in its own transaction. Returns `None` when the campaign already
     /// has a signer with the same dedupe key.
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
+        #[cfg(test)]
+        self.injected_busy()?;
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
              source, sheet_id, line, entered_by, signed_at, dedupe_key) \
@@ -81,6 +83,8 @@ impl SqliteStore {
     /// The campaign's signer with this dedupe key, if any: to show a volunteer the
     /// earlier entry of a duplicate.
     pub fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
+        #[cfg(test)]
+        self.injected_busy()?;
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2"
         ))?;
