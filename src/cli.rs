@@ -13,7 +13,7 @@ use crate::context::Settings;
 ///
 /// Start a petition, review it, share it, print paper forms, type in paper signatures and
 /// deliver the petition to the person who can say yes. Everything lives in one private
-/// SQLite file on this machine.
+/// SQLite file on this machine, or in a PostgreSQL database a team shares (--db).
 #[derive(Debug, Parser)]
 #[command(
     name = "campaign",
@@ -32,8 +32,18 @@ pub struct Cli {
 /// Flags every subcommand takes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
-    /// Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]
-    #[arg(long, global = true, value_name = "PATH", env = "CAMPAIGN_DB")]
+    /// Database: a file, or a PostgreSQL URL shared by a team
+    /// (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or
+    /// ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or
+    /// the platform data folder]
+    // The value is never shown in --help: $CAMPAIGN_DB may hold a password.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH|URL",
+        env = "CAMPAIGN_DB",
+        hide_env_values = true
+    )]
     pub db: Option<PathBuf>,
 
     /// Print machine-readable JSON on stdout instead of tables and text

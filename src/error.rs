@@ -36,6 +36,9 @@ pub enum Error {
     },
     #[error("cannot open the database {path}: {reason} (pass another file with --db, or set CAMPAIGN_HOME)")]
     OpenDatabase { path: String, reason: String },
+    /// No connection to a PostgreSQL server (`target` is shown with its password masked).
+    #[error("cannot connect to the database {target}: {reason}")]
+    Connect { target: String, reason: String },
     /// Another process held the database's write lock for longer than we wait.
     #[error(
         "the database {path} is still busy{}: another campaign process (an import?) is writing to it, \
@@ -69,6 +72,10 @@ pub enum Error {
     },
     #[error(transparent)]
     Sqlite(rusqlite::Error),
+    /// A PostgreSQL server refused a request or the connection broke; the message never
+    /// quotes a row (see `store::postgres`).
+    #[error("the PostgreSQL server: {0}")]
+    Postgres(String),
     #[error(transparent)]
     Io(#[from] io::Error),
 }

@@ -11,7 +11,7 @@ use crate::store::DbLocation;
 pub struct Paths {
     pub data_dir: PathBuf,
     pub config_dir: PathBuf,
-    /// The database file.
+    /// The database file (empty for a PostgreSQL database).
     pub db: PathBuf,
     /// Where the database is, as the store opens it.
     pub location: DbLocation,
@@ -55,7 +55,10 @@ impl Paths {
             location,
             files: Files::new(),
         };
-        paths.files.protect_database(&paths.db);
+        // A PostgreSQL database is not a file here: nothing of it to protect.
+        if paths.location.file().is_some() {
+            paths.files.protect_database(&paths.db);
+        }
         paths
             .files
             .protect(paths.config_file(), "your account file");

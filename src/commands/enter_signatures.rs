@@ -17,9 +17,11 @@ use crate::context::Ctx;
 use crate::domain::signer::Region;
 use crate::error::Error;
 use crate::input::{Checked, CsvInput};
-use crate::model::{Campaign, Source};
+use crate::model::{Campaign, NewSignature, Problem, Source};
 use crate::ops::entry::{EntrySummary, Session};
-use crate::store::{key_hash, ImportCounts, SqliteStore, Store};
+use crate::store::{
+    key_hash, ImportCounts, ImportDefaults, Rejected, SeenKeys, Store, UnknownSheet,
+};
 use crate::ui;
 use crate::ui::entry::LineReader;
 
@@ -74,14 +76,7 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     );
     let entered_by = account.email.clone();
     match &args.from {
-        Some(from) => {
-            // The CSV import's fast path runs on the SQLite import until `ops::import`
-            // runs on `Store::begin_import`.
-            let store = store.as_sqlite().ok_or_else(|| {
-                Error::Invalid("this database cannot import CSV files yet".into())
-            })?;
-            import(ctx, store, &campaign, &args, from, region, entered_by)
-        }
+        Some(from) => import(ctx, &mut *store, &campaign, &args, from, region, entered_by),
         None if ctx.interactive => {
             let session = Session::new(
                 campaign,
@@ -121,9 +116,96 @@ struct DecodedRows {
 /// Windows-1252 and would garble every accent the organizer is about to fix.
 const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
 
+/// Where the pipeline's rows go: SQLite's fast path, or any store's
+/// [`Store::begin_import`] (PostgreSQL), until `ops::import` runs on the interface alone.
+enum Sink<'s> {
+    Sqlite(crate::store::sqlite::Import<'s>),
+    Store {
+        import: Box<dyn crate::store::Import + 's>,
+        counts: ImportCounts,
+    },
+}
+
+impl<'s> Sink<'s> {
+    fn open(
+        store: &'s mut dyn Store,
+        campaign_id: i64,
+        source: Source,
+        entered_by: Option<String>,
+    ) -> Result<Sink<'s>, Error> {
+        if store.as_sqlite().is_some() {
+            let sqlite = store.as_sqlite().expect("checked");
+            return Ok(Sink::Sqlite(sqlite.begin_import(
+                campaign_id,
+                source,
+                entered_by,
+            )?));
+        }
+        let defaults = ImportDefaults {
+            source,
+            entered_by,
+            signed_at: crate::clock::now(),
+        };
+        Ok(Sink::Store {
+            import: store.begin_import(campaign_id, defaults)?,
+            counts: ImportCounts::default(),
+        })
+    }
+
+    fn take_seen_keys(&mut self) -> SeenKeys {
+        match self {
+            Sink::Sqlite(import) => import.take_seen_keys(),
+            Sink::Store { .. } => SeenKeys::default(),
+        }
+    }
+
+    fn add_all_checked<I, F>(&mut self, rows: I, mut rejected: F) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = (u64, Result<NewSignature, Problem>, bool)>,
+        F: FnMut(Rejected),
+    {
+        match self {
+            Sink::Sqlite(import) => import.add_all_checked(rows, rejected),
+            Sink::Store { import, counts } => {
+                let mut batch = Vec::new();
+                for (row, signer, _) in rows {
+                    counts.read += 1;
+                    match signer {
+                        Ok(s) => batch.push(s),
+                        Err(problem) => {
+                            counts.rejected += 1;
+                            rejected(Rejected {
+                                row,
+                                reason: problem.to_string(),
+                                value: problem.value,
+                            });
+                        }
+                    }
+                }
+                import.add_batch(&batch)
+            }
+        }
+    }
+
+    fn commit(self) -> Result<(ImportCounts, Vec<UnknownSheet>), Error> {
+        match self {
+            Sink::Sqlite(import) => {
+                let unknown = import.unknown_sheets().to_vec();
+                Ok((import.commit()?, unknown))
+            }
+            Sink::Store { import, mut counts } => {
+                let outcome = import.commit()?;
+                counts.added = outcome.added;
+                counts.duplicates = outcome.duplicates;
+                Ok((counts, outcome.unknown_sheets))
+            }
+        }
+    }
+}
+
 fn import(
     ctx: &Ctx,
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     campaign: &Campaign,
     args: &EnterSignaturesArgs,
     from: &PathBuf,
@@ -177,7 +259,8 @@ fn import(
     let headers = input.headers().clone();
     let delimiter = rules.delimiter;
 
-    let mut import = store.begin_import(
+    let mut import = Sink::open(
+        store,
         campaign.id,
         args.source.unwrap_or(Source::Online),
         entered_by,
@@ -308,8 +391,7 @@ fn import(
     if let Some(rejects) = rejects {
         rejects.into_inner().map_err(|e| e.into_error())?.commit()?;
     }
-    let unknown_sheets = import.unknown_sheets().to_vec();
-    let counts = import.commit()?;
+    let (counts, unknown_sheets) = import.commit()?;
     bar.finish_and_clear();
 
     if decoded.count > 0 {

@@ -60,6 +60,12 @@ fn busy_timeout() -> Duration {
     Duration::from_millis(TIMEOUT_MS.load(Ordering::Relaxed))
 }
 
+/// How long a writer waits for another (`CAMPAIGN_BUSY_TIMEOUT`): the PostgreSQL
+/// backend waits as long for a row lock.
+pub(crate) fn timeout() -> Duration {
+    busy_timeout()
+}
+
 /// Reads a timeout in whole seconds, as `CAMPAIGN_BUSY_TIMEOUT` gives it.
 pub fn parse_timeout(text: &str) -> Option<Duration> {
     text.trim().parse::<u64>().ok().map(Duration::from_secs)

@@ -1,0 +1,195 @@
+//! Bulk import into PostgreSQL: one transaction. Rows are streamed with `COPY ... FROM
+//! STDIN (FORMAT binary)` into a temporary table, then one `INSERT ... SELECT ... ON
+//! CONFLICT DO NOTHING` adds the new signers: all or nothing, and the counts are exact
+//! (the rows staged minus the rows the insert added are the duplicates, within the file
+//! and against the campaign).
+//!
+//! Many imports (and volunteers typing) into one campaign at once: the unique index on
+//! (campaign, key) decides who has a signer. An insert that meets a key another
+//! transaction has just added waits for that transaction, and every import inserts in
+//! key order, so two imports never wait on each other in a circle (a deadlock); since
+//! the insert is the last statement before the commit, nobody waits longer than one
+//! statement of another. Ids follow file order (export lists signers as entered).
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::Type;
+
+use super::PgStore;
+use crate::error::{Error, Result};
+use crate::model::NewSignature;
+use crate::store::{Import, ImportDefaults, ImportOutcome, UnknownSheet};
+
+/// Sorting a million staged rows in memory rather than in temporary files, for the
+/// length of the import only.
+const IMPORT_WORK_MEM: &str = "64MB";
+
+const STAGE: &str = "CREATE TEMP TABLE import_rows (
+        ord bigint NOT NULL, name text NOT NULL, email text, postcode text, phone text,
+        phone_valid boolean NOT NULL, opt_in boolean NOT NULL, private boolean NOT NULL,
+        source text NOT NULL, sheet_id text, line bigint, entered_by text,
+        signed_at text NOT NULL, dedupe_key text COLLATE \"C\" NOT NULL
+    ) ON COMMIT DROP";
+
+const COPY: &str = "COPY import_rows (ord, name, email, postcode, phone, phone_valid, opt_in, \
+     private, source, sheet_id, line, entered_by, signed_at, dedupe_key) FROM STDIN (FORMAT binary)";
+
+const COPY_TYPES: [Type; 14] = [
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::BOOL,
+    Type::BOOL,
+    Type::BOOL,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+];
+
+/// Ids are drawn in file order; the first row of each key, in key order, is inserted.
+const INSERT: &str = "WITH numbered AS MATERIALIZED (
+        SELECT nextval(pg_get_serial_sequence('signatures', 'id')) AS id, r.*
+        FROM (SELECT * FROM import_rows ORDER BY ord) r
+    )
+    INSERT INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, opt_in,
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key)
+    SELECT DISTINCT ON (dedupe_key) id, $1, name, email, postcode, phone, phone_valid, opt_in,
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key
+    FROM numbered ORDER BY dedupe_key, id
+    ON CONFLICT (campaign_id, dedupe_key) DO NOTHING";
+
+/// Sheet ids the rows name that were never printed for the campaign, in file order.
+const UNKNOWN_SHEETS: &str = "SELECT sheet_id, count(*) FROM import_rows i
+    WHERE sheet_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM sheets s WHERE s.campaign_id = $1 AND s.sheet_id = i.sheet_id)
+    GROUP BY sheet_id ORDER BY min(ord)";
+
+/// An import in progress; dropped without `commit`, it is rolled back.
+pub struct PgImport<'s> {
+    store: &'s mut PgStore,
+    campaign_id: i64,
+    defaults: ImportDefaults,
+    /// Rows staged so far (the next row's `ord` is one more).
+    staged: i64,
+    any_sheet: bool,
+    done: bool,
+}
+
+impl PgStore {
+    /// Starts an import into `campaign_id`: one transaction until `commit`. The campaign
+    /// is held (`FOR KEY SHARE`) so it cannot go away under the import.
+    pub fn begin_import(
+        &mut self,
+        campaign_id: i64,
+        defaults: ImportDefaults,
+    ) -> Result<PgImport<'_>> {
+        self.client().batch_execute("BEGIN")?;
+        let started = (|| -> Result<()> {
+            let mut client = self.client();
+            let exists = client.query_opt(
+                "SELECT 1 FROM campaigns WHERE id = $1 FOR KEY SHARE",
+                &[&campaign_id],
+            )?;
+            if exists.is_none() {
+                return Err(Error::CampaignNotFound(campaign_id.to_string()));
+            }
+            client.batch_execute(&format!(
+                "SET LOCAL work_mem = '{IMPORT_WORK_MEM}'; {STAGE}"
+            ))?;
+            Ok(())
+        })();
+        if let Err(e) = started {
+            let _ = self.client().batch_execute("ROLLBACK");
+            return Err(e);
+        }
+        Ok(PgImport {
+            store: self,
+            campaign_id,
+            defaults,
+            staged: 0,
+            any_sheet: false,
+            done: false,
+        })
+    }
+}
+
+impl PgImport<'_> {
+    fn stage(&mut self, rows: &[NewSignature]) -> Result<()> {
+        let d = &self.defaults;
+        let mut client = self.store.client();
+        let mut writer = BinaryCopyInWriter::new(client.copy_in(COPY)?, &COPY_TYPES);
+        for s in rows {
+            self.staged += 1;
+            self.any_sheet |= s.sheet_id.is_some();
+            writer.write(&[
+                &self.staged,
+                &s.name,
+                &s.email,
+                &s.postcode,
+                &s.phone,
+                &s.phone_valid,
+                &s.opt_in,
+                &s.private,
+                &s.source.unwrap_or(d.source).as_str(),
+                &s.sheet_id,
+                &s.line,
+                &s.entered_by.as_deref().or(d.entered_by.as_deref()),
+                &s.signed_at.as_deref().unwrap_or(&d.signed_at),
+                &s.dedupe_key,
+            ])?;
+        }
+        writer.finish()?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<ImportOutcome> {
+        let mut client = self.store.client();
+        let unknown_sheets = if self.any_sheet {
+            client
+                .query(UNKNOWN_SHEETS, &[&self.campaign_id])?
+                .iter()
+                .map(|r| {
+                    Ok(UnknownSheet {
+                        sheet_id: r.try_get(0)?,
+                        rows: r.try_get::<_, i64>(1)? as u64,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        let added = client.execute(INSERT, &[&self.campaign_id])?;
+        client.batch_execute("COMMIT")?;
+        self.done = true;
+        Ok(ImportOutcome {
+            added,
+            duplicates: self.staged as u64 - added,
+            unknown_sheets,
+        })
+    }
+}
+
+impl Import for PgImport<'_> {
+    fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.stage(rows)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<ImportOutcome> {
+        self.finish()
+    }
+}
+
+impl Drop for PgImport<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.store.client().batch_execute("ROLLBACK");
+        }
+    }
+}
