@@ -18,7 +18,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
     }
     var completions = [
         &'campaign'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -56,7 +56,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --country 'Your country code (e.g. US), the default region for phone numbers'
             cand --smtp-url 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s'
             cand --reply-to 'Address replies should go to [default: your email]'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -80,7 +80,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
             cand --template 'Prefill target, ask and why for a kind of #HereToStay campaign'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --national 'The campaign is national rather than about one place'
             cand --global 'The campaign is global'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -96,7 +96,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;review'= {
             cand --picture 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --launch 'Launch the petition: a draft becomes live and can collect and share'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -111,7 +111,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;list'= {
             cand --status 'Only campaigns with this status'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -124,7 +124,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;show'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -147,7 +147,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --goal 'How many signatures you aim for'
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --national 'The campaign is national rather than about one place'
             cand --global 'The campaign is global'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -162,7 +162,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;offline'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -175,7 +175,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;online'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -193,7 +193,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --invite 'Invite a friend by email (repeat for each friend)'
             cand --invite-file 'Invite the friends in a CSV file with `name` and `email` columns'
             cand --message 'Your own words for the invitations, shown right after the greeting'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --send 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -209,7 +209,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         &'campaign;admins'= {
             cand --add 'Invite a co-organizer by email (repeat for more); writes an invitation email'
             cand --remove 'Remove an admin by email (repeat for more); the owner cannot be removed'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --send 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -229,7 +229,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --lines 'Signature lines per sheet [default: as many as are comfortable to write in, 6-10]'
             cand --paper 'Paper size (printed landscape)'
             cand --lang 'Language of the form''s own words: en, es, or both on one page [default: the campaign''s language]'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -247,7 +247,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --encoding 'The file''s character encoding, when detection gets it wrong (e.g. windows-1252, latin1, utf-8, utf-16le) [default: detected]'
             cand --source 'Where these signatures were collected [default: online for imports, paper when typing]'
             cand --sheet 'Sheet id to start typing from (as printed in the sheet''s footer, e.g. OAK-0007)'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -263,7 +263,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --format 'File format [default: csv; jsonl with --json]'
             cand -o 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)'
             cand --out 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --opted-in 'Only signers who asked to join the mailing list'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -284,7 +284,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --split-by 'Write one PDF per postcode (e.g. one per council district), each named after its postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX (`a/b` is `a%2Fb`); never two postcodes in one file'
             cand --lang 'Language of the document''s own words [default: the campaign''s language]'
             cand --email-to 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --all 'Deliver every launched campaign (drafts only with --status draft)'
             cand --send 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -299,7 +299,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;outbox'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --send 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
@@ -314,7 +314,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;completions'= {
             cand --dir 'Write into this folder (under the shell''s usual file name) instead of stdout'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -328,7 +328,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;man'= {
             cand --dir 'Folder for the pages'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
             cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
             cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'

@@ -24,7 +24,7 @@ function __fish_campaign_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c campaign -n "__fish_campaign_needs_command" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_needs_command" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_needs_command" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_needs_command" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -57,7 +57,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l country -d 'Your country code (e.g. US), the default region for phone numbers' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l smtp-url -d 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l reply-to -d 'Address replies should go to [default: your email]' -r
-complete -c campaign -n "__fish_campaign_using_subcommand account" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand account" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -78,7 +78,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l template -d 'Prefill target, ask and why for a kind of #HereToStay campaign' -r -f -a "city\t'A sanctuary city: the council refuses to help deportations'
 campus\t'A sanctuary school, college or university campus'
 classroom\t'Undocu-friendly classrooms and educators'"
-complete -c campaign -n "__fish_campaign_using_subcommand new" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l national -d 'The campaign is national rather than about one place'
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l global -d 'The campaign is global'
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -88,7 +88,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand new" -s q -l quiet -d 
 complete -c campaign -n "__fish_campaign_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand new" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l picture -d 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand review" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l launch -d 'Launch the petition: a draft becomes live and can collect and share'
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
@@ -99,14 +99,14 @@ complete -c campaign -n "__fish_campaign_using_subcommand review" -s V -l versio
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l status -d 'Only campaigns with this status' -r -f -a "draft\t''
 live\t''
 offline\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand list" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand list" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand show" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand show" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand show" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand show" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand show" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -124,7 +124,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand edit" -l goal -d 'How 
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l url -d 'Web address where people can sign online' -r
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l lang -d 'Language of the petition\'s documents, emails and share texts' -r -f -a "en\t''
 es\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand edit" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l national -d 'The campaign is national rather than about one place'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l global -d 'The campaign is global'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -133,14 +133,14 @@ complete -c campaign -n "__fish_campaign_using_subcommand edit" -s y -l yes -d '
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand offline" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand online" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand online" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand online" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand online" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand online" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -158,7 +158,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite -d 'Invite a friend by email (repeat for each friend)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite-file -d 'Invite the friends in a CSV file with `name` and `email` columns' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l message -d 'Your own words for the invitations, shown right after the greeting' -r
-complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
@@ -168,7 +168,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand share" -s h -l help -d
 complete -c campaign -n "__fish_campaign_using_subcommand share" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l add -d 'Invite a co-organizer by email (repeat for more); writes an invitation email' -r
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l remove -d 'Remove an admin by email (repeat for more); the owner cannot be removed' -r
-complete -c campaign -n "__fish_campaign_using_subcommand admins" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
@@ -184,7 +184,7 @@ a4\t'A4, 297 x 210 mm'"
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l lang -d 'Language of the form\'s own words: en, es, or both on one page [default: the campaign\'s language]' -r -f -a "en\t'English'
 es\t'Spanish'
 both\t'English and Spanish on the same page'"
-complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -197,7 +197,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l e
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l source -d 'Where these signatures were collected [default: online for imports, paper when typing]' -r -f -a "paper\t''
 online\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l sheet -d 'Sheet id to start typing from (as printed in the sheet\'s footer, e.g. OAK-0007)' -r
-complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -207,7 +207,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s V
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l format -d 'File format [default: csv; jsonl with --json]' -r -f -a "csv\t'Comma-separated, with a header; cells a spreadsheet would run as formulas are defused'
 jsonl\t'One JSON object per line'"
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s o -l out -d 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l opted-in -d 'Only signers who asked to join the mailing list'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
@@ -229,7 +229,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l split-by -
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l lang -d 'Language of the document\'s own words [default: the campaign\'s language]' -r -f -a "en\t''
 es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given' -r
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every launched campaign (drafts only with --status draft)'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l send -d 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -238,7 +238,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s y -l yes -
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l send -d 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
@@ -247,7 +247,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s q -l quiet 
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l dir -d 'Write into this folder (under the shell\'s usual file name) instead of stdout' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand completions" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -255,7 +255,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand completions" -s q -l q
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l dir -d 'Folder for the pages' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand man" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand man" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand man" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'

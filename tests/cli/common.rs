@@ -5,23 +5,188 @@
 //! unless the test says what stderr may hold. Every spawn of the binary goes through
 //! [`isolate`]: a cleared environment, so an inherited `CAMPAIGN_DB` or `CAMPAIGN_HOME`
 //! can never point a test at a real database.
+//!
+//! The backend switch: the same tests are compiled twice, as `cli` (SQLite files) and
+//! as `cli_pg` (PostgreSQL: `tests/cli_pg.rs` includes this crate). In `cli_pg` every
+//! `Home` gets a fresh database of one throwaway cluster per run (`pg_cluster.rs`),
+//! copied from a template migrated once, and every spawn of the binary gets its URL in
+//! `CAMPAIGN_DB`. A test about the SQLite file itself returns early there through
+//! [`sqlite_only`], which says why.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-/// A private CAMPAIGN_HOME that disappears with the test.
+use crate::pg_cluster::{self, Cluster};
+
+/// Which database the suite runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backend of this test crate: PostgreSQL in `cli_pg` (when this machine has a
+/// server; else SQLite again, said loudly once), SQLite in `cli`.
+pub fn backend() -> Backend {
+    if on_pg_crate() && cluster().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// True (and the reason noted) when this run is on PostgreSQL: a test about the SQLite
+/// file (its bytes, permissions, WAL, locks) starts with `if sqlite_only("...") { return; }`.
+pub fn sqlite_only(why: &str) -> bool {
+    let skip = backend() == Backend::Postgres;
+    if skip {
+        pg_cluster::shout(&format!("  (SQLite only: {why})"));
+    }
+    skip
+}
+
+fn on_pg_crate() -> bool {
+    env!("CARGO_CRATE_NAME") == "cli_pg"
+}
+
+/// The run's cluster and its migrated template, started on first use (in `cli_pg`).
+/// A cluster that fails to start fails every test that needs it, with the reason.
+pub fn cluster() -> Option<&'static (Cluster, String)> {
+    type Started = Result<Option<(Cluster, String)>, String>;
+    static CLUSTER: OnceLock<Started> = OnceLock::new();
+    if !on_pg_crate() {
+        return None;
+    }
+    let started = CLUSTER.get_or_init(|| {
+        let cluster = match Cluster::start(pg_cluster::Options { fast: true }) {
+            Ok(c) => c,
+            Err(e) if pg_cluster::find_bin().is_none() => {
+                pg_cluster::shout(&format!(
+                    "\n*** NOT TESTED ON POSTGRESQL: {e}; the cli_pg suite runs on SQLite \
+                         again (install the Debian package postgresql) ***\n"
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(format!("the PostgreSQL test cluster did not start: {e}")),
+        };
+        // The schema, made once by the binary itself (its own migrations), then
+        // copied for each test.
+        let template = cluster.create_db(None);
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_campaign"));
+        isolate(&mut cmd, home.path());
+        let out = cmd
+            .env("CAMPAIGN_DB", cluster.url(&template))
+            .arg("list")
+            .output()
+            .expect("run campaign");
+        if !out.status.success() {
+            return Err(format!(
+                "migrating the template: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                cluster.log()
+            ));
+        }
+        Ok(Some((cluster, template)))
+    });
+    match started {
+        Ok(started) => started.as_ref(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A private CAMPAIGN_HOME that disappears with the test (and, on PostgreSQL, its own
+/// database, dropped with it).
 pub struct Home {
     pub dir: TempDir,
+    /// The database's name on the test cluster (PostgreSQL only).
+    pub pg_db: Option<String>,
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if let (Some(db), Some((cluster, _))) = (&self.pg_db, cluster()) {
+            cluster.drop_db(db);
+        }
+    }
 }
 
 impl Home {
     pub fn new() -> Home {
+        let pg_db = match (backend(), cluster()) {
+            (Backend::Postgres, Some((cluster, template))) => {
+                Some(cluster.create_db(Some(template)))
+            }
+            _ => None,
+        };
         Home {
             dir: tempfile::tempdir().expect("temp dir"),
+            pg_db,
+        }
+    }
+
+    /// A home whose database (on PostgreSQL) is empty: no schema until a command makes it.
+    pub fn fresh() -> Home {
+        let pg_db = match (backend(), cluster()) {
+            (Backend::Postgres, Some((cluster, _))) => Some(cluster.create_db(None)),
+            _ => None,
+        };
+        Home {
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_db,
+        }
+    }
+
+    /// The database every command of this home uses: `--db`'s value.
+    pub fn db_arg(&self) -> String {
+        match (&self.pg_db, cluster()) {
+            (Some(db), Some((cluster, _))) => cluster.url(db),
+            _ => self.db().display().to_string(),
+        }
+    }
+
+    /// This home's database, opened (and migrated) as the binary opens it.
+    pub fn store(&self) -> Box<dyn campaign::store::Store> {
+        let location = campaign::store::DbLocation::parse(self.db_arg().as_ref()).expect("db");
+        campaign::store::open(&location).expect("open the store")
+    }
+
+    /// Runs one statement straight on this home's database, as an older version (or
+    /// another program) could have written: `sqlite` with `?1..`, or `pg` with `$1..`
+    /// (search path: campaign's schema), each parameter text.
+    pub fn sql(&self, sqlite: &str, pg: &str, params: &[&str]) {
+        match (&self.pg_db, cluster()) {
+            (Some(db), Some((cluster, _))) => {
+                let mut client = cluster.client(db);
+                client.batch_execute("SET search_path = campaign").unwrap();
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                client
+                    .execute(pg, &params)
+                    .unwrap_or_else(|e| panic!("{pg}: {e}"));
+            }
+            _ => {
+                rusqlite::Connection::open(self.db())
+                    .unwrap()
+                    .execute(sqlite, rusqlite::params_from_iter(params))
+                    .unwrap_or_else(|e| panic!("{sqlite}: {e}"));
+            }
+        }
+    }
+
+    /// The environment for this home's database, for a command built by hand (after
+    /// its `env_clear`): `CAMPAIGN_DB` on PostgreSQL, nothing on SQLite.
+    pub fn db_envs(&self) -> Vec<(&'static str, String)> {
+        match self.pg_db {
+            Some(_) => vec![("CAMPAIGN_DB", self.db_arg())],
+            None => Vec::new(),
         }
     }
 
@@ -49,6 +214,7 @@ impl Home {
     pub fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_campaign"));
         isolate(&mut cmd, self.path());
+        cmd.envs(self.db_envs());
         cmd
     }
 

@@ -99,6 +99,7 @@ fn the_example_script_runs() {
     let script = repo("examples/oakland-campaign.sh");
     let out = std::process::Command::new("bash")
         .arg(&script)
+        .envs(home.db_envs())
         .env("CAMPAIGN_HOME", home.path())
         .env("CAMPAIGN", assert_cmd::cargo::cargo_bin("campaign"))
         .env("NO_COLOR", "1")

@@ -1,7 +1,10 @@
-//! One integration-test crate: every test runs the real `campaign` binary with its own
-//! temporary CAMPAIGN_HOME.
+// One integration-test crate: every test runs the real `campaign` binary with its own
+// temporary CAMPAIGN_HOME. Compiled twice: as `cli` (SQLite) and, through
+// `tests/cli_pg.rs`, as `cli_pg` (PostgreSQL); see `common.rs`. Plain comments, not
+// `//!`: this file is also `include!`d.
 
 mod common;
+mod pg_cluster;
 mod smtp;
 
 mod admins;
@@ -11,6 +14,7 @@ mod completions;
 mod deliver;
 mod outbox;
 mod paper;
+mod postgres;
 mod realistic;
 mod share;
 mod signatures;

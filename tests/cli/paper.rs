@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use campaign::store::SqliteStore;
-
 use crate::common::Home;
 
 /// The text of each page, as a PDF reader extracts it (fonts are Identity-H with a
@@ -133,7 +131,7 @@ fn sheet_ids_are_recorded_and_continue_from_run_to_run() {
     );
     assert_has(&pages_text(Path::new(second_file))[0], "OAK-0003");
 
-    let store = SqliteStore::open(&home.db()).unwrap();
+    let store = home.store();
     let campaign = store.find_campaign(&slug).unwrap();
     let sheets = store.sheets(campaign.id).unwrap();
     let ids: Vec<&str> = sheets.iter().map(|s| s.sheet_id.as_str()).collect();
@@ -154,8 +152,8 @@ fn numbered_lines_follow_the_lines_flag() {
     let page = squash(&pages_text(Path::new(out.trim()))[0]);
     // The example row (unnumbered), then lines 1, 2 and 3, then the privacy notice.
     assert!(page.contains("(510)555-0142123Privacy:"), "{page}");
-    let lines = SqliteStore::open(&home.db())
-        .unwrap()
+    let lines = home
+        .store()
         .sheets(1)
         .unwrap()
         .into_iter()
@@ -179,7 +177,7 @@ fn impossible_lines_or_sheets_are_usage_errors_naming_the_flag() {
         assert!(out.stdout.is_empty());
     }
     // Nothing was recorded for the refused runs.
-    let store = SqliteStore::open(&home.db()).unwrap();
+    let store = home.store();
     assert!(store.sheets(1).unwrap().is_empty());
 }
 

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use campaign::model::{Signature, Source};
-use campaign::store::{NewSignature, SqliteStore};
+use campaign::store::NewSignature;
 use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
@@ -19,11 +19,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn signatures(home: &Home, slug: &str) -> Vec<Signature> {
-    let mut store = SqliteStore::open(&home.db()).unwrap();
+    let mut store = home.store();
     let campaign = store.find_campaign(slug).unwrap();
     let mut out = Vec::new();
     store
-        .for_each_signature(campaign.id, |s| {
+        .for_each_signer(campaign.id, &mut |s| {
             out.push(s);
             Ok(())
         })
@@ -188,6 +188,9 @@ fn import_without_a_name_column_writes_nothing() {
 
 #[test]
 fn a_killed_import_leaves_the_database_unchanged() {
+    if crate::common::sqlite_only("it waits on SQLite's write lock to know the import has begun") {
+        return;
+    }
     let home = Home::new();
     let slug = home.live_campaign("Oakland Sanctuary");
     home.ok([
@@ -200,6 +203,7 @@ fn a_killed_import_leaves_the_database_unchanged() {
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_campaign"))
         .env_clear()
+        .envs(home.db_envs())
         .env("CAMPAIGN_HOME", home.path())
         .args(["enter-signatures", &slug, "--from", "-"])
         .stdin(Stdio::piped())
@@ -245,7 +249,7 @@ fn export_round_trips_and_defuses_formulas() {
     ]);
     // Rows typed from a printed sheet, stored as interactive entry stores them.
     {
-        let mut store = SqliteStore::open(&home.db()).unwrap();
+        let mut store = home.store();
         let campaign = store.find_campaign(&slug).unwrap();
         let sheet = store
             .record_sheets(
@@ -390,7 +394,7 @@ fn typing_without_a_terminal_asks_for_from() {
 
 /// `campaign enter-signatures SLUG` in a pseudo-terminal, with one printed sheet.
 fn typing_session(home: &Home, slug: &str) -> OsSession {
-    let mut store = SqliteStore::open(&home.db()).unwrap();
+    let mut store = home.store();
     let campaign = store.find_campaign(slug).unwrap();
     store
         .record_sheets(
@@ -403,6 +407,7 @@ fn typing_session(home: &Home, slug: &str) -> OsSession {
     drop(store);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign"));
     cmd.env_clear()
+        .envs(home.db_envs())
         .env("CAMPAIGN_HOME", home.path())
         .env("HOME", home.path())
         .env("NO_COLOR", "1")

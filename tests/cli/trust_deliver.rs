@@ -8,7 +8,7 @@ use std::time::Duration;
 use expectrl::{Eof, Expect, Session};
 use sha2::{Digest, Sha256};
 
-use campaign::store::{NewSignature, SqliteStore};
+use campaign::store::NewSignature;
 
 use crate::common::Home;
 use crate::trust_files::{import, run_with_timeout, signature_total, std_cmd};
@@ -16,7 +16,7 @@ use crate::trust_files::{import, run_with_timeout, signature_total, std_cmd};
 /// Signers with these postcodes exactly as given (straight into the store: an import
 /// would check them as ZIP codes).
 fn add_raw(home: &Home, slug: &str, postcodes: &[&str]) {
-    let mut store = SqliteStore::open(&home.db()).unwrap();
+    let mut store = home.store();
     let id = store.find_campaign(slug).unwrap().id;
     for (i, code) in postcodes.iter().enumerate() {
         let email = format!("p{i}@example.org");
@@ -274,6 +274,7 @@ fn contact_details_need_a_yes_without_a_terminal() {
 fn deliver_session(home: &Home, slug: &str) -> expectrl::session::OsSession {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_campaign"));
     cmd.env_clear()
+        .envs(home.db_envs())
         .env("CAMPAIGN_HOME", home.path())
         .env("HOME", home.path())
         .env("NO_COLOR", "1")

@@ -46,38 +46,34 @@ fn assert_output_clean(what: &str, out: &Output) {
     assert_clean(&format!("{what} (stderr)"), &out.stderr);
 }
 
-fn sql(home: &Home) -> rusqlite::Connection {
-    rusqlite::Connection::open(home.db()).unwrap()
-}
-
 /// A live campaign whose title, target, ask and why hold control sequences, with an edit
 /// in its history that does too.
 fn hostile_campaign(home: &Home) -> String {
     let slug = home.live_campaign("Oakland Sanctuary");
-    let db = sql(home);
-    db.execute(
+    home.sql(
         "UPDATE campaigns SET title = ?1, target = ?1, ask = ?1, why = ?1 || char(10) || ?1 WHERE slug = ?2",
-        rusqlite::params![HOSTILE, slug],
-    )
-    .unwrap();
-    db.execute(
+        "UPDATE campaigns SET title = $1, target = $1, ask = $1, why = $1 || chr(10) || $1 WHERE slug = $2",
+        &[HOSTILE, &slug],
+    );
+    home.sql(
         "INSERT INTO campaign_edits (campaign_id, field, old_value, new_value, edited_by, edited_at) \
          SELECT id, 'title', 'Oakland Sanctuary', ?1, ?1, '2026-01-02T00:00:00Z' FROM campaigns WHERE slug = ?2",
-        rusqlite::params![HOSTILE, slug],
-    )
-    .unwrap();
+        "INSERT INTO campaign_edits (campaign_id, field, old_value, new_value, edited_by, edited_at) \
+         SELECT id, 'title', 'Oakland Sanctuary', $1, $1, '2026-01-02T00:00:00Z' FROM campaigns WHERE slug = $2",
+        &[HOSTILE, &slug],
+    );
     slug
 }
 
 /// A signer stored as an older version could have: a name full of control sequences.
 fn hostile_signer(home: &Home, slug: &str, email: &str) {
-    sql(home)
-        .execute(
-            "INSERT INTO signatures (campaign_id, name, email, postcode, source, signed_at, dedupe_key) \
-             SELECT id, ?1, ?2, '94612', 'paper', '2026-01-01T00:00:00Z', lower(?2) FROM campaigns WHERE slug = ?3",
-            rusqlite::params![HOSTILE, email, slug],
-        )
-        .unwrap();
+    home.sql(
+        "INSERT INTO signatures (campaign_id, name, email, postcode, source, signed_at, dedupe_key) \
+         SELECT id, ?1, ?2, '94612', 'paper', '2026-01-01T00:00:00Z', lower(?2) FROM campaigns WHERE slug = ?3",
+        "INSERT INTO signatures (campaign_id, name, email, postcode, source, signed_at, dedupe_key) \
+         SELECT id, $1, $2, '94612', 'paper', '2026-01-01T00:00:00Z', lower($2) FROM campaigns WHERE slug = $3",
+        &[HOSTILE, email, slug],
+    );
 }
 
 /// Waits for `child` at most `limit`; kills it and fails past that, so a hang fails the
@@ -108,6 +104,7 @@ where
 {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign"));
     cmd.env_clear()
+        .envs(home.db_envs())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("CAMPAIGN_HOME", home.path())
         .env("NO_COLOR", "1")
@@ -255,6 +252,7 @@ fn export_is_exact_into_a_pipe_and_sanitized_on_a_terminal() {
     // On a terminal: shown, not obeyed.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign"));
     cmd.env_clear()
+        .envs(home.db_envs())
         .env("CAMPAIGN_HOME", home.path())
         .env("HOME", home.path())
         .env("NO_COLOR", "1")
@@ -275,7 +273,7 @@ fn typed_entry_shows_a_hostile_earlier_signer_without_obeying_it() {
     let home = Home::new();
     let slug = hostile_campaign(&home);
     hostile_signer(&home, &slug, "ana@example.org");
-    let mut store = campaign::store::SqliteStore::open(&home.db()).unwrap();
+    let mut store = home.store();
     let found = store.find_campaign(&slug).unwrap();
     let sheet = store
         .record_sheets(
@@ -291,6 +289,7 @@ fn typed_entry_shows_a_hostile_earlier_signer_without_obeying_it() {
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign"));
     cmd.env_clear()
+        .envs(home.db_envs())
         .env("CAMPAIGN_HOME", home.path())
         .env("HOME", home.path())
         .env("NO_COLOR", "1")

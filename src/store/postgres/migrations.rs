@@ -200,7 +200,11 @@ pub fn migrate_to(client: &mut Client, shown: &str, target: i64) -> Result<()> {
              CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)"
         ))
         .map_err(|e| {
-            if is_code(&e, &SqlState::INSUFFICIENT_PRIVILEGE) {
+            // No right to create the schema, or it exists (another user made it) and
+            // this user may not use it.
+            if is_code(&e, &SqlState::INSUFFICIENT_PRIVILEGE)
+                || is_code(&e, &SqlState::INVALID_SCHEMA_NAME)
+            {
                 Error::Refused(format!(
                     "campaign cannot create its tables in {shown}: the user may not create a \
                      schema there. Run campaign once as the database's owner (or `GRANT CREATE \

@@ -85,12 +85,18 @@ impl fmt::Debug for PgTarget {
     }
 }
 
+/// What a URL part escapes when shown: everything but RFC 3986's unreserved characters
+/// (so `ana_lopez` reads as typed).
+const SHOWN_AS_IS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// `postgres://ana:***@db.example.org:5432/campaigns?sslmode=require`: what messages say.
 impl fmt::Display for PgTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let enc = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-        };
+        let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SHOWN_AS_IS).to_string();
         write!(f, "{}://", self.scheme)?;
         if let Some(user) = &self.url_user {
             write!(f, "{}", enc(user))?;
