@@ -181,6 +181,25 @@ impl Home {
         }
     }
 
+    /// True while another connection to this home's PostgreSQL database is inside an
+    /// import's transaction, with rows staged.
+    pub fn pg_staging_an_import(&self) -> bool {
+        let (Some(db), Some((cluster, _))) = (&self.pg_db, cluster()) else {
+            return false;
+        };
+        let staging: i64 = cluster
+            .client(db)
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND xact_start IS NOT NULL \
+                 AND query LIKE 'COPY import_rows%'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        staging > 0
+    }
+
     /// The environment for this home's database, for a command built by hand (after
     /// its `env_clear`): `CAMPAIGN_DB` on PostgreSQL, nothing on SQLite.
     pub fn db_envs(&self) -> Vec<(&'static str, String)> {

@@ -188,9 +188,6 @@ fn import_without_a_name_column_writes_nothing() {
 
 #[test]
 fn a_killed_import_leaves_the_database_unchanged() {
-    if crate::common::sqlite_only("it waits on SQLite's write lock to know the import has begun") {
-        return;
-    }
     let home = Home::new();
     let slug = home.live_campaign("Oakland Sanctuary");
     home.ok([
@@ -218,10 +215,15 @@ fn a_killed_import_leaves_the_database_unchanged() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&rows).unwrap();
     stdin.flush().unwrap();
-    // Kill only once the import is inside its transaction: it holds the write lock (in
-    // WAL mode its pages stay in its own memory until the commit). Polled, bounded.
+    // Kill only once the import is inside its transaction: on SQLite it holds the write
+    // lock (in WAL mode its pages stay in its own memory until the commit); on
+    // PostgreSQL it has staged rows. Polled, bounded.
+    let inside = || match crate::common::backend() {
+        crate::common::Backend::Sqlite => crate::trust_concurrency::write_locked(&home.db()),
+        crate::common::Backend::Postgres => home.pg_staging_an_import(),
+    };
     let mut waited = 0;
-    while !crate::trust_concurrency::write_locked(&home.db()) {
+    while !inside() {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the import ended before it was killed"
