@@ -1,9 +1,10 @@
 //! Unicode text for PDFs: every name drawn exactly as typed, and extractable again.
 //!
 //! printpdf's built-in fonts cover only WinAnsi and its text ops do no shaping, so this
-//! module shapes text itself (rustybuzz), picks a font per run of characters (bundled
-//! Noto Sans, Noto Sans Arabic/Hebrew/Devanagari and Droid Sans Fallback for CJK and
-//! Hangul; then system fonts through `fontdb`), lays right-to-left text out in visual
+//! module shapes text itself (rustybuzz), picks a font per run of characters (the bundled
+//! Noto Sans fonts for Latin, Greek, Cyrillic, Arabic, Hebrew, the Indic scripts, Thai,
+//! Lao, Khmer, Myanmar, Ethiopic, Armenian and Georgian, Droid Sans Fallback for CJK, a
+//! Hangul font; then system fonts through `fontdb`), lays right-to-left text out in visual
 //! order (Unicode bidi), and emits glyph ids together with the text each glyph stands for,
 //! which becomes the PDF's ToUnicode map (copy/paste and `pdftotext` give the name back).
 //!
@@ -171,6 +172,35 @@ fn glyph(set: &FontSet, font: FontRef, c: char) -> Option<(u16, f32)> {
         .map(|g| (g.0, f.advance_em(g.0)));
     GLYPHS.with(|m| m.borrow_mut().insert((font, c), g));
     g
+}
+
+/// The characters of `text` no font here draws, in order of appearance, without
+/// repeats (whitespace and control characters are never drawn, so never missing). The
+/// same characters [`shape`] reports as [`Shaped::uncovered`], without shaping.
+pub fn unprintable(text: &str) -> Vec<char> {
+    let set = FontSet::global();
+    let mut out: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if c.is_whitespace() || c.is_control() || out.contains(&c) {
+            continue;
+        }
+        if char_info(set, c).font.is_none() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` with every character no font here draws replaced by `placeholder`, so what
+/// cannot be printed shows instead of silently vanishing.
+pub fn with_placeholder(text: &str, placeholder: char) -> String {
+    let missing = unprintable(text);
+    if missing.is_empty() {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if missing.contains(&c) { placeholder } else { c })
+        .collect()
 }
 
 /// Shapes `text` with the process's fonts: runs in visual order.
@@ -574,9 +604,15 @@ impl PdfText {
         for (font, glyphs) in &usage.fonts {
             let f = set.font(*font);
             let used: BTreeSet<u16> = glyphs.keys().copied().collect();
-            let program = f.subset(&used)?;
-            let parsed = printpdf::ParsedFont::from_bytes(&program, 0, &mut Vec::new())
-                .ok_or_else(|| format!("cannot read back the subset of {}", f.name))?;
+            // printpdf subsets again when it saves, numbering glyphs itself, so a CFF font
+            // (which our subsetter cannot keep ids in) goes to it whole.
+            let parsed = if f.keeps_ids() {
+                let program = f.subset(&used)?;
+                printpdf::ParsedFont::from_bytes(&program, 0, &mut Vec::new())
+            } else {
+                printpdf::ParsedFont::from_bytes(f.data, f.index as usize, &mut Vec::new())
+            }
+            .ok_or_else(|| format!("cannot read back the subset of {}", f.name))?;
             let id = self.font_id(*font);
             doc.resources
                 .fonts
