@@ -17,9 +17,12 @@ use crate::error::Error;
 use crate::fsutil::{self, Output};
 use crate::model::{Campaign, Lang, Signature, SignatureCounts, Status};
 use crate::outbox::{Posted, Postman};
-use crate::render::mail::delivery_email;
-use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
+use crate::render::mail::{delivery_email, Part};
+use crate::render::pdf::delivery::{
+    check_printable, write_delivery, DeliveryDoc, Sender, Uncovered, Unprintable,
+};
 use crate::render::pdf::fonts::font_hint;
+use crate::render::pdf::{Paper, PetitionText};
 use crate::store::{NewDelivery, Store};
 use crate::ui::{self, plural, prompt};
 
@@ -65,6 +68,21 @@ pub struct DeliverArgs {
     /// Language of the document's own words [default: the campaign's language]
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+
+    /// Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico
+    /// and the other countries that use it, A4 elsewhere]
+    #[arg(long, value_enum)]
+    pub paper: Option<Paper>,
+
+    /// Print your email under your name on the cover letter (it is not printed otherwise)
+    #[arg(long)]
+    pub include_sender_email: bool,
+
+    /// Deliver even when a name has characters no font here can draw: the name is printed
+    /// as "[name not printable]" and the cover counts those rows. Without it, nothing is
+    /// written and the rows and characters are listed
+    #[arg(long)]
+    pub allow_unprintable: bool,
 
     /// Email the PDF to the target at this address. The message waits in the outbox
     /// (`campaign outbox`) unless --send is given
@@ -138,6 +156,7 @@ impl Emailing {
         campaign: &Campaign,
         lang: Lang,
         file: &DeliveredFile,
+        campaign_total: i64,
     ) -> anyhow::Result<Posted> {
         // The letter speaks the document's language.
         let campaign = Campaign {
@@ -149,6 +168,10 @@ impl Emailing {
             &campaign,
             &self.to,
             file.signatures,
+            file.postcode.as_deref().map(|postcode| Part {
+                postcode,
+                campaign_total,
+            }),
             Path::new(&file.file),
         )?;
         Ok(self.postman.post(&mail)?)
@@ -241,12 +264,22 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         ui::status(ctx, "nothing delivered");
         return Ok(());
     }
-    let date = time::OffsetDateTime::now_utc().date().to_string();
+    let today = time::OffsetDateTime::now_utc().date();
+    let date = today.to_string();
     let account = ctx.account().ok();
     let organization = account
         .as_ref()
         .map(|a| a.display_organization())
         .unwrap_or_default();
+    let sender_name = account
+        .as_ref()
+        .and_then(|a| a.name.clone())
+        .unwrap_or_default();
+    let sender_email = account
+        .as_ref()
+        .and_then(|a| a.email.clone())
+        .filter(|_| args.include_sender_email);
+    let account_country = account.as_ref().and_then(|a| a.country.clone());
 
     let out_dir = match &args.out {
         Some(p) if is_folder(p) || many || args.split_by.is_some() => p.clone(),
@@ -261,7 +294,11 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         args: &args,
         many,
         date: &date,
+        today,
         organization: &organization,
+        sender_name: &sender_name,
+        sender_email: sender_email.as_deref(),
+        account_country: account_country.as_deref(),
         recorded: &recorded,
     };
     let results: Vec<Result<Outcome, (String, anyhow::Error)>> =
@@ -283,8 +320,10 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
             Ok(mut outcome) => {
                 if let Some(emailing) = &emailing {
                     let lang = args.lang.unwrap_or(outcome.campaign.lang);
+                    // Split files together hold every signer of the campaign.
+                    let total = outcome.files.iter().map(|f| f.signatures).sum();
                     for f in &mut outcome.files {
-                        f.email = Some(emailing.deliver(&outcome.campaign, lang, f)?);
+                        f.email = Some(emailing.deliver(&outcome.campaign, lang, f, total)?);
                     }
                 }
                 for f in &outcome.files {
@@ -444,13 +483,13 @@ fn report_uncovered(f: &DeliveredFile) {
         let hints: std::collections::BTreeSet<String> =
             u.chars.iter().map(|c| font_hint(*c)).collect();
         ui::warn(format!(
-            "{}: signer row {} (signature id {}) has characters no font here draws: {:?} ({}); they are left out of the name. Install {} and deliver again.",
+            "{}: signer row {} (signature id {}) has characters no font here draws: {:?} ({}); the name is printed as a placeholder. What draws them: {}.",
             f.file,
             u.row,
             u.signature_id,
             chars,
             codes.join(" "),
-            hints.into_iter().collect::<Vec<_>>().join(", or ")
+            hints.into_iter().collect::<Vec<_>>().join("; or ")
         ));
     }
 }
@@ -461,7 +500,11 @@ struct Shared<'a> {
     args: &'a DeliverArgs,
     many: bool,
     date: &'a str,
+    today: time::Date,
     organization: &'a str,
+    sender_name: &'a str,
+    sender_email: Option<&'a str>,
+    account_country: Option<&'a str>,
     /// Files earlier deliveries recorded (resolved), with what they were.
     recorded: &'a HashMap<PathBuf, String>,
 }
@@ -693,10 +736,28 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
         Some(p) => Target::File(p.clone()),
         None => Target::Folder(ctx.paths.documents_dir()),
     };
+    // Outputs that cannot be taken back (a pipe, one file of several) are checked for
+    // unprintable names first; a single file is checked as it is written, and dropped.
+    if !args.allow_unprintable && args.show.lists_signers() {
+        if args.split_by.is_some() {
+            check_printable(args.show, &args.include, |f| {
+                store.for_each_signature_by_postcode(campaign.id, |key, s| f(Some(key), s))
+            })?;
+        } else if matches!(&target, Target::File(p) if is_stream(p)) {
+            check_printable(args.show, &args.include, |f| {
+                store.for_each_signature(campaign.id, |s| f(None, s))
+            })?;
+        }
+    }
+    let paper = args.paper.unwrap_or_else(|| {
+        Paper::for_country(campaign.country.as_deref().or(shared.account_country))
+    });
     let job = Job {
         shared,
         campaign,
+        petition: PetitionText::of(campaign),
         lang,
+        paper,
     };
     match (args.split_by, target) {
         (Some(SplitBy::Postcode), Target::Folder(dir)) => deliver_split(&store, &job, &dir),
@@ -715,7 +776,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
                     &dir.join(format!("{}-delivery-{}.pdf", campaign.slug, shared.date)),
                 )?,
             };
-            let file = job.write(out, None, counts, table.as_ref(), |f| {
+            let file = job.write(out, None, counts, counts.total, table.as_ref(), |f| {
                 store.for_each_signature(campaign.id, f)
             })?;
             Ok(vec![file])
@@ -738,6 +799,7 @@ fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec
     // while a volunteer enters signatures.
     store.read_consistently(|store| {
         let groups = store.signature_counts_by_postcode(campaign_id)?;
+        let campaign_total: i64 = groups.iter().map(|(_, c)| c.total).sum();
         let codes: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
         let names = split_names(&job.campaign.slug, &codes, job.shared.date);
         let names = &names;
@@ -775,7 +837,7 @@ fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec
                     let handle = scope.spawn(move || {
                         let table = BTreeMap::from([(code.clone(), counts.total)]);
                         let out = files_out.create_new(&dir.join(&names[code.as_str()]))?;
-                        job.write(out, Some(code), counts, Some(&table), |f| {
+                        job.write(out, Some(code), counts, campaign_total, Some(&table), |f| {
                             for s in rx {
                                 f(s)?;
                             }
@@ -821,7 +883,9 @@ fn deliver_split(store: &Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec
 struct Job<'a> {
     shared: &'a Shared<'a>,
     campaign: &'a Campaign,
+    petition: PetitionText,
     lang: Lang,
+    paper: Paper,
 }
 
 impl Job<'_> {
@@ -832,6 +896,7 @@ impl Job<'_> {
         out: Output,
         postcode: Option<String>,
         counts: SignatureCounts,
+        campaign_total: i64,
         table: Option<&BTreeMap<String, i64>>,
         signers: F,
     ) -> anyhow::Result<DeliveredFile>
@@ -842,15 +907,26 @@ impl Job<'_> {
     {
         let args = self.shared.args;
         let doc = DeliveryDoc {
-            campaign: self.campaign,
-            organization: self.shared.organization,
-            date: self.shared.date,
+            petition: &self.petition,
+            sender: Sender {
+                organization: self.shared.organization,
+                name: self.shared.sender_name,
+                email: self.shared.sender_email,
+            },
+            date: self.shared.today,
             lang: self.lang,
+            paper: self.paper,
             show: args.show,
             include: &args.include,
             counts,
             postcode: postcode.as_deref(),
+            campaign_total,
             postcode_counts: table,
+            unprintable: if args.allow_unprintable {
+                Unprintable::Placeholder
+            } else {
+                Unprintable::Refuse
+            },
         };
         let (out, written) = write_delivery(out.hashing(), &doc, signers)?;
         let recorded = self.shared.recorded;

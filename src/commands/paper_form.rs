@@ -7,7 +7,9 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::render::pdf::fonts::font_hint;
-use crate::render::pdf::paper_form::{self, FormInput, FormLang, Paper, Picture};
+use crate::render::pdf::paper_form::{self, Field, FormInput, FormLang, Picture, Unfit};
+use crate::render::pdf::text::{unprintable, with_placeholder};
+use crate::render::pdf::{Paper, PetitionText};
 use crate::ui;
 
 /// Most sheets one run prints: more is almost surely a typo (and a lot of paper).
@@ -32,14 +34,31 @@ pub struct PaperFormArgs {
     #[arg(long, value_name = "N")]
     pub lines: Option<usize>,
 
-    /// Paper size (printed landscape)
-    #[arg(long, value_enum, default_value_t = Paper::Letter)]
-    pub paper: Paper,
+    /// Paper size, printed landscape [default: letter for a campaign (or account) in the
+    /// US, Canada, Mexico and the other countries that use it, A4 elsewhere]
+    #[arg(long, value_enum)]
+    pub paper: Option<Paper>,
 
     /// Language of the form's own words: en, es, or both on one page [default: the
     /// campaign's language]
     #[arg(long, value_enum)]
     pub lang: Option<FormLang>,
+
+    /// A shorter why to print on the sheets instead of the petition's own, when that one
+    /// does not fit (the petition is not changed)
+    #[arg(long, value_name = "TEXT")]
+    pub short_why: Option<String>,
+
+    /// Start the PDF with a page for organizers: how to hand the sheets out, what the
+    /// boxes mean, and how to type the sheets in (the sheets never name the tool)
+    #[arg(long)]
+    pub with_instructions: bool,
+
+    /// Print the form even when its text has characters no font here can draw, each
+    /// printed as the replacement mark U+FFFD. Without it, nothing is printed and the
+    /// characters are listed
+    #[arg(long)]
+    pub allow_unprintable: bool,
 }
 
 /// What `paper-form` reports: the file and the sheet ids it printed.
@@ -79,35 +98,45 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     let picture = store
         .picture(campaign.id)?
         .map(|(bytes, _mime)| Picture { bytes });
+    let paper = args.paper.unwrap_or_else(|| {
+        Paper::for_country(campaign.country.as_deref().or(account.country.as_deref()))
+    });
 
-    let input = FormInput {
+    let mut petition = PetitionText::of(&campaign);
+    if let Some(why) = &args.short_why {
+        petition.why = why.trim().to_string();
+    }
+    let mut input = FormInput {
         organization,
         contact,
         slug: campaign.slug.clone(),
-        target: campaign.target.clone(),
-        ask: campaign.ask.clone(),
-        why: campaign.why.clone(),
-        place: campaign.place(),
+        petition,
         url: campaign.url.clone(),
         example_postcode: campaign.postcode.clone(),
         picture,
         lang: args.lang.unwrap_or(campaign.lang.into()),
-        paper: args.paper,
+        paper,
     };
+    printable(&mut input, args.allow_unprintable)?;
 
-    let bounds = paper_form::form_line_bounds(&input);
-    let lines = match args.lines {
-        None => bounds.default,
-        Some(n) if (1..=bounds.max).contains(&n) => n,
-        Some(n) => {
+    if args.lines == Some(0) {
+        return Err(Error::Usage("--lines 0: a sheet needs at least 1 line".into()).into());
+    }
+    let form = match paper_form::fit(&input, args.lines) {
+        Ok(form) => form,
+        Err(Unfit::Lines { max }) => {
             return Err(Error::Usage(format!(
-                "--lines {n} does not fit on a {} page with room to write: use 1 to {}",
-                args.paper_name(),
-                bounds.max
+                "--lines {} does not fit on a {} page with room to write: use 1 to {max}",
+                args.lines.unwrap_or_default(),
+                paper.name(),
             ))
             .into())
         }
+        Err(Unfit::TooLong { field, cut }) => {
+            return Err(too_long(&campaign.slug, paper, field, cut, &args).into())
+        }
     };
+    let lines = form.lines;
 
     // A refused --out costs no sheet ids.
     if let Some(out) = &args.out {
@@ -117,7 +146,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     // Recorded before rendering so the ids on paper are always known to the database.
     let sheets = store.record_sheets(&campaign, args.sheets, lines as i64)?;
     let ids: Vec<String> = sheets.into_iter().map(|s| s.sheet_id).collect();
-    let rendered = paper_form::render(&input, lines, &ids)
+    let rendered = paper_form::render(&input, &form, &ids, args.with_instructions)
         .map_err(|e| anyhow::anyhow!("cannot make the paper form PDF: {e}"))?;
     if let Some(problem) = &rendered.picture_problem {
         ui::warn(format!(
@@ -172,11 +201,81 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl PaperFormArgs {
-    fn paper_name(&self) -> &'static str {
-        match self.paper {
-            Paper::Letter => "letter",
-            Paper::A4 => "A4",
-        }
+/// Every text the form prints must be drawable: refused, listing the characters, or
+/// with `allow` each such character printed as U+FFFD, so nothing silently vanishes.
+fn printable(input: &mut FormInput, allow: bool) -> Result<(), Error> {
+    let p = &mut input.petition;
+    let mut fields: Vec<(&str, &mut String)> = vec![
+        ("the title", &mut p.title),
+        ("the target", &mut p.target),
+        ("the ask", &mut p.ask),
+        ("the why", &mut p.why),
+        ("the place", &mut p.place),
+        ("your organization", &mut input.organization),
+        ("your name and email", &mut input.contact),
+    ];
+    if let Some(url) = input.url.as_mut() {
+        fields.push(("the URL", url));
     }
+    if let Some(code) = input.example_postcode.as_mut() {
+        fields.push(("the postcode", code));
+    }
+    let mut problems = Vec::new();
+    for (what, text) in fields {
+        let missing = unprintable(text);
+        if missing.is_empty() {
+            continue;
+        }
+        if allow {
+            *text = with_placeholder(text, '\u{FFFD}');
+            continue;
+        }
+        let chars: Vec<String> = missing
+            .iter()
+            .map(|c| format!("{c:?} U+{:04X} ({})", *c as u32, font_hint(*c)))
+            .collect();
+        problems.push(format!("{what}: {}", chars.join(", ")));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "the form's text has characters no font here can draw, so nothing was printed:\n  {}\n\
+         Fix the text (`campaign edit`), or pass --allow-unprintable to print the \
+         replacement mark U+FFFD in their place",
+        problems.join("\n  ")
+    )))
+}
+
+/// The refusal for a petition that does not fit on a sheet even in 9 pt type.
+fn too_long(slug: &str, paper: Paper, field: Field, cut: usize, args: &PaperFormArgs) -> Error {
+    let lines = match args.lines {
+        Some(n) if n < 8 => format!("{n} lines"),
+        _ => "8 lines".to_string(),
+    };
+    let why = if args.short_why.is_some() {
+        "--short-why"
+    } else {
+        "the why"
+    };
+    let fix = match field {
+        Field::Why => format!(
+            "{why} is about {cut} characters too long to print in full on a {} sheet with \
+             {lines} to sign on, even in 9 pt type. Shorten it (`campaign edit {slug} --why`), \
+             or print a shorter one on the sheets only with --short-why TEXT",
+            paper.name()
+        ),
+        Field::Ask => format!(
+            "the ask is about {cut} characters too long to print in full on a {} sheet with \
+             {lines} to sign on, even in 9 pt type and without the why: shorten it \
+             (`campaign edit {slug} --ask`)",
+            paper.name()
+        ),
+        Field::Header => format!(
+            "the title and the target are too long to print on a {} sheet with {lines} to \
+             sign on: shorten them (`campaign edit {slug}`)",
+            paper.name()
+        ),
+    };
+    Error::Invalid(fix)
 }

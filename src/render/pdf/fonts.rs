@@ -48,7 +48,10 @@ macro_rules! bundled {
 const BUNDLED: &[Bundled] = &[
     // Latin (with Vietnamese), Greek, Cyrillic, and the digits and punctuation every
     // script shares.
-    bundled!("NotoSans-Regular.ttf", [Latin, Greek, Cyrillic, Common, Inherited]),
+    bundled!(
+        "NotoSans-Regular.ttf",
+        [Latin, Greek, Cyrillic, Common, Inherited]
+    ),
     bundled!("NotoSansArabic-Regular.ttf", [Arabic]),
     bundled!("NotoSansHebrew-Regular.ttf", [Hebrew]),
     bundled!("NotoSansDevanagari-Regular.ttf", [Devanagari]),
@@ -70,7 +73,10 @@ const BUNDLED: &[Bundled] = &[
     bundled!("NotoSansArmenian-Regular.ttf", [Armenian]),
     bundled!("NotoSansGeorgian-Regular.ttf", [Georgian]),
     // Chinese, Japanese kana.
-    bundled!("DroidSansFallbackFull.ttf", [Han, Hiragana, Katakana, Bopomofo]),
+    bundled!(
+        "DroidSansFallbackFull.ttf",
+        [Han, Hiragana, Katakana, Bopomofo]
+    ),
     // Korean Hangul (Droid Sans Fallback has none).
     bundled!("CampaignHangul-Regular.ttf", [Hangul]),
 ];
@@ -328,20 +334,23 @@ pub fn font_hint(c: char) -> String {
     let script = c.script();
     match script {
         Script::Common | Script::Inherited if (c as u32) >= 0x1F000 => {
-            "an emoji font (Debian: fonts-noto-color-emoji)".to_string()
+            "installing an emoji font (Debian: fonts-noto-color-emoji)".to_string()
         }
         Script::Han | Script::Hiragana | Script::Katakana | Script::Hangul | Script::Bopomofo => {
-            "Noto Sans CJK (Debian: fonts-noto-cjk)".to_string()
+            "installing Noto Sans CJK (Debian: fonts-noto-cjk)".to_string()
         }
         Script::Unknown => {
             if matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0x10FFFF) {
-                "nothing: it is a private-use code point, which no public font draws".to_string()
+                "no installable font: it is a private-use code point (a custom font's \
+                 symbol or a typing slip), so correct the name"
+                    .to_string()
             } else {
-                "a font for this code point (it is unassigned in Unicode)".to_string()
+                "no font yet: the code point is unassigned in Unicode, so correct the name"
+                    .to_string()
             }
         }
         s => format!(
-            "Noto Sans {} (Debian: fonts-noto-core or fonts-noto-extra)",
+            "installing Noto Sans {} (Debian: fonts-noto-core or fonts-noto-extra)",
             s.full_name().replace('_', " ")
         ),
     }
