@@ -153,8 +153,9 @@ mod tests {
     ];
     /// Flags naming where the command writes: every one goes through `Ctx::files`
     /// (man pages and completion folders are for packagers and hold no signer).
-    const OUTPUTS: [(&str, &str); 6] = [
+    const OUTPUTS: [(&str, &str); 7] = [
         ("export", "out"),
+        ("share", "card"),
         ("deliver", "out"),
         ("paper-form", "out"),
         ("enter-signatures", "rejects"),

@@ -10,8 +10,11 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
 use crate::outbox::{Posted, Postman};
+use crate::render::card;
 use crate::render::mail::{self, Friend, MailKind};
+use crate::render::pdf::text::with_placeholder;
 use crate::render::share::{self, Channel};
+use crate::store::Store;
 use crate::ui;
 
 /// Prints ready-to-post texts and share links for each channel, in the campaign's
@@ -45,6 +48,12 @@ pub struct ShareArgs {
     /// Send the invitations now through your SMTP server instead of leaving them in the outbox
     #[arg(long)]
     pub send: bool,
+
+    /// Write the share card to this PNG file instead of printing texts: the 1200x630
+    /// picture a post of the link shows (the campaign picture cropped to fill, with the
+    /// title). Works for drafts too, to see it before launching
+    #[arg(long, value_name = "FILE.png", conflicts_with_all = ["invite", "invite_file", "message", "send"])]
+    pub card: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +89,15 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     }
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    if let Some(path) = &args.card {
+        let path = write_card(ctx, &store, &campaign, path)?;
+        if ctx.global.json {
+            ui::out_json(&serde_json::json!({ "card": path }))?;
+        } else {
+            ui::out_line(path.display().to_string())?;
+        }
+        return Ok(());
+    }
     ensure_shareable(&campaign)?;
     let lang = args.lang.unwrap_or(campaign.lang);
     if inviting {
@@ -109,6 +127,40 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Draws the campaign's share card and writes it to `path` (a PNG); returns where.
+pub(crate) fn write_card(
+    ctx: &Ctx,
+    store: &Store,
+    campaign: &Campaign,
+    path: &Path,
+) -> anyhow::Result<PathBuf> {
+    let picture = store.picture(campaign.id)?.map(|(bytes, _mime)| bytes);
+    let organization = ctx
+        .account()
+        .ok()
+        .map(|a| a.display_organization().trim().to_string())
+        .filter(|o| !o.is_empty());
+    // What no font draws shows as U+FFFD rather than vanishing.
+    let title = with_placeholder(&campaign.title, '\u{FFFD}');
+    let (png, drawn) = card::render_png(&card::Card {
+        title: &title,
+        picture: picture.as_deref(),
+        footer: organization.as_deref(),
+    })
+    .map_err(|e| anyhow::anyhow!("cannot make the share card: {e}"))?;
+    if let Some(problem) = &drawn.picture_problem {
+        ui::warn(format!(
+            "the campaign picture was left off the share card: {problem}"
+        ));
+    }
+    if title != campaign.title {
+        ui::warn(
+            "the title has characters no font here can draw: they show as U+FFFD on the share card",
+        );
+    }
+    Ok(ctx.files().write(path, &png)?.path)
 }
 
 /// Only a live petition can be shared: a draft is not finished, an offline one stopped.
