@@ -243,7 +243,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__deliver)
-            opts="-y -q -h -V --all --status --out --show --include --split-by --lang --email-to --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --all --status --out --show --include --split-by --lang --paper --include-sender-email --allow-unprintable --email-to --send --db --json --no-input --yes --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +271,10 @@ _campaign() {
                     ;;
                 --lang)
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
+                --paper)
+                    COMPREPLY=($(compgen -W "letter a4" -- "${cur}"))
                     return 0
                     ;;
                 --email-to)
@@ -841,7 +845,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__paper__subcmd__form)
-            opts="-o -y -q -h -V --out --sheets --lines --paper --lang --db --json --no-input --yes --quiet --help --version"
+            opts="-o -y -q -h -V --out --sheets --lines --paper --lang --short-why --with-instructions --allow-unprintable --db --json --no-input --yes --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,6 +873,10 @@ _campaign() {
                     ;;
                 --lang)
                     COMPREPLY=($(compgen -W "en es both" -- "${cur}"))
+                    return 0
+                    ;;
+                --short-why)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --db)
@@ -905,7 +913,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__share)
-            opts="-y -q -h -V --channel --lang --invite --invite-file --message --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --channel --lang --invite --invite-file --message --send --card --db --json --no-input --yes --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -928,6 +936,10 @@ _campaign() {
                     return 0
                     ;;
                 --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --card)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

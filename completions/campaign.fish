@@ -158,6 +158,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite -d 'Invite a friend by email (repeat for each friend)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite-file -d 'Invite the friends in a CSV file with `name` and `email` columns' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l message -d 'Your own words for the invitations, shown right after the greeting' -r
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l card -d 'Write the share card to this PNG file instead of printing texts: the 1200x630 picture a post of the link shows (the campaign picture cropped to fill, with the title). Works for drafts too, to see it before launching' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -179,12 +180,15 @@ complete -c campaign -n "__fish_campaign_using_subcommand admins" -s V -l versio
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s o -l out -d 'Where to write the PDF [default: <slug>-paper-form-<first sheet id>.pdf in the documents folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l sheets -d 'How many sheets (pages) to print; each gets a new sheet id' -r
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l lines -d 'Signature lines per sheet [default: as many as are comfortable to write in, 6-10]' -r
-complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l paper -d 'Paper size (printed landscape)' -r -f -a "letter\t'US Letter, 11 x 8.5 in'
-a4\t'A4, 297 x 210 mm'"
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l paper -d 'Paper size, printed landscape [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]' -r -f -a "letter\t'US Letter, 8.5 x 11 in (the US, Canada, Mexico and much of Latin America)'
+a4\t'A4, 210 x 297 mm (most of the world)'"
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l lang -d 'Language of the form\'s own words: en, es, or both on one page [default: the campaign\'s language]' -r -f -a "en\t'English'
 es\t'Spanish'
 both\t'English and Spanish on the same page'"
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l short-why -d 'A shorter why to print on the sheets instead of the petition\'s own, when that one does not fit (the petition is not changed)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l with-instructions -d 'Start the PDF with a page for organizers: how to hand the sheets out, what the boxes mean, and how to type the sheets in (the sheets never name the tool)'
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l allow-unprintable -d 'Print the form even when its text has characters no font here can draw, each printed as the replacement mark U+FFFD. Without it, nothing is printed and the characters are listed'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -s y -l yes -d 'Answer yes to confirmations (editing a petition people already signed, ...)'
@@ -228,9 +232,13 @@ phone\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l split-by -d 'Write one PDF per postcode (e.g. one per council district), each named after its postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX (`a/b` is `a%2Fb`); never two postcodes in one file' -r -f -a "postcode\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l lang -d 'Language of the document\'s own words [default: the campaign\'s language]' -r -f -a "en\t''
 es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l paper -d 'Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]' -r -f -a "letter\t'US Letter, 8.5 x 11 in (the US, Canada, Mexico and much of Latin America)'
+a4\t'A4, 210 x 297 mm (most of the world)'"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given' -r
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every launched campaign (drafts only with --status draft)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l include-sender-email -d 'Print your email under your name on the cover letter (it is not printed otherwise)'
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l allow-unprintable -d 'Deliver even when a name has characters no font here can draw: the name is printed as "[name not printable]" and the cover counts those rows. Without it, nothing is written and the rows and characters are listed'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l send -d 'With --email-to: send now through SMTP (`campaign account --smtp-url`); a failed send stays in the outbox with the reason'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l no-input -d 'Never prompt: a missing value is an error naming the flag to pass'

@@ -8,6 +8,7 @@ mod admins;
 mod campaigns;
 mod completions;
 mod deliver;
+mod documents;
 mod outbox;
 mod paper;
 mod realistic;

@@ -84,7 +84,8 @@ pub struct Shaped {
     pub uncovered: Vec<char>,
     /// The text drawn (without `uncovered`), set when its glyphs are not one per
     /// character in order (right to left, reordered, ligatures, several glyphs for one
-    /// character): per-glyph ToUnicode cannot give such text back exactly, so writers
+    /// character) or come from several fonts: per-glyph ToUnicode cannot give such text
+    /// back exactly (extractors put spaces between fonts), so writers
     /// attach this as the drawing's ActualText. Right-to-left runs are in drawing order
     /// (characters reversed), like the per-glyph texts: pdftotext treats ActualText as
     /// drawn left to right and reverses right-to-left words into logical order, so this
@@ -211,7 +212,9 @@ pub fn shape(text: &str) -> Shaped {
         return out;
     }
     if !text.chars().any(is_rtl_char) {
-        if shape_directional(set, text, false, &mut out) {
+        // Several fonts in one string (a script a fallback font draws) split it into
+        // text objects that extractors separate with spaces: ActualText keeps it whole.
+        if shape_directional(set, text, false, &mut out) | (out.runs.len() > 1) {
             let drawn = text
                 .chars()
                 .filter(|c| !out.uncovered.contains(c))
