@@ -603,21 +603,17 @@ fn cover_page(
     }
     p.fill_gray(0.0);
 
-    // To: the target.
-    y -= 26.0;
+    // To: the target (its lines after the label).
+    y -= 34.0;
+    let to = t("delivery.to", &[]);
+    let to_width = shape(&to).width(11.0) + 6.0;
     p.fill_gray(GREY);
-    p.text(&t("delivery.to", &[]), left, y, 11.0, Align::Left, None);
+    p.text(&to, left, y, 11.0, Align::Left, None);
     p.fill_gray(0.0);
-    y -= 20.0;
-    lines_at(
-        &mut p,
-        &fit(&c.target, 15.0, width, 3),
-        left,
-        &mut y,
-        15.0,
-        19.0,
-        width,
-    );
+    let target_width = width - to_width;
+    let target = fit(&c.target, 15.0, target_width, 3);
+    let x = left + to_width;
+    lines_at(&mut p, &target, x, &mut y, 15.0, 19.0, target_width);
 
     // The title, then the count.
     y -= 14.0;
@@ -736,7 +732,7 @@ fn cover_page(
     section(&mut p, &mut y, &t("delivery.place", &[]), &place);
 
     // The closing follows the letter (the body's budget keeps it above the floor).
-    y = y.min(floor) - 10.0;
+    y = (y - 14.0).max(floor - 10.0);
     p.text(
         &t("delivery.closing", &[]),
         left,

@@ -771,10 +771,31 @@ fn fixed_parts(input: &FormInput, m: &Measure, content: f32) -> Fixed {
         lang.label("paper.col.private"),
     ];
     let hm = m.at(HEADING_SIZE);
+    // "ZIP code / Código postal": each language starts a line of its own when the
+    // heading needs more than one.
     let headings: Vec<Vec<String>> = heading_texts
         .iter()
         .zip(columns)
-        .map(|(t, w)| wrap(t, w - 6.0, &hm))
+        .map(|(t, w)| {
+            let whole = wrap(t, w - 6.0, &hm);
+            if whole.len() <= 1 || !t.contains(" / ") {
+                return whole;
+            }
+            let parts: Vec<&str> = t.split(" / ").collect();
+            let last = parts.len() - 1;
+            parts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, part)| {
+                    let part = if i < last {
+                        format!("{part} /")
+                    } else {
+                        part.to_string()
+                    };
+                    wrap(&part, w - 6.0, &hm)
+                })
+                .collect()
+        })
         .collect();
     let heading_lines = headings.iter().map(Vec::len).max().unwrap_or(1) as f32;
     let heading_height = heading_lines * HEADING_SIZE * 1.2 + 8.0;
