@@ -260,9 +260,8 @@ pub fn wrap_url(url: &str, max_width: f32, measure: &dyn Fn(&str) -> f32) -> Vec
         // Break after the last separator of the line, if there is one.
         let cut = line
             .char_indices()
-            .filter(|(_, ch)| "/-.?&=_".contains(*ch))
+            .rfind(|(_, ch)| "/-.?&=_".contains(*ch))
             .map(|(i, ch)| i + ch.len_utf8())
-            .last()
             .filter(|&i| i < line.len());
         match cut {
             Some(i) => {
