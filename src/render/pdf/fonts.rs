@@ -44,8 +44,9 @@ macro_rules! bundled {
 }
 
 /// In fallback order: a character is drawn by the first font made for its script that
-/// has it, else by the first font here that has it, else by a system font.
-const BUNDLED: &[Bundled] = &[
+/// has it, else by the first font here that has it, else by a system font. A `static`:
+/// a `const` put a copy of every font in the binary for each function naming it.
+static BUNDLED: &[Bundled] = &[
     // Latin (with Vietnamese), Greek, Cyrillic, and the digits and punctuation every
     // script shares.
     bundled!(

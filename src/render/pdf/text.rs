@@ -212,9 +212,10 @@ pub fn shape(text: &str) -> Shaped {
         return out;
     }
     if !text.chars().any(is_rtl_char) {
-        // Several fonts in one string (a script a fallback font draws) split it into
-        // text objects that extractors separate with spaces: ActualText keeps it whole.
-        if shape_directional(set, text, false, &mut out) | (out.runs.len() > 1) {
+        // A word drawn with two fonts ("𠮷田", a character only a fallback font has) is
+        // split into text objects that naive extractors separate with a space:
+        // ActualText keeps it whole. Fonts that change at a space need none.
+        if shape_directional(set, text, false, &mut out) | splits_a_word(&out.runs) {
             let drawn = text
                 .chars()
                 .filter(|c| !out.uncovered.contains(c))
@@ -242,6 +243,18 @@ pub fn shape(text: &str) -> Shaped {
     drawn.retain(|c| !out.uncovered.contains(&c));
     out.actual_text = Some(drawn.into());
     out
+}
+
+/// Whether two runs (fonts) meet inside a word: no whitespace on either side.
+fn splits_a_word(runs: &[GlyphRun]) -> bool {
+    let text_of = |g: &ShapedGlyph| g.text.as_deref().and_then(|t| t.chars().next());
+    runs.windows(2).any(|pair| {
+        let before = pair[0].glyphs.iter().rev().find_map(|g| {
+            g.text.as_deref().and_then(|t| t.chars().next_back())
+        });
+        let after = pair[1].glyphs.iter().find_map(text_of);
+        !(before.is_some_and(char::is_whitespace) || after.is_some_and(char::is_whitespace))
+    })
 }
 
 /// Whether `glyphs` (left to right) stand for `text` one glyph per character, in order.
@@ -682,6 +695,16 @@ mod tests {
             let logical: String = visual.chars().rev().collect();
             assert_eq!(logical, name);
         }
+    }
+
+    #[test]
+    fn actual_text_only_where_fonts_meet_inside_a_word() {
+        // Fonts meeting at a space: extractors give the text back as is.
+        assert_eq!(shape("José ሰላም").runs.len(), 2);
+        assert_eq!(shape("José ሰላም").actual_text, None);
+        assert_eq!(shape("Ana 李娜").actual_text, None);
+        // Latin and Han in one word: kept whole.
+        assert_eq!(shape("Ana李").actual_text.as_deref(), Some("Ana李"));
     }
 
     #[test]
