@@ -7,10 +7,13 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::render::pdf::fonts::font_hint;
-use crate::render::pdf::paper_form::{self, Field, FormInput, FormLang, Picture, Unfit};
-use crate::render::pdf::text::{unprintable, with_placeholder};
+use crate::render::pdf::paper_form::{self, FormInput, FormLang, Picture, Unfit};
 use crate::render::pdf::{Paper, PetitionText};
 use crate::ui;
+
+mod checks;
+
+use checks::{printable, too_long};
 
 /// Most sheets one run prints: more is almost surely a typo (and a lot of paper).
 const MAX_SHEETS: usize = 500;
@@ -36,12 +39,12 @@ pub struct PaperFormArgs {
 
     /// Paper size, printed landscape [default: letter for a campaign (or account) in the
     /// US, Canada, Mexico and the other countries that use it, A4 elsewhere]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::paper())]
     pub paper: Option<Paper>,
 
     /// Language of the form's own words: en, es, or both on one page [default: the
     /// campaign's language]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::form_lang())]
     pub lang: Option<FormLang>,
 
     /// A shorter why to print on the sheets instead of the petition's own, when that one
@@ -77,7 +80,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         .into());
     }
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     let account = ctx.account()?;
     // The privacy notice must say who collects the data: no form without a name.
     let organization = account.display_organization().trim().to_string();
@@ -144,7 +147,8 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     }
 
     // Recorded before rendering so the ids on paper are always known to the database.
-    let sheets = store.record_sheets(&campaign, args.sheets, lines as i64)?;
+    let prefix = crate::domain::sheets::prefix(&campaign.slug);
+    let sheets = store.record_sheets(campaign.id, &prefix, args.sheets, lines as i64)?;
     let ids: Vec<String> = sheets.into_iter().map(|s| s.sheet_id).collect();
     let rendered = paper_form::render(&input, &form, &ids, args.with_instructions)
         .map_err(|e| anyhow::anyhow!("cannot make the paper form PDF: {e}"))?;
@@ -193,89 +197,10 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         file: path,
         sheets: ids,
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&output)?;
     } else {
         ui::out_line(output.file.display().to_string())?;
     }
     Ok(())
-}
-
-/// Every text the form prints must be drawable: refused, listing the characters, or
-/// with `allow` each such character printed as U+FFFD, so nothing silently vanishes.
-fn printable(input: &mut FormInput, allow: bool) -> Result<(), Error> {
-    let p = &mut input.petition;
-    let mut fields: Vec<(&str, &mut String)> = vec![
-        ("the title", &mut p.title),
-        ("the target", &mut p.target),
-        ("the ask", &mut p.ask),
-        ("the why", &mut p.why),
-        ("the place", &mut p.place),
-        ("your organization", &mut input.organization),
-        ("your name and email", &mut input.contact),
-    ];
-    if let Some(url) = input.url.as_mut() {
-        fields.push(("the URL", url));
-    }
-    if let Some(code) = input.example_postcode.as_mut() {
-        fields.push(("the postcode", code));
-    }
-    let mut problems = Vec::new();
-    for (what, text) in fields {
-        let missing = unprintable(text);
-        if missing.is_empty() {
-            continue;
-        }
-        if allow {
-            *text = with_placeholder(text, '\u{FFFD}');
-            continue;
-        }
-        let chars: Vec<String> = missing
-            .iter()
-            .map(|c| format!("{c:?} U+{:04X} ({})", *c as u32, font_hint(*c)))
-            .collect();
-        problems.push(format!("{what}: {}", chars.join(", ")));
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Refused(format!(
-        "the form's text has characters no font here can draw, so nothing was printed:\n  {}\n\
-         Fix the text (`campaign edit`), or pass --allow-unprintable to print the \
-         replacement mark U+FFFD in their place",
-        problems.join("\n  ")
-    )))
-}
-
-/// The refusal for a petition that does not fit on a sheet even in 9 pt type.
-fn too_long(slug: &str, paper: Paper, field: Field, cut: usize, args: &PaperFormArgs) -> Error {
-    let lines = match args.lines {
-        Some(n) if n < 8 => format!("{n} lines"),
-        _ => "8 lines".to_string(),
-    };
-    let why = if args.short_why.is_some() {
-        "--short-why"
-    } else {
-        "the why"
-    };
-    let fix = match field {
-        Field::Why => format!(
-            "{why} is about {cut} characters too long to print in full on a {} sheet with \
-             {lines} to sign on, even in 9 pt type. Shorten it (`campaign edit {slug} --why`), \
-             or print a shorter one on the sheets only with --short-why TEXT",
-            paper.name()
-        ),
-        Field::Ask => format!(
-            "the ask is about {cut} characters too long to print in full on a {} sheet with \
-             {lines} to sign on, even in 9 pt type and without the why: shorten it \
-             (`campaign edit {slug} --ask`)",
-            paper.name()
-        ),
-        Field::Header => format!(
-            "the title and the target are too long to print on a {} sheet with {lines} to \
-             sign on: shorten them (`campaign edit {slug}`)",
-            paper.name()
-        ),
-    };
-    Error::Invalid(fix)
 }

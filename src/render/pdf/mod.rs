@@ -37,7 +37,7 @@ impl PetitionText {
 }
 
 /// Paper sizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Paper {
     /// US Letter, 8.5 x 11 in (the US, Canada, Mexico and much of Latin America)
@@ -77,11 +77,30 @@ impl Paper {
         }
     }
 
+    /// The value `--paper` takes: `letter`, `a4`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Paper::Letter => "letter",
+            Paper::A4 => "a4",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Paper::Letter => "letter",
             Paper::A4 => "A4",
         }
+    }
+}
+
+impl std::str::FromStr for Paper {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Paper::Letter, Paper::A4]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown paper size {s:?}: use letter or a4"))
     }
 }
 

@@ -37,7 +37,7 @@ use crate::model::Lang;
 // ---------------------------------------------------------------------------------------
 
 /// Which languages a form speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FormLang {
     /// English
@@ -46,6 +46,27 @@ pub enum FormLang {
     Es,
     /// English and Spanish on the same page.
     Both,
+}
+
+impl FormLang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormLang::En => "en",
+            FormLang::Es => "es",
+            FormLang::Both => "both",
+        }
+    }
+}
+
+impl std::str::FromStr for FormLang {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        [FormLang::En, FormLang::Es, FormLang::Both]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("unknown form language {s:?}: use en, es or both"))
+    }
 }
 
 impl From<Lang> for FormLang {
@@ -1187,17 +1208,20 @@ fn draw_page(
         let y = first - i as f32 * label_size * 1.2;
         c.text(word, xs[1] - 3.0 - w, y, label_size, grey(EXAMPLE));
     }
+    // The example signer, in the form's first language (the campaign's own postcode).
+    let sample = |key: &str| i18n::t(input.lang.langs()[0], key, &[]);
     let postcode = input
         .example_postcode
         .clone()
-        .unwrap_or_else(|| "94601".into());
+        .unwrap_or_else(|| sample("paper.example.postcode"));
     let example = [
-        ("Rosa Martínez", 1),
-        ("rosa.martinez@example.org", 2),
-        (postcode.as_str(), 3),
-        ("(510) 555-0142", 4),
+        (sample("paper.example.name"), 1),
+        (sample("paper.example.email"), 2),
+        (postcode, 3),
+        (sample("paper.example.phone"), 4),
     ];
-    for (value, col) in example {
+    for (value, col) in &example {
+        let (value, col) = (value.as_str(), *col);
         let size = 10.5;
         let fitted = shorten(value, p.columns[col] - 8.0, &|s| c.text.width(s, size));
         c.text(&fitted, xs[col] + 4.0, ex_base, size, grey(EXAMPLE));

@@ -13,7 +13,7 @@ use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 use serde::Serialize;
 
-use super::{now, Store};
+use super::SqliteStore as Store;
 use crate::error::Result;
 use crate::model::{NewSignature, Problem, Source};
 
@@ -178,7 +178,7 @@ impl Store {
             campaign_id,
             source,
             entered_by,
-            signed_at: now(),
+            signed_at: self.now(),
             seen: Some(SeenKeys(seen)),
             sheets: HashMap::new(),
             unknown_sheets: Vec::new(),
