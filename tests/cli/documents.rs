@@ -348,6 +348,26 @@ fn paper_form_text_no_font_draws_is_refused_unless_allowed() {
     assert_has(&pages_text(&file)[0], "Sanctuary \u{FFFD} now");
 }
 
+#[test]
+fn paper_form_text_in_shaped_scripts_comes_back_exactly_as_actual_text() {
+    // Pointed Hebrew (marks placed on their letters) and Devanagari (reordered vowel
+    // signs): per-glyph text gives them back scrambled, ActualText exactly.
+    let title = "מִקְלָט לְכֻלָּם";
+    let target = "रमेश शर्मा";
+    let home = Home::new();
+    let slug = live(&home, &["--title", title, "--target", target]);
+    let file = home.path().join("shaped.pdf");
+    home.ok(["paper-form", &slug, "--out", file.to_str().unwrap()]);
+    let texts = actual_texts(&file, 1);
+    // Right to left in drawing order, as pdftotext expects it (like the delivery PDF).
+    let drawn: String = title.chars().rev().collect();
+    assert!(texts.contains(&drawn), "{title:?} not in {texts:?}");
+    assert!(
+        texts.contains(&target.to_string()),
+        "{target:?} not in {texts:?}"
+    );
+}
+
 // ---- The delivery letter --------------------------------------------------------------
 
 /// Today (UTC, as `deliver` dates its letters) written out: "December 1, 2026" in

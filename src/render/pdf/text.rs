@@ -532,6 +532,25 @@ pub struct Drawn {
     pub uncovered: Vec<char>,
 }
 
+/// `BDC /Span << /ActualText <FEFF...> >>`: what extractors read instead of the glyphs
+/// up to the matching `EMC` (UTF-16BE with a byte-order mark).
+fn actual_text_begin(text: &str) -> Op {
+    let mut data = vec![0xFE, 0xFF];
+    data.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    Op::BeginMarkedContentWithProperties {
+        tag: "Span".to_string(),
+        properties: printpdf::DictItem::Dict {
+            map: BTreeMap::from([(
+                "ActualText".to_string(),
+                printpdf::DictItem::String {
+                    data,
+                    literal: false,
+                },
+            )]),
+        },
+    }
+}
+
 /// Unicode text for one printpdf document. See the module doc for the steps.
 pub struct PdfText {
     ids: Mutex<HashMap<FontRef, FontId>>,
@@ -582,6 +601,12 @@ impl PdfText {
             usage.clone()
         };
         let mut ops = Vec::new();
+        // As in the delivery writer: per-glyph ToUnicode cannot give shaped or reordered
+        // text back (pointed Hebrew came back with a repeated letter and two U+FFFD), so
+        // the exact string rides along as ActualText.
+        if let Some(actual) = &shaped.actual_text {
+            ops.push(actual_text_begin(actual));
+        }
         for seg in segments(shaped) {
             let id = self.font_id(seg.font);
             let used = texts.fonts.get(&seg.font);
@@ -610,6 +635,9 @@ impl PdfText {
                 items: vec![TextItem::GlyphIds(glyphs)],
             });
             ops.push(Op::EndTextSection);
+        }
+        if shaped.actual_text.is_some() {
+            ops.push(Op::EndMarkedContent);
         }
         ops
     }
@@ -688,10 +716,10 @@ mod tests {
         // A real PDF, read back: each right-to-left name comes out of the file in drawing
         // order, which an extractor (pdftotext) reverses into the order it was typed.
         use printpdf::{Mm, PdfPage, PdfSaveOptions};
-        // Not yet "שָׁלוֹם": its marks, drawn as glyphs of their own, come back from the
-        // per-glyph text of this writer with a repeated letter and two U+FFFD (the
-        // delivery writer gives it back exactly through ActualText; see the CLI test
-        // `shaped_names_carry_their_exact_text_as_actual_text`).
+        // Not "שָׁלוֹם": its marks, drawn as glyphs of their own, come back from the
+        // per-glyph text with a repeated letter; both writers give it back exactly
+        // through ActualText (CLI tests `shaped_names_carry_their_exact_text_as_actual_text`,
+        // `paper_form_text_in_shaped_scripts_comes_back_exactly_as_actual_text`).
         let names = ["محمد الأحمد", "דוד לוי", "مريم"];
         let text = PdfText::new();
         let mut doc = PdfDocument::new("rtl");
