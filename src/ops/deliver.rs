@@ -21,7 +21,7 @@ use crate::model::NewDelivery;
 use crate::model::{Campaign, Lang, Signature, SignatureCounts};
 use crate::outbox::{Posted, Postman};
 use crate::paths::Paths;
-use crate::render::mail::{delivery_email, Part};
+use crate::render::mail::{delivery_email, DeliveryText, Part};
 use crate::render::pdf::delivery::{
     self, check_printable, write_delivery, DeliveryDoc, Uncovered, Unprintable,
 };
@@ -125,13 +125,14 @@ impl Mailer {
         file: &DeliveredFile,
         campaign_total: i64,
     ) -> anyhow::Result<Posted> {
-        let campaign = Campaign {
+        let about = DeliveryText {
+            slug: campaign.slug.clone(),
             lang,
-            ..campaign.clone()
+            petition: petition_text(campaign, lang),
         };
         let mail = delivery_email(
             &self.postman.sender,
-            &campaign,
+            &about,
             &self.to,
             file.signatures,
             file.postcode.as_deref().map(|postcode| Part {
@@ -553,7 +554,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
     let job = Job {
         shared,
         campaign,
-        petition: PetitionText::of(campaign),
+        petition: petition_text(campaign, lang),
         lang,
         paper,
     };
@@ -692,6 +693,12 @@ fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<
         }
         Ok(files)
     }
+}
+
+/// The petition's words in `lang`, as the delivery letter and its email print them: the
+/// campaign's own text for now, whatever the language (a translation plugs in here).
+fn petition_text(campaign: &Campaign, _lang: Lang) -> PetitionText {
+    PetitionText::of(campaign)
 }
 
 /// What every file of one campaign's delivery shares.

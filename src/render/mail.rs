@@ -15,6 +15,7 @@ use crate::config::Account;
 use crate::error::{Error, Result};
 use crate::i18n;
 use crate::model::{Campaign, Lang};
+use crate::render::pdf::PetitionText;
 
 /// The largest delivery PDF attached to an email.
 pub const MAX_ATTACHMENT: u64 = 150 * 1024 * 1024;
@@ -288,14 +289,34 @@ pub struct Part<'a> {
     pub campaign_total: i64,
 }
 
+/// What a delivery email says: the petition's words in the email's language (the same
+/// text the delivery PDF printed), and the campaign it is filed under.
+#[derive(Debug, Clone)]
+pub struct DeliveryText {
+    pub slug: String,
+    pub lang: Lang,
+    pub petition: PetitionText,
+}
+
+impl DeliveryText {
+    /// The campaign's own text, in `lang`'s words around it.
+    pub fn of(campaign: &Campaign, lang: Lang) -> DeliveryText {
+        DeliveryText {
+            slug: campaign.slug.clone(),
+            lang,
+            petition: PetitionText::of(campaign),
+        }
+    }
+}
+
 /// The delivery email: from the organizer to the target's address, subject with the
-/// campaign title and the signature count, a short letter in the campaign's language,
+/// petition title and the signature count, a short letter in `about.lang`,
 /// and the delivery PDF attached (application/pdf). For one postcode's file of a split
 /// delivery, the subject and the letter name the postcode and say the campaign's total
 /// beside the part, so the messages for different postcodes never look alike.
 pub fn delivery_email(
     sender: &Sender,
-    campaign: &Campaign,
+    about: &DeliveryText,
     to: &str,
     signatures: i64,
     part: Option<Part<'_>>,
@@ -311,38 +332,39 @@ pub fn delivery_email(
     let filename = pdf
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| format!("{}.pdf", campaign.slug));
-    delivery_email_of_part(sender, campaign, to, signatures, part, &filename, bytes)
+        .unwrap_or_else(|| format!("{}.pdf", about.slug));
+    delivery_email_of_part(sender, about, to, signatures, part, &filename, bytes)
 }
 
 /// [`delivery_email`] with the PDF already in memory, for a whole campaign.
 pub fn delivery_email_with(
     sender: &Sender,
-    campaign: &Campaign,
+    about: &DeliveryText,
     to: &str,
     signatures: i64,
     filename: &str,
     pdf: Vec<u8>,
 ) -> Result<Mail> {
-    delivery_email_of_part(sender, campaign, to, signatures, None, filename, pdf)
+    delivery_email_of_part(sender, about, to, signatures, None, filename, pdf)
 }
 
 /// [`delivery_email`] with the PDF already in memory.
 pub fn delivery_email_of_part(
     sender: &Sender,
-    campaign: &Campaign,
+    about: &DeliveryText,
     to: &str,
     signatures: i64,
     part: Option<Part<'_>>,
     filename: &str,
     pdf: Vec<u8>,
 ) -> Result<Mail> {
-    let lang = campaign.lang;
+    let lang = about.lang;
+    let petition = &about.petition;
     let count = i18n::count(lang, "delivery.signatures", signatures);
     let mut vars = vec![
-        ("title", campaign.title.as_str()),
-        ("target", campaign.target.as_str()),
-        ("ask", campaign.ask.as_str()),
+        ("title", petition.title.as_str()),
+        ("target", petition.target.as_str()),
+        ("ask", petition.ask.as_str()),
         ("signatures", count.as_str()),
         ("sender", sender.name.as_str()),
         ("org", sender.organization.as_str()),
@@ -394,7 +416,7 @@ pub fn delivery_email_of_part(
             from: sender.email.clone(),
             to: to.trim().to_string(),
             subject,
-            campaign: Some(campaign.slug.clone()),
+            campaign: Some(about.slug.clone()),
         },
     })
 }
@@ -444,6 +466,10 @@ pub(crate) mod tests {
         }
     }
 
+    fn about(lang: Lang) -> DeliveryText {
+        DeliveryText::of(&campaign(lang), lang)
+    }
+
     pub(crate) fn sender() -> Sender {
         Sender {
             name: "Ana Reyes Muñoz".into(),
@@ -458,7 +484,7 @@ pub(crate) mod tests {
         let pdf = b"%PDF-1.7\n% fake but enough\n".to_vec();
         let mail = delivery_email_with(
             &sender(),
-            &campaign(Lang::Es),
+            &about(Lang::Es),
             "alcaldia@oakland.example.gov",
             1234,
             "santuario-oakland.pdf",
@@ -553,7 +579,7 @@ pub(crate) mod tests {
         let subject_and_body = |lang, postcode| {
             let mail = delivery_email_of_part(
                 &sender(),
-                &campaign(lang),
+                &about(lang),
                 "mayor@example.gov",
                 120,
                 Some(Part {
@@ -609,7 +635,7 @@ pub(crate) mod tests {
         std::fs::write(&path, b"%PDF-1.7\n").unwrap();
         let mail = delivery_email(
             &sender(),
-            &campaign(Lang::En),
+            &about(Lang::En),
             "mayor@example.gov",
             1,
             None,
@@ -622,21 +648,14 @@ pub(crate) mod tests {
         );
         let missing = delivery_email(
             &sender(),
-            &campaign(Lang::En),
+            &about(Lang::En),
             "mayor@example.gov",
             1,
             None,
             &dir.path().join("nope.pdf"),
         );
         assert!(matches!(missing, Err(Error::Invalid(m)) if m.contains("nope.pdf")));
-        let bad = delivery_email(
-            &sender(),
-            &campaign(Lang::En),
-            "not an email",
-            1,
-            None,
-            &path,
-        );
+        let bad = delivery_email(&sender(), &about(Lang::En), "not an email", 1, None, &path);
         assert!(matches!(bad, Err(Error::Invalid(m)) if m.contains("not an email")));
     }
 }
