@@ -63,7 +63,7 @@ pub struct DeliverArgs {
 
     /// Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico
     /// and the other countries that use it, A4 elsewhere]
-    #[arg(long, value_parser = super::values::paper())]
+    #[arg(long, value_parser = super::values::paper(), ignore_case = true)]
     pub paper: Option<Paper>,
 
     /// Print your email under your name on the cover letter (it is not printed otherwise)

@@ -39,7 +39,7 @@ pub struct PaperFormArgs {
 
     /// Paper size, printed landscape [default: letter for a campaign (or account) in the
     /// US, Canada, Mexico and the other countries that use it, A4 elsewhere]
-    #[arg(long, value_parser = super::values::paper())]
+    #[arg(long, value_parser = super::values::paper(), ignore_case = true)]
     pub paper: Option<Paper>,
 
     /// Language of the form's own words: en, es, or both on one page [default: the
@@ -107,6 +107,13 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
 
     let mut petition = PetitionText::of(&campaign);
     if let Some(why) = &args.short_why {
+        // An empty one is a mistake (an unset shell variable), not a wish for no why.
+        if why.trim().is_empty() {
+            return Err(Error::Usage(
+                "--short-why is empty: give the shorter why to print, or leave the flag out".into(),
+            )
+            .into());
+        }
         petition.why = why.trim().to_string();
     }
     let mut input = FormInput {

@@ -297,6 +297,51 @@ fn a_why_too_long_for_a_sheet_is_refused_with_what_to_cut_or_printed_short() {
 }
 
 #[test]
+fn an_empty_short_why_is_refused_and_the_paper_size_is_read_in_any_case() {
+    let home = Home::new();
+    let slug = live(&home, &[]);
+    let file = home.path().join("form.pdf");
+    // An unset shell variable ("--short-why $WHY") would print a sheet without a why.
+    for empty in ["", "  "] {
+        let out = home
+            .cmd(["paper-form", &slug, "--short-why", empty, "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains("--short-why is empty"),
+            "{}",
+            stderr_of(&out)
+        );
+        assert!(!file.exists());
+    }
+    // "A4" as printed on the package, "Letter" as said.
+    let shown = home.json(["--json", "paper-form", &slug, "--paper", "A4"]);
+    assert_eq!(
+        shown["sheets"],
+        serde_json::json!(["MAK-0001"]),
+        "no ids spent before"
+    );
+    let (w, h) = page_size(Path::new(shown["file"].as_str().unwrap()), 1);
+    assert!(
+        (w - 841.89).abs() < 0.5 && (h - 595.28).abs() < 0.5,
+        "{w}x{h}"
+    );
+    import(&home, &slug, &[("Rosa Martínez", "94601")]);
+    let letter = home.path().join("letter.pdf");
+    home.ok([
+        "deliver",
+        &slug,
+        "--paper",
+        "Letter",
+        "--out",
+        letter.to_str().unwrap(),
+    ]);
+    assert_eq!(page_size(&letter, 1), (612.0, 792.0));
+}
+
+#[test]
 fn with_instructions_the_command_goes_on_a_first_page_for_organizers() {
     let home = Home::new();
     let slug = live(&home, &[]);

@@ -99,7 +99,7 @@ impl std::str::FromStr for Paper {
     fn from_str(s: &str) -> Result<Self, String> {
         [Paper::Letter, Paper::A4]
             .into_iter()
-            .find(|p| p.as_str() == s)
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| format!("unknown paper size {s:?}: use letter or a4"))
     }
 }
