@@ -45,6 +45,8 @@ pub struct Drawn {
     pub uncovered: Vec<char>,
     /// Why the picture was left out, if it was.
     pub picture_problem: Option<String>,
+    /// The title did not fit in three lines even in the smallest size: it ends in "…".
+    pub title_cut: bool,
 }
 
 /// The card as a PNG file's bytes, with what could not be drawn.
@@ -93,6 +95,7 @@ pub fn draw(card: &Card<'_>) -> Result<Drawn, String> {
     // The title, in the largest size that fits in three lines.
     let width = WIDTH as f32 - 2.0 * MARGIN;
     let title = card.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut title_cut = false;
     let (size, lines) = TITLE_SIZES
         .iter()
         .map(|&size| (size, wrap(&title, size, width)))
@@ -102,8 +105,10 @@ pub fn draw(card: &Card<'_>) -> Result<Drawn, String> {
             let mut lines = wrap(&title, size, width);
             lines.truncate(MAX_LINES);
             if let Some(last) = lines.last_mut() {
-                *last = with_ellipsis(last, size, width);
+                // The third line may fit whole: the "…" still says the title goes on.
+                *last = ending_in_ellipsis(last, size, width);
             }
+            title_cut = true;
             (size, lines)
         });
     let line_height = size * 1.16;
@@ -142,6 +147,7 @@ pub fn draw(card: &Card<'_>) -> Result<Drawn, String> {
         rgba: pixmap.take(),
         uncovered,
         picture_problem,
+        title_cut,
     })
 }
 
@@ -336,6 +342,11 @@ fn with_ellipsis(line: &str, size: f32, width: f32) -> String {
     if shape(line).width(size) <= width {
         return line.to_string();
     }
+    ending_in_ellipsis(line, size, width)
+}
+
+/// `line` with a trailing "…", shortened until both fit `width`.
+fn ending_in_ellipsis(line: &str, size: f32, width: f32) -> String {
     let mut line = line.trim_end().to_string();
     while !line.is_empty() && shape(&format!("{line}…")).width(size) > width {
         while let Some(c) = line.pop() {
@@ -436,6 +447,17 @@ mod tests {
         })
         .unwrap();
         assert!(card.uncovered.is_empty());
+        assert!(card.title_cut);
+        // The cut shows even when the third line ends at a word that fits.
+        let last = ending_in_ellipsis("Oakland", TITLE_SIZES[7], WIDTH as f32);
+        assert_eq!(last, "Oakland…");
+        let short = draw(&Card {
+            title: "Sanctuary for all",
+            picture: None,
+            footer: None,
+        })
+        .unwrap();
+        assert!(!short.title_cut);
     }
 
     #[test]

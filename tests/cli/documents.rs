@@ -864,6 +864,38 @@ fn the_share_card_is_1200x630_with_the_title_in_latin_arabic_and_chinese() {
 }
 
 #[test]
+fn a_title_too_long_for_the_share_card_is_cut_visibly_and_said() {
+    let home = Home::new();
+    let long = "Sanctuary for every family in Oakland and beyond ".repeat(8);
+    let slug = live(&home, &["--title", long.trim()]);
+    let card = home.path().join("long.png");
+    let out = home
+        .cmd(["share", &slug, "--card", card.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("the title is too long for the share card"),
+        "{}",
+        stderr_of(&out)
+    );
+    let (w, h, white) = white_pixels(&card);
+    assert_eq!((w, h), (1200, 630));
+    assert!(white > 1000, "{white}");
+    // A title that fits says nothing.
+    let slug = live(&home, &["--title", "Sanctuary for all"]);
+    let out = home
+        .cmd(["share", &slug, "--card", card.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
 fn review_with_a_picture_writes_the_share_card_and_names_it() {
     let home = Home::new();
     let slug = live(&home, &[]);

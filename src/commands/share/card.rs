@@ -35,6 +35,11 @@ pub(crate) fn write_card(
             "the campaign picture was left off the share card: {problem}"
         ));
     }
+    if drawn.title_cut {
+        ui::warn(
+            "the title is too long for the share card: it shows the first three lines, ending in \"…\"",
+        );
+    }
     if title != campaign.title {
         ui::warn(
             "the title has characters no font here can draw: they show as U+FFFD on the share card",
