@@ -31,6 +31,9 @@ _campaign() {
             campaign,edit)
                 cmd="campaign__subcmd__edit"
                 ;;
+            campaign,encrypt)
+                cmd="campaign__subcmd__encrypt"
+                ;;
             campaign,enter-signatures)
                 cmd="campaign__subcmd__enter__subcmd__signatures"
                 ;;
@@ -39,6 +42,9 @@ _campaign() {
                 ;;
             campaign,help)
                 cmd="campaign__subcmd__help"
+                ;;
+            campaign,init)
+                cmd="campaign__subcmd__init"
                 ;;
             campaign,list)
                 cmd="campaign__subcmd__list"
@@ -60,6 +66,9 @@ _campaign() {
                 ;;
             campaign,paper-form)
                 cmd="campaign__subcmd__paper__subcmd__form"
+                ;;
+            campaign,passphrase)
+                cmd="campaign__subcmd__passphrase"
                 ;;
             campaign,review)
                 cmd="campaign__subcmd__review"
@@ -85,6 +94,9 @@ _campaign() {
             campaign__subcmd__help,edit)
                 cmd="campaign__subcmd__help__subcmd__edit"
                 ;;
+            campaign__subcmd__help,encrypt)
+                cmd="campaign__subcmd__help__subcmd__encrypt"
+                ;;
             campaign__subcmd__help,enter-signatures)
                 cmd="campaign__subcmd__help__subcmd__enter__subcmd__signatures"
                 ;;
@@ -93,6 +105,9 @@ _campaign() {
                 ;;
             campaign__subcmd__help,help)
                 cmd="campaign__subcmd__help__subcmd__help"
+                ;;
+            campaign__subcmd__help,init)
+                cmd="campaign__subcmd__help__subcmd__init"
                 ;;
             campaign__subcmd__help,list)
                 cmd="campaign__subcmd__help__subcmd__list"
@@ -115,6 +130,9 @@ _campaign() {
             campaign__subcmd__help,paper-form)
                 cmd="campaign__subcmd__help__subcmd__paper__subcmd__form"
                 ;;
+            campaign__subcmd__help,passphrase)
+                cmd="campaign__subcmd__help__subcmd__passphrase"
+                ;;
             campaign__subcmd__help,review)
                 cmd="campaign__subcmd__help__subcmd__review"
                 ;;
@@ -131,13 +149,21 @@ _campaign() {
 
     case "${cmd}" in
         campaign)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox encrypt passphrase completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -149,7 +175,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__account)
-            opts="-y -q -h -V --name --email --organization --lang --country --smtp-url --reply-to --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --name --email --organization --lang --country --smtp-url --reply-to --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +213,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -195,7 +229,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__admins)
-            opts="-y -q -h -V --add --remove --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --add --remove --send --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,6 +247,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -221,7 +263,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__completions)
-            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --help --version bash elvish fish powershell zsh"
+            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +277,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -243,7 +293,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__deliver)
-            opts="-y -q -h -V --all --status --out --show --include --split-by --lang --paper --include-sender-email --allow-unprintable --email-to --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --all --status --out --show --include --split-by --lang --paper --include-sender-email --allow-unprintable --email-to --send --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +335,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -293,7 +351,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__edit)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +401,40 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__encrypt)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -351,7 +443,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__enter__subcmd__signatures)
-            opts="-y -q -h -V --from --rejects --encoding --source --sheet --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --from --rejects --encoding --source --sheet --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +473,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -389,7 +489,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__export)
-            opts="-o -y -q -h -V --opted-in --format --out --db --json --no-input --yes --quiet --help --version"
+            opts="-o -y -q -h -V --opted-in --format --out --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +511,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -419,7 +527,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help)
-            opts="account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help"
+            opts="init account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox encrypt passphrase completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,6 +610,20 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__help__subcmd__encrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__help__subcmd__enter__subcmd__signatures)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -531,6 +653,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -642,6 +778,20 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__help__subcmd__passphrase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__help__subcmd__review)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -684,8 +834,34 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__init)
+            opts="-y -q -h -V --encrypt --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__list)
-            opts="-y -q -h -V --status --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --status --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,6 +875,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -707,7 +891,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__man)
-            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,6 +905,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -729,7 +921,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__new)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --template --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --template --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +975,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -791,13 +991,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__offline)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -809,13 +1017,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__online)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -827,13 +1043,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__outbox)
-            opts="-y -q -h -V --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --send --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -845,7 +1069,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__paper__subcmd__form)
-            opts="-o -y -q -h -V --out --sheets --lines --paper --lang --short-why --with-instructions --allow-unprintable --db --json --no-input --yes --quiet --help --version"
+            opts="-o -y -q -h -V --out --sheets --lines --paper --lang --short-why --with-instructions --allow-unprintable --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -883,6 +1107,48 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__passphrase)
+            opts="-y -q -h -V --new-passphrase-fd --new-passphrase-file --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --new-passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -891,7 +1157,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__review)
-            opts="-y -q -h -V --picture --launch --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --picture --launch --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -905,6 +1171,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -913,7 +1187,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__share)
-            opts="-y -q -h -V --channel --lang --invite --invite-file --message --send --card --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --channel --lang --invite --invite-file --message --send --card --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -947,6 +1221,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -955,13 +1237,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__show)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

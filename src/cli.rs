@@ -51,6 +51,21 @@ pub struct GlobalArgs {
     /// Print less on stderr: no status lines or progress bars (errors still show)
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+
+    /// Read the passphrase of an encrypted database from this open file descriptor (e.g.
+    /// `--passphrase-fd 3 3< file`; the first line)
+    #[arg(long, global = true, value_name = "FD")]
+    pub passphrase_fd: Option<i32>,
+
+    /// Read the passphrase of an encrypted database from this file (the first line; it
+    /// must be private: chmod 600)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "CAMPAIGN_PASSPHRASE_FILE"
+    )]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -62,6 +77,8 @@ impl GlobalArgs {
             quiet: self.quiet,
             no_input: self.no_input,
             yes: self.yes,
+            passphrase_fd: self.passphrase_fd,
+            passphrase_file: self.passphrase_file.clone(),
         }
     }
 }
@@ -76,8 +93,9 @@ mod tests {
     use crate::commands;
 
     /// Flags naming a file the command reads: listed in [`commands::inputs`].
-    const INPUTS: [(&str, &str); 3] = [
+    const INPUTS: [(&str, &str); 4] = [
         ("enter-signatures", "from"),
+        ("passphrase", "new_passphrase_file"),
         ("review", "picture"),
         ("share", "invite_file"),
     ];

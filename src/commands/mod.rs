@@ -7,14 +7,17 @@ pub mod admins;
 pub mod completions;
 pub mod deliver;
 pub mod edit;
+pub mod encrypt;
 pub mod enter_signatures;
 pub mod export;
 pub mod fields;
+pub mod init;
 pub mod list;
 pub mod man;
 pub mod new;
 pub mod outbox;
 pub mod paper_form;
+pub mod passphrase;
 pub mod review;
 pub mod share;
 pub mod show;
@@ -33,6 +36,8 @@ use crate::ui;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create the campaigns database; with --encrypt, an encrypted one protected by a passphrase
+    Init(init::InitArgs),
     /// Set or show who you are: your name and email sign campaigns and emails
     Account(account::AccountArgs),
     /// Start a new petition (saved as a draft)
@@ -64,6 +69,11 @@ pub enum Command {
     Deliver(deliver::DeliverArgs),
     /// List the emails waiting to be sent, or send them
     Outbox(outbox::OutboxArgs),
+    /// Encrypt an existing database with a passphrase (every row kept; the plain file is
+    /// replaced only after the encrypted copy is checked)
+    Encrypt(encrypt::EncryptArgs),
+    /// Change the passphrase of the encrypted database (the data is not re-encrypted)
+    Passphrase(passphrase::PassphraseArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Write man pages (for packagers)
@@ -75,6 +85,7 @@ pub enum Command {
 /// passed in so that no command depends on the top-level parser.
 pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyhow::Result<()> {
     match command {
+        Command::Init(args) => init::run(ctx, args),
         Command::Account(args) => account::run(ctx, args),
         Command::New(args) => new::run(ctx, args),
         Command::Review(args) => review::run(ctx, args),
@@ -90,6 +101,8 @@ pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyh
         Command::Export(args) => export::run(ctx, args),
         Command::Deliver(args) => deliver::run(ctx, args),
         Command::Outbox(args) => outbox::run(ctx, args),
+        Command::Encrypt(args) => encrypt::run(ctx, args),
+        Command::Passphrase(args) => passphrase::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args, app),
         Command::Man(args) => man::run(ctx, args, app),
     }
@@ -109,6 +122,7 @@ pub fn inputs(command: &Command) -> Vec<(PathBuf, String)> {
         Command::EnterSignatures(a) => named(&a.from, "the CSV file --from imports"),
         Command::Review(a) => named(&a.picture, "the picture --picture adds"),
         Command::Share(a) => named(&a.invite_file, "the contacts file --invite-file reads"),
+        Command::Passphrase(a) => named(&a.new_passphrase_file, "the new passphrase file"),
         _ => Vec::new(),
     }
 }

@@ -10,6 +10,7 @@ mod campaigns;
 mod completions;
 mod deliver;
 mod documents;
+mod encryption;
 mod outbox;
 mod paper;
 mod realistic;
