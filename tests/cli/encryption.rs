@@ -514,3 +514,53 @@ fn every_main_command_works_on_an_encrypted_database() {
         assert!(!contains(&bytes, "Amara Okafor"), "{}", path.display());
     }
 }
+
+/// On a terminal: a new passphrase is asked twice (never echoed), the current one once.
+#[test]
+fn on_a_terminal_the_passphrase_is_asked_and_never_echoed() {
+    use expectrl::{Eof, Expect, Session};
+    let home = Home::new();
+    let spawn = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_campaign"));
+        cmd.env_clear()
+            .env("CAMPAIGN_HOME", home.path())
+            .env("HOME", home.path())
+            .env("NO_COLOR", "1")
+            .env("TERM", "dumb")
+            .args(args);
+        let mut session = Session::spawn(cmd).expect("spawn in a pty");
+        session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+        session
+    };
+    let mut p = spawn(&["init", "--encrypt"]);
+    p.expect("New passphrase for the campaign database")
+        .unwrap();
+    p.send_line(PASS).unwrap();
+    p.expect("Type it again").unwrap();
+    p.send_line("something else entirely").unwrap();
+    p.expect("did not match").unwrap();
+    p.expect("New passphrase for the campaign database")
+        .unwrap();
+    p.send_line(PASS).unwrap();
+    p.expect("Type it again").unwrap();
+    p.send_line(PASS).unwrap();
+    let shown = p.expect(Eof).unwrap();
+    let shown = String::from_utf8_lossy(shown.as_bytes()).into_owned();
+    assert!(shown.contains("Created the encrypted database"), "{shown}");
+    assert!(!shown.contains(PASS), "the passphrase was echoed: {shown}");
+    assert!(cipher::key_path(&home.db()).exists());
+
+    let mut p = spawn(&["list"]);
+    p.expect("Passphrase of the campaign database").unwrap();
+    p.send_line("not the passphrase at all").unwrap();
+    let shown = p.expect(Eof).unwrap();
+    let shown = String::from_utf8_lossy(shown.as_bytes()).into_owned();
+    assert!(shown.contains("wrong passphrase for"), "{shown}");
+
+    let mut p = spawn(&["list"]);
+    p.expect("Passphrase of the campaign database").unwrap();
+    p.send_line(PASS).unwrap();
+    let shown = p.expect("no campaigns yet").unwrap();
+    let shown = String::from_utf8_lossy(shown.as_bytes()).into_owned();
+    assert!(!shown.contains(PASS), "the passphrase was echoed: {shown}");
+}
