@@ -141,6 +141,14 @@ pub trait Store: Send {
     /// Replaces signer `id`; false when another signer already has the new key.
     fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool>;
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>>;
+    /// The signers whose postcode, in capitals and without spaces, is `postcode_key`
+    /// (`domain::signer::postcode_key`), in entry order: typed entry's same-person check.
+    fn for_each_signer_with_postcode(
+        &self,
+        campaign_id: i64,
+        postcode_key: &str,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()>;
     /// The highest line entered on `sheet_id` (0 for none).
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64>;
     /// Every signer, in entry order, one at a time.

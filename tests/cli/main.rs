@@ -9,6 +9,7 @@ mod arch;
 mod campaigns;
 mod completions;
 mod deliver;
+mod entry_flies;
 mod outbox;
 mod paper;
 mod realistic;

@@ -93,6 +93,28 @@ impl SqliteStore {
             .optional()?)
     }
 
+    /// Calls `f` for each signer of the campaign whose postcode, without spaces and in
+    /// capitals, is `postcode_key` (see `domain::signer::postcode_key`), in entry order.
+    /// A scan of the campaign's rows: asked once per typed signer, never per imported row.
+    pub fn for_each_signer_with_postcode(
+        &self,
+        campaign_id: i64,
+        postcode_key: &str,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()> {
+        #[cfg(test)]
+        self.injected_busy()?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND postcode IS NOT NULL \
+             AND replace(upper(postcode), ' ', '') = ?2 ORDER BY id"
+        ))?;
+        let mut rows = stmt.query(params![campaign_id, postcode_key])?;
+        while let Some(row) = rows.next()? {
+            f(signature_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
     /// Replaces a signer's fields (a volunteer correcting the row they just entered).
     /// `false` when the new key belongs to another signer of the campaign.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {

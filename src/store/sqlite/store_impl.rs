@@ -73,6 +73,14 @@ impl Store for SqliteStore {
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
         SqliteStore::find_signature_by_key(self, campaign_id, key)
     }
+    fn for_each_signer_with_postcode(
+        &self,
+        campaign_id: i64,
+        postcode_key: &str,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()> {
+        SqliteStore::for_each_signer_with_postcode(self, campaign_id, postcode_key, f)
+    }
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
         SqliteStore::last_line(self, campaign_id, sheet_id)
     }
