@@ -144,6 +144,23 @@ pub struct CampaignEdit {
     pub edited_at: String,
 }
 
+/// One change to a saved signer (`campaign signer edit|remove`): a field's old and new
+/// value, or a removal (no field, no values: a removed signer's data is not kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureEdit {
+    pub signature_id: i64,
+    /// Where the row was when it changed.
+    pub sheet_id: Option<String>,
+    pub line: Option<i64>,
+    /// `edit` or `remove`.
+    pub action: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub edited_by: Option<String>,
+    pub edited_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Admin {
     pub email: String,

@@ -18,6 +18,7 @@ pub mod paper_form;
 pub mod review;
 pub mod share;
 pub mod show;
+pub mod signer;
 pub mod status;
 pub mod values;
 
@@ -58,6 +59,8 @@ pub enum Command {
     PaperForm(paper_form::PaperFormArgs),
     /// Type in paper signatures, or import a CSV of signatures
     EnterSignatures(enter_signatures::EnterSignaturesArgs),
+    /// Correct or remove a saved signer by sheet and line (OAK-0007:5), kept in the history
+    Signer(signer::SignerArgs),
     /// Write a campaign's signers to CSV or JSON lines
     Export(export::ExportArgs),
     /// Write the petition as a PDF for its target, and optionally email it
@@ -87,6 +90,7 @@ pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyh
         Command::Admins(args) => admins::run(ctx, args),
         Command::PaperForm(args) => paper_form::run(ctx, args),
         Command::EnterSignatures(args) => enter_signatures::run(ctx, args),
+        Command::Signer(args) => signer::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
         Command::Deliver(args) => deliver::run(ctx, args),
         Command::Outbox(args) => outbox::run(ctx, args),

@@ -25,7 +25,7 @@ pub use sqlite::{
 use crate::error::{Error, Result};
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, Sheet, Signature,
-    SignatureCounts, Source, Status,
+    SignatureCounts, SignatureEdit, Source, Status,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 
@@ -149,6 +149,25 @@ pub trait Store: Send {
         postcode_key: &str,
         f: &mut dyn FnMut(Signature) -> Result<()>,
     ) -> Result<()>;
+    /// Signer `id` of the campaign.
+    fn signature(&self, campaign_id: i64, id: i64) -> Result<Option<Signature>>;
+    /// The signers entered at `line` of `sheet_id`, in entry order (one, unless two
+    /// imports named the same line).
+    fn signatures_at(&self, campaign_id: i64, sheet_id: &str, line: i64) -> Result<Vec<Signature>>;
+    /// Replaces `old`'s fields with `new` and records `changes` in the signer history,
+    /// at once; false when another signer already has the new key (nothing changed).
+    fn edit_signature(
+        &mut self,
+        old: &Signature,
+        new: &NewSignature,
+        changes: &[FieldChange],
+        edited_by: Option<&str>,
+    ) -> Result<bool>;
+    /// Removes a signer and records where it was, by whom and when (not its data);
+    /// false when it was already gone.
+    fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool>;
+    /// The signer history (edits and removals), oldest first.
+    fn signature_edits(&self, campaign_id: i64) -> Result<Vec<SignatureEdit>>;
     /// The highest line entered on `sheet_id` (0 for none).
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64>;
     /// Every signer, in entry order, one at a time.

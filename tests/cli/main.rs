@@ -15,6 +15,7 @@ mod paper;
 mod realistic;
 mod share;
 mod signatures;
+mod signer;
 mod trust_concurrency;
 mod trust_csv;
 mod trust_deliver;

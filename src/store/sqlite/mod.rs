@@ -12,6 +12,7 @@ pub(crate) mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
+mod signer_edits;
 mod store_impl;
 
 use std::path::{Path, PathBuf};

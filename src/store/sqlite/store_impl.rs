@@ -8,7 +8,7 @@ use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange,
-    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, Status,
+    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, Status,
 };
 use crate::store::{Import, ImportDefaults, ImportOutcome, Store};
 
@@ -72,6 +72,27 @@ impl Store for SqliteStore {
     }
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
         SqliteStore::find_signature_by_key(self, campaign_id, key)
+    }
+    fn signature(&self, campaign_id: i64, id: i64) -> Result<Option<Signature>> {
+        SqliteStore::signature(self, campaign_id, id)
+    }
+    fn signatures_at(&self, campaign_id: i64, sheet_id: &str, line: i64) -> Result<Vec<Signature>> {
+        SqliteStore::signatures_at(self, campaign_id, sheet_id, line)
+    }
+    fn edit_signature(
+        &mut self,
+        old: &Signature,
+        new: &NewSignature,
+        changes: &[FieldChange],
+        edited_by: Option<&str>,
+    ) -> Result<bool> {
+        SqliteStore::edit_signature(self, old, new, changes, edited_by)
+    }
+    fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool> {
+        SqliteStore::remove_signature(self, s, edited_by)
+    }
+    fn signature_edits(&self, campaign_id: i64) -> Result<Vec<SignatureEdit>> {
+        SqliteStore::signature_edits(self, campaign_id)
     }
     fn for_each_signer_with_postcode(
         &self,
