@@ -68,11 +68,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
     let changed = store.update_campaign(campaign.id, &changes, account.email.as_deref())?;
     ui::status(
         ctx,
-        format!(
-            "{} updated ({changed} field{})",
-            campaign.slug,
-            if changed == 1 { "" } else { "s" }
-        ),
+        ui::count("fields_updated", changed, &[("slug", &campaign.slug)]),
     );
     if ctx.output.json {
         ui::out_json(&store.campaign_by_id(campaign.id)?)?;

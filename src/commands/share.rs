@@ -84,7 +84,13 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
         return invite(ctx, &campaign, lang, &args);
     }
 
-    let posts = share::share_posts(&campaign, lang, &args.channel.channels());
+    let organizer = ctx.account()?.name;
+    let posts = share::share_posts(
+        &campaign,
+        lang,
+        &args.channel.channels(),
+        organizer.as_deref(),
+    );
     if ctx.output.json {
         ui::out_json(&posts)?;
         return Ok(());
@@ -203,22 +209,10 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
     let sent = report.written.iter().filter(|w| w.sent).count();
     let waiting = report.written.len() - sent;
     if sent > 0 {
-        ui::status(
-            ctx,
-            format!(
-                "sent {}",
-                ui::plural(sent as u64, "invitation", "invitations")
-            ),
-        );
+        ui::status(ctx, ui::count("invitations_sent", sent, &[]));
     }
     if waiting > 0 {
-        ui::status(
-            ctx,
-            format!(
-                "{} waiting in the outbox: review them, then `campaign outbox --send`",
-                ui::plural(waiting as u64, "invitation", "invitations")
-            ),
-        );
+        ui::status(ctx, ui::count("invitations_waiting", waiting, &[]));
     }
     Ok(())
 }

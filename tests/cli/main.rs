@@ -13,6 +13,7 @@ mod entry_flies;
 mod outbox;
 mod paper;
 mod realistic;
+mod rough_edges;
 mod share;
 mod signatures;
 mod signer;
