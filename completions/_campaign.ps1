@@ -157,6 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--goal', '--goal', [CompletionResultType]::ParameterName, 'How many signatures you aim for')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Web address where people can sign online')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the petition''s documents, emails and share texts')
+            [CompletionResult]::new('--in', '--in', [CompletionResultType]::ParameterName, 'Set the petition''s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign''s own language')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--national', '--national', [CompletionResultType]::ParameterName, 'The campaign is national rather than about one place')
             [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'The campaign is global')

@@ -328,7 +328,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__edit)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --in --db --json --no-input --yes --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,6 +371,10 @@ _campaign() {
                     return 0
                     ;;
                 --lang)
+                    COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
+                --in)
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
                     return 0
                     ;;

@@ -148,6 +148,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --goal 'How many signatures you aim for'
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
+            cand --in 'Set the petition''s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign''s own language'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --national 'The campaign is national rather than about one place'
             cand --global 'The campaign is global'

@@ -125,6 +125,8 @@ complete -c campaign -n "__fish_campaign_using_subcommand edit" -l goal -d 'How 
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l url -d 'Web address where people can sign online' -r
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l lang -d 'Language of the petition\'s documents, emails and share texts' -r -f -a "en\t''
 es\t''"
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l in -d 'Set the petition\'s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign\'s own language' -r -f -a "en\t''
+es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l national -d 'The campaign is national rather than about one place'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l global -d 'The campaign is global'

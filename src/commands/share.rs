@@ -80,6 +80,8 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     ensure_shareable(&campaign)?;
     let lang = args.lang.unwrap_or(campaign.lang);
+    // The petition's own words in that language, where it has them.
+    let campaign = store.campaign_texts(&campaign, lang)?.applied_to(&campaign);
     if inviting {
         return invite(ctx, &campaign, lang, &args);
     }

@@ -24,8 +24,8 @@ pub use sqlite::{
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, Sheet, Signature,
-    SignatureCounts, SignatureEdit, Source, Status,
+    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, CampaignTexts, Delivery, Lang,
+    Sheet, Signature, SignatureCounts, SignatureEdit, Source, Status, Translation,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 
@@ -132,6 +132,29 @@ pub trait Store: Send {
         edited_by: Option<&str>,
     ) -> Result<()>;
     fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()>;
+    /// Sets the translated fields of `texts` that are `Some` for `lang` (the others stay),
+    /// recording each change in the edit history (`title (es)`). Returns how many changed.
+    fn set_translation(
+        &mut self,
+        campaign_id: i64,
+        lang: Lang,
+        texts: &Translation,
+        edited_by: Option<&str>,
+    ) -> Result<usize>;
+    /// The campaign's translations, by language.
+    fn translations(&self, campaign_id: i64) -> Result<Vec<Translation>>;
+    /// The petition's words in `lang`: its own in its language, else the translation,
+    /// each field not translated yet from the campaign's own.
+    fn campaign_texts(&self, campaign: &Campaign, lang: Lang) -> Result<CampaignTexts> {
+        if lang == campaign.lang {
+            return Ok(CampaignTexts::of(campaign));
+        }
+        Ok(self
+            .translations(campaign.id)?
+            .into_iter()
+            .find(|t| t.lang == Some(lang))
+            .map_or_else(|| CampaignTexts::of(campaign), |t| t.texts(campaign)))
+    }
     fn picture(&self, campaign_id: i64) -> Result<Option<(Vec<u8>, String)>>;
 
     // Signers.

@@ -193,3 +193,107 @@ fn counted_messages_agree_with_their_count() {
     .stderr_contains("2 invitations waiting in the outbox: review them")
     .go();
 }
+
+#[test]
+fn the_petition_text_in_another_language_is_stored_shown_and_shared() {
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland Sanctuary");
+    home.run([
+        "edit", &slug, "--in", "es", "--title", "Oakland, ciudad santuario", "--ask",
+        "Declarar Oakland ciudad santuario para todas las personas inmigrantes.",
+    ])
+    .stderr(format!(
+        "{slug} in es: 2 fields translated\nwarning: not in es yet: target, why (the campaign's own text is used there); add with --in es --target ... --why ...\n"
+    ))
+    .go();
+    let shown = home.ok(["show", &slug]);
+    assert!(shown.contains("In es:"), "{shown}");
+    assert!(shown.contains("Oakland, ciudad santuario"), "{shown}");
+    assert!(
+        shown.contains("(not translated: the en text is used)"),
+        "{shown}"
+    );
+    let json = home.json(["--json", "show", &slug]);
+    assert_eq!(json["translations"][0]["lang"], "es");
+    assert_eq!(
+        json["translations"][0]["title"],
+        "Oakland, ciudad santuario"
+    );
+    assert_eq!(
+        json["campaign"]["title"], "Oakland Sanctuary",
+        "its own text stays"
+    );
+    // The history keeps the translation's changes.
+    assert!(json["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["field"] == "title (es)"));
+
+    // Share texts in Spanish use it; in English, the campaign's own.
+    let es = home.json([
+        "--json",
+        "share",
+        &slug,
+        "--lang",
+        "es",
+        "--channel",
+        "email",
+    ]);
+    let subject = es["email"]["subject"].as_str().unwrap();
+    assert!(subject.contains("Oakland, ciudad santuario"), "{subject}");
+    let body = es["email"]["text"].as_str().unwrap();
+    assert!(body.contains("Declarar Oakland ciudad santuario"), "{body}");
+    // Not translated yet: the target in the campaign's own words.
+    assert!(body.contains("Mayor Barbara Lee"), "{body}");
+    let en = home.json([
+        "--json",
+        "share",
+        &slug,
+        "--lang",
+        "en",
+        "--channel",
+        "email",
+    ]);
+    assert!(en["email"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("Oakland Sanctuary"));
+
+    // Only text goes with --in.
+    home.run(["edit", &slug, "--in", "es", "--goal", "5"])
+        .status(2)
+        .stderr_contains("--in es takes only --title, --target, --ask and --why")
+        .go();
+    home.run(["edit", &slug, "--in", "es"])
+        .status(2)
+        .stderr_contains("pass --title, --target, --ask and/or --why")
+        .go();
+}
+
+#[test]
+fn review_warns_when_a_language_the_campaign_uses_has_no_translation() {
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland Sanctuary");
+    home.ok(["account", "--lang", "es"]);
+    let warning = format!(
+        "warning: no es text for the title, target, ask, why: documents and share texts in es print it in en; add it with `campaign edit {slug} --in es --title ... --target ... --ask ... --why ...`"
+    );
+    home.run(["review", &slug]).stderr_contains(&warning).go();
+    home.ok([
+        "edit",
+        &slug,
+        "--in",
+        "es",
+        "--title",
+        "Oakland santuario",
+        "--target",
+        "Alcaldesa Lee",
+        "--ask",
+        "Declárenlo",
+        "--why",
+        "Nuestros vecinos",
+    ]);
+    let ran = home.run(["review", &slug]).stderr_contains("no picture").go();
+    assert!(!ran.stderr.contains("no es text"), "{}", ran.stderr);
+}

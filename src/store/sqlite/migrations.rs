@@ -118,6 +118,20 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX signature_edits_by_campaign ON signature_edits(campaign_id, id);
     "#,
+    // 5: the petition's own text in other languages (`campaign edit SLUG --in es ...`).
+    // A field left NULL falls back to the campaign's own.
+    r#"
+    CREATE TABLE campaign_texts (
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        lang         TEXT NOT NULL,
+        title        TEXT,
+        target       TEXT,
+        ask          TEXT,
+        why          TEXT,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, lang)
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

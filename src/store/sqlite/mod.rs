@@ -14,6 +14,7 @@ mod sheets;
 mod signatures;
 mod signer_edits;
 mod store_impl;
+mod translations;
 
 use std::path::{Path, PathBuf};
 

@@ -7,8 +7,9 @@ use super::import::Import as SqliteImport;
 use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{
-    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange,
+    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange, Lang,
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, Status,
+    Translation,
 };
 use crate::store::{Import, ImportDefaults, ImportOutcome, Store};
 
@@ -57,6 +58,18 @@ impl Store for SqliteStore {
     }
     fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()> {
         SqliteStore::set_picture(self, campaign_id, bytes, mime)
+    }
+    fn set_translation(
+        &mut self,
+        campaign_id: i64,
+        lang: Lang,
+        texts: &Translation,
+        edited_by: Option<&str>,
+    ) -> Result<usize> {
+        SqliteStore::set_translation(self, campaign_id, lang, texts, edited_by)
+    }
+    fn translations(&self, campaign_id: i64) -> Result<Vec<Translation>> {
+        SqliteStore::translations(self, campaign_id)
     }
     fn picture(&self, campaign_id: i64) -> Result<Option<(Vec<u8>, String)>> {
         SqliteStore::picture(self, campaign_id)
