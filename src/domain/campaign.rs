@@ -253,7 +253,9 @@ mod tests {
         assert!(translation_warnings(&campaign, &[Lang::En], &[]).is_empty());
         let none = translation_warnings(&campaign, &[Lang::Es], &[]);
         assert_eq!(none.len(), 1);
-        assert!(none[0].message.contains("no es text for the title, target, ask, why"));
+        assert!(none[0]
+            .message
+            .contains("no es text for the title, target, ask, why"));
         let partial = Translation {
             lang: Some(Lang::Es),
             title: Some("T".into()),
@@ -262,7 +264,10 @@ mod tests {
         };
         // A translation makes its language a used one, even if the account's is not.
         let w = translation_warnings(&campaign, &[], std::slice::from_ref(&partial));
-        assert!(w[0].message.contains("no es text for the target, why"), "{w:?}");
+        assert!(
+            w[0].message.contains("no es text for the target, why"),
+            "{w:?}"
+        );
         let full = Translation {
             target: Some("X".into()),
             why: Some("Y".into()),

@@ -294,6 +294,9 @@ fn review_warns_when_a_language_the_campaign_uses_has_no_translation() {
         "--why",
         "Nuestros vecinos",
     ]);
-    let ran = home.run(["review", &slug]).stderr_contains("no picture").go();
+    let ran = home
+        .run(["review", &slug])
+        .stderr_contains("no picture")
+        .go();
     assert!(!ran.stderr.contains("no es text"), "{}", ran.stderr);
 }
