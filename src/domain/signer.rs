@@ -360,15 +360,6 @@ pub fn person_key(name: &str, postcode: Option<&str>) -> Option<String> {
         .map(|p| dedupe_key(name, None, Some(p)))
 }
 
-/// A postcode as the person key compares it: uppercase, without spaces.
-pub fn postcode_key(postcode: &str) -> String {
-    postcode
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
 /// A sheet id as printed (`OAK-0007`) from what a volunteer typed (` oak-7 `): trimmed,
 /// uppercased, its number zero-padded to four digits. `None` when empty.
 pub fn sheet_id(input: &str) -> Option<String> {
@@ -914,7 +905,6 @@ mod tests {
         );
         assert_eq!(person_key("Ana", None), None);
         assert_eq!(person_key("Ana", Some(" ")), None);
-        assert_eq!(postcode_key("sw1a 1aa"), "SW1A1AA");
     }
 
     #[test]

@@ -213,6 +213,7 @@ pub struct Session {
     /// The new row that was being typed when `<` went back to correct an earlier one:
     /// it comes back, as typed, when the correction is done.
     put_aside: Option<Row>,
+    people: People,
     last_postcode: String,
     /// The campaign's signatures: counted once at the start, then kept up to date here
     /// (a COUNT at every prompt is slow in a large campaign).
@@ -243,6 +244,7 @@ impl Session {
             next_line: 1,
             accepted: Vec::new(),
             put_aside: None,
+            people: People::default(),
             last_postcode: String::new(),
             total: 0,
             summary: EntrySummary::default(),
@@ -359,6 +361,9 @@ impl Session {
         Ok(match work {
             Work::Start => {
                 self.total = store.signature_counts(id)?.total;
+                // Read once while the volunteer reads the greeting: every same-person
+                // check after it only reads what is new.
+                self.people.catch_up(store, id)?;
                 events.push(Event::Say(format!(
                     "Entering signatures for \"{}\" ({} so far).\n  \
                      `<` goes back a field (from a name, to the previous row) · at a name: \
@@ -496,8 +501,8 @@ impl Session {
     }
 
     /// An earlier signer with this row's name and postcode, whatever either email:
-    /// one without an email by its key, one with an email among the postcode's signers.
-    fn same_person(&self, store: &mut dyn Store, row: &Row) -> Result<Option<Signature>> {
+    /// one without an email by its key; one with an email through [`People`].
+    fn same_person(&mut self, store: &mut dyn Store, row: &Row) -> Result<Option<Signature>> {
         let Ok(Some(postcode)) = signer::check_postcode(&row.t.postcode, self.region) else {
             return Ok(None);
         };
@@ -513,22 +518,19 @@ impl Session {
                 return Ok(Some(s));
             }
         }
-        let mut found = None;
-        store.for_each_signer_with_postcode(
-            self.campaign.id,
-            &signer::postcode_key(&postcode),
-            &mut |s| {
-                if found.is_none()
-                    && Some(s.id) != own
-                    && signer::person_key(&s.name, s.postcode.as_deref()).as_deref()
-                        == Some(key.as_str())
-                {
-                    found = Some(s);
+        self.people.catch_up(store, self.campaign.id)?;
+        for id in self.people.ids(&key) {
+            if Some(id) == own {
+                continue;
+            }
+            // Confirmed on the row as it is now (edited or removed meanwhile: not a match).
+            if let Some(s) = store.signature(self.campaign.id, id)? {
+                if signer::person_key(&s.name, s.postcode.as_deref()).as_deref() == Some(&key) {
+                    return Ok(Some(s));
                 }
-                Ok(())
-            },
-        )?;
-        Ok(found)
+            }
+        }
+        Ok(None)
     }
 
     /// Rows go on `sheet` now (printed with `lines` lines), numbered from its next line.
@@ -826,6 +828,10 @@ impl Session {
                 return Ok(Step::Skip);
             }
             self.summary.corrected += 1;
+            if signature.email.is_some() {
+                self.people
+                    .add(&signature.name, signature.postcode.as_deref(), id);
+            }
             events.push(Event::Corrected { id });
             self.accepted[at].1 = r.t;
             return Ok(Step::Row);
@@ -897,10 +903,67 @@ impl Session {
     }
 }
 
-/// A sheet id as printed (`OAK-0007`, `oak 7`): letters, then a number. No name has
-/// digits, so a name prompt can take one to switch sheets.
+/// The campaign's signers with an email, by name and postcode (a hash of
+/// [`signer::person_key`] to their ids): read once at the first check, then only the rows
+/// added since, so the same-person check stays an index lookup in a large campaign.
+/// Signers without an email are found by their key in the store.
+#[derive(Default)]
+struct People {
+    ids: rustc_hash::FxHashMap<u64, Vec<i64>>,
+    /// The highest signer id read.
+    read: i64,
+}
+
+impl People {
+    fn hash(key: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        key.hash(&mut h);
+        h.finish()
+    }
+
+    fn add(&mut self, name: &str, postcode: Option<&str>, id: i64) {
+        add_person(&mut self.ids, name, postcode, id);
+    }
+
+    /// Reads the rows added since the last call (on a busy database, what was read
+    /// is kept and the rest read on the next call).
+    fn catch_up(&mut self, store: &dyn Store, campaign_id: i64) -> Result<()> {
+        let (ids, read) = (&mut self.ids, &mut self.read);
+        store.for_each_signer_after(campaign_id, *read, &mut |s| {
+            *read = s.id;
+            if s.email.is_some() {
+                add_person(ids, &s.name, s.postcode.as_deref(), s.id);
+            }
+            Ok(())
+        })
+    }
+
+    /// The ids whose key may be `key` (a hash match: the caller confirms).
+    fn ids(&self, key: &str) -> Vec<i64> {
+        self.ids.get(&Self::hash(key)).cloned().unwrap_or_default()
+    }
+}
+
+fn add_person(
+    ids: &mut rustc_hash::FxHashMap<u64, Vec<i64>>,
+    name: &str,
+    postcode: Option<&str>,
+    id: i64,
+) {
+    if let Some(key) = signer::person_key(name, postcode) {
+        let ids = ids.entry(People::hash(&key)).or_default();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+}
+
+/// A sheet id as printed (`OAK-0007`, `oak-7`): letters, a dash, a number. Names have
+/// no digits after a dash, so a name prompt can take one to switch sheets (`oak 7`, which
+/// the sheet prompt takes, could be a name here).
 fn looks_like_sheet_id(text: &str) -> bool {
-    let Some((prefix, number)) = text.rsplit_once(['-', ' ']) else {
+    let Some((prefix, number)) = text.rsplit_once('-') else {
         return false;
     };
     let prefix = prefix.trim();
@@ -1269,6 +1332,56 @@ mod tests {
     }
 
     #[test]
+    fn the_same_person_check_reads_what_others_add_and_forgets_what_they_remove() {
+        let (mut store, campaign) = setup();
+        let online = |name: &str, email: &str| NewSignature {
+            name: name.into(),
+            email: Some(email.into()),
+            postcode: Some("94601".into()),
+            dedupe_key: email.into(),
+            ..Default::default()
+        };
+        let rosa = store
+            .insert_signature(campaign.id, &online("Rosa Díaz", "rosa@example.org"))
+            .unwrap()
+            .unwrap();
+        let mut s = session(&campaign, Some("OAK-0001"));
+        // The first check reads the campaign: Rosa is found.
+        let shown = drive(&mut s, &mut store, &["Rosa Díaz", "", "94601", "s"]);
+        assert!(has(&shown, "already signed: Rosa Díaz <rosa@example.org>"));
+        // Meanwhile an import elsewhere adds Li Na, and someone removes Rosa.
+        store
+            .insert_signature(campaign.id, &online("Li Na", "li@example.org"))
+            .unwrap()
+            .unwrap();
+        let gone = store.signature(campaign.id, rosa).unwrap().unwrap();
+        store.remove_signature(&gone, None).unwrap();
+        let shown = drive(&mut s, &mut store, &["Li Na", "", "94601", "s"]);
+        assert!(has(&shown, "already signed: Li Na <li@example.org>"));
+        // Rosa is no longer there: no false duplicate, the row is saved.
+        let shown = drive(
+            &mut s,
+            &mut store,
+            &["Rosa Díaz", "", "94601", "", "", "", "."],
+        );
+        assert!(!has(&shown, "already signed"), "{shown:#?}");
+        assert_eq!(s.summary().added, 1);
+    }
+
+    #[test]
+    fn a_busy_database_during_the_same_person_check_keeps_the_row() {
+        let (mut store, campaign) = setup();
+        let mut s = session(&campaign, Some("OAK-0001"));
+        drive(&mut s, &mut store, &["Ana Lopez", ""]);
+        // The same-person lookup after the ZIP finds the database busy.
+        store.make_busy(1);
+        let events = s.answer(&mut store, Answer::Text("94612".into())).unwrap();
+        assert_eq!(events, [Event::Busy { note: LOOKING }]);
+        assert!(s.resume(&mut store).unwrap().is_empty());
+        assert_eq!(s.prompt().unwrap().text, "  Phone");
+    }
+
+    #[test]
     fn a_typed_four_digit_zip_is_asked_about_and_kept_as_typed() {
         let (mut store, campaign) = setup();
         let mut s = session(&campaign, Some("OAK-0001"));
@@ -1369,8 +1482,10 @@ mod tests {
         let shown = drive(
             &mut s,
             &mut store,
-            &["#11", "oak 2", "#4", "Ana", "", "94612", "", "", "", "."],
+            &["#11", "oak-2", "#4", "Ana 2", "", "94612", "", "", "", "."],
         );
+        // "Ana 2" has no dash: a name, not a sheet.
+        assert_eq!(signers(&store, &campaign)[0].name, "Ana 2");
         assert!(has(&shown, "11 is not a line of this sheet (1 to 10)"));
         assert!(has(
             &shown,

@@ -164,12 +164,12 @@ pub trait Store: Send {
     /// Replaces signer `id`; false when another signer already has the new key.
     fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool>;
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>>;
-    /// The signers whose postcode, in capitals and without spaces, is `postcode_key`
-    /// (`domain::signer::postcode_key`), in entry order: typed entry's same-person check.
-    fn for_each_signer_with_postcode(
+    /// The signers added after signer `after_id` (every one from 0), in entry order:
+    /// typed entry reads the campaign once, then only what is new (the same-person check).
+    fn for_each_signer_after(
         &self,
         campaign_id: i64,
-        postcode_key: &str,
+        after_id: i64,
         f: &mut dyn FnMut(Signature) -> Result<()>,
     ) -> Result<()>;
     /// Signer `id` of the campaign.

@@ -93,22 +93,21 @@ impl SqliteStore {
             .optional()?)
     }
 
-    /// Calls `f` for each signer of the campaign whose postcode, without spaces and in
-    /// capitals, is `postcode_key` (see `domain::signer::postcode_key`), in entry order.
-    /// A scan of the campaign's rows: asked once per typed signer, never per imported row.
-    pub fn for_each_signer_with_postcode(
+    /// Calls `f` for each signer of the campaign added after signer `after_id` (all of
+    /// them from 0), in entry order: a range of the primary key, so reading only what
+    /// is new since the last call costs nothing in a large campaign.
+    pub fn for_each_signer_after(
         &self,
         campaign_id: i64,
-        postcode_key: &str,
+        after_id: i64,
         f: &mut dyn FnMut(Signature) -> Result<()>,
     ) -> Result<()> {
         #[cfg(test)]
         self.injected_busy()?;
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND postcode IS NOT NULL \
-             AND replace(upper(postcode), ' ', '') = ?2 ORDER BY id"
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE id > ?2 AND campaign_id = ?1 ORDER BY id"
         ))?;
-        let mut rows = stmt.query(params![campaign_id, postcode_key])?;
+        let mut rows = stmt.query(params![campaign_id, after_id])?;
         while let Some(row) = rows.next()? {
             f(signature_from_row(row)?)?;
         }

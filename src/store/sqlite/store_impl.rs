@@ -107,13 +107,13 @@ impl Store for SqliteStore {
     fn signature_edits(&self, campaign_id: i64) -> Result<Vec<SignatureEdit>> {
         SqliteStore::signature_edits(self, campaign_id)
     }
-    fn for_each_signer_with_postcode(
+    fn for_each_signer_after(
         &self,
         campaign_id: i64,
-        postcode_key: &str,
+        after_id: i64,
         f: &mut dyn FnMut(Signature) -> Result<()>,
     ) -> Result<()> {
-        SqliteStore::for_each_signer_with_postcode(self, campaign_id, postcode_key, f)
+        SqliteStore::for_each_signer_after(self, campaign_id, after_id, f)
     }
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
         SqliteStore::last_line(self, campaign_id, sheet_id)
