@@ -144,6 +144,16 @@ pub struct CampaignEdit {
     pub edited_at: String,
 }
 
+/// How an edit of a saved signer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignerEdited {
+    Saved,
+    /// Another signer of the campaign already has the new email (or name and postcode).
+    KeyTaken,
+    /// The row changed (or was removed) since it was read: nothing saved.
+    ChangedMeanwhile,
+}
+
 /// The petition's own words in one language: what documents, share texts and emails in
 /// that language print.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,7 +7,7 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::domain::signer::{self, Region};
 use crate::error::Error;
-use crate::model::Signature;
+use crate::model::{Signature, SignerEdited};
 use crate::ops::signers::{self, SignerEdit, SignerRef};
 use crate::ui;
 use crate::ui::prompt;
@@ -160,16 +160,25 @@ fn edit(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
         ui::status(ctx, format!("{reference}: nothing changed"));
         return Ok(());
     }
-    if !store.edit_signature(&old, &new, &changes, account.email.as_deref())? {
-        return Err(Error::Invalid(format!(
-            "another signer of this campaign already has this {}: nothing changed",
-            if new.email.is_some() {
+    match store.edit_signature(&old, &new, &changes, account.email.as_deref())? {
+        SignerEdited::Saved => {}
+        SignerEdited::KeyTaken => {
+            let what = if new.email.is_some() {
                 "email"
             } else {
                 "name and postcode"
-            }
-        ))
-        .into());
+            };
+            return Err(Error::Invalid(format!(
+                "another signer of this campaign already has this {what}: nothing changed"
+            ))
+            .into());
+        }
+        SignerEdited::ChangedMeanwhile => {
+            return Err(Error::Invalid(format!(
+                "{reference} was changed or removed by someone else meanwhile: nothing changed; look again and retry"
+            ))
+            .into());
+        }
     }
     let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
     ui::status(

@@ -25,7 +25,7 @@ pub use sqlite::{
 use crate::error::{Error, Result};
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, CampaignTexts, Delivery, Lang,
-    Sheet, Signature, SignatureCounts, SignatureEdit, Source, Status, Translation,
+    Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited, Source, Status, Translation,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 
@@ -178,14 +178,14 @@ pub trait Store: Send {
     /// imports named the same line).
     fn signatures_at(&self, campaign_id: i64, sheet_id: &str, line: i64) -> Result<Vec<Signature>>;
     /// Replaces `old`'s fields with `new` and records `changes` in the signer history,
-    /// at once; false when another signer already has the new key (nothing changed).
+    /// at once, only if the row is still as `old` says (else nothing changes).
     fn edit_signature(
         &mut self,
         old: &Signature,
         new: &NewSignature,
         changes: &[FieldChange],
         edited_by: Option<&str>,
-    ) -> Result<bool>;
+    ) -> Result<SignerEdited>;
     /// Removes a signer and records where it was, by whom and when (not its data);
     /// false when it was already gone.
     fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool>;

@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 use super::signatures::{signature_from_row, SIGNATURE_COLUMNS};
 use super::SqliteStore;
 use crate::error::Result;
-use crate::model::{FieldChange, NewSignature, Signature, SignatureEdit};
+use crate::model::{FieldChange, NewSignature, Signature, SignatureEdit, SignerEdited};
 
 impl SqliteStore {
     /// Signer `id` of the campaign.
@@ -35,20 +35,23 @@ impl SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Replaces `old`'s fields with `new` and records `changes`, at once. `false` when
-    /// another signer of the campaign already has the new key (nothing changed).
+    /// Replaces `old`'s fields with `new` and records `changes`, at once, only if the
+    /// row is still as `old` says: two organizers editing the same signer never
+    /// silently undo each other.
     pub fn edit_signature(
         &mut self,
         old: &Signature,
         new: &NewSignature,
         changes: &[FieldChange],
         edited_by: Option<&str>,
-    ) -> Result<bool> {
+    ) -> Result<SignerEdited> {
         let ts = self.now();
         let tx = self.conn_mut().transaction()?;
         let updated = tx.execute(
             "UPDATE signatures SET name = ?3, email = ?4, postcode = ?5, phone = ?6, phone_valid = ?7, \
-             opt_in = ?8, private = ?9, dedupe_key = ?10 WHERE campaign_id = ?1 AND id = ?2",
+             opt_in = ?8, private = ?9, dedupe_key = ?10 WHERE campaign_id = ?1 AND id = ?2 \
+             AND name IS ?11 AND email IS ?12 AND postcode IS ?13 AND phone IS ?14 \
+             AND opt_in IS ?15 AND private IS ?16",
             params![
                 old.campaign_id,
                 old.id,
@@ -60,14 +63,21 @@ impl SqliteStore {
                 new.opt_in,
                 new.private,
                 new.dedupe_key,
+                old.name,
+                old.email,
+                old.postcode,
+                old.phone,
+                old.opt_in,
+                old.private,
             ],
         );
         match updated {
-            Ok(_) => {}
+            Ok(1) => {}
+            Ok(_) => return Ok(SignerEdited::ChangedMeanwhile),
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
-                return Ok(false);
+                return Ok(SignerEdited::KeyTaken);
             }
             Err(e) => return Err(e.into()),
         }
@@ -84,7 +94,7 @@ impl SqliteStore {
             )?;
         }
         tx.commit()?;
-        Ok(true)
+        Ok(SignerEdited::Saved)
     }
 
     /// Removes signer `s` and records where it was, by whom and when (not its data).
@@ -172,9 +182,17 @@ mod tests {
             old: Some("Ana".into()),
             new: Some("Ana López".into()),
         };
-        assert!(store
-            .edit_signature(&ana, &new, &[change], Some("me@x.org"))
-            .unwrap());
+        assert_eq!(
+            store
+                .edit_signature(&ana, &new, &[change], Some("me@x.org"))
+                .unwrap(),
+            SignerEdited::Saved
+        );
+        // From the row as it was before that edit: refused, nothing undone.
+        assert_eq!(
+            store.edit_signature(&ana, &new, &[], None).unwrap(),
+            SignerEdited::ChangedMeanwhile
+        );
         assert_eq!(
             store
                 .signature(ana.campaign_id, ana.id)
@@ -183,11 +201,15 @@ mod tests {
                 .name,
             "Ana López"
         );
+        let ana = store.signature(ana.campaign_id, ana.id).unwrap().unwrap();
         let taken = NewSignature {
             dedupe_key: "li@x.org".into(),
             ..new
         };
-        assert!(!store.edit_signature(&ana, &taken, &[], None).unwrap());
+        assert_eq!(
+            store.edit_signature(&ana, &taken, &[], None).unwrap(),
+            SignerEdited::KeyTaken
+        );
         let edits = store.signature_edits(ana.campaign_id).unwrap();
         assert_eq!(edits.len(), 1);
         assert_eq!(

@@ -8,8 +8,8 @@ use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange, Lang,
-    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, Status,
-    Translation,
+    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
+    Status, Translation,
 };
 use crate::store::{Import, ImportDefaults, ImportOutcome, Store};
 
@@ -98,7 +98,7 @@ impl Store for SqliteStore {
         new: &NewSignature,
         changes: &[FieldChange],
         edited_by: Option<&str>,
-    ) -> Result<bool> {
+    ) -> Result<SignerEdited> {
         SqliteStore::edit_signature(self, old, new, changes, edited_by)
     }
     fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool> {
