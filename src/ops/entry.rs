@@ -823,6 +823,13 @@ impl Session {
                 events.push(Event::Say("  unchanged".into()));
                 return Ok(Step::Row);
             }
+            if store.signature(self.campaign.id, id)?.is_none() {
+                events.push(Event::Say(
+                    "  that row was removed meanwhile (campaign signer remove): nothing to correct"
+                        .into(),
+                ));
+                return Ok(Step::Row);
+            }
             if !store.update_signature(id, &signature)? {
                 events.push(Event::Say("  another signer already has this email".into()));
                 return Ok(Step::Skip);
@@ -1366,6 +1373,22 @@ mod tests {
         );
         assert!(!has(&shown, "already signed"), "{shown:#?}");
         assert_eq!(s.summary().added, 1);
+    }
+
+    #[test]
+    fn correcting_a_row_removed_meanwhile_says_so_and_saves_nothing() {
+        let (mut store, campaign) = setup();
+        let mut s = session(&campaign, Some("OAK-0001"));
+        let mut typed = row("Ana Lopez", "ana@example.org", "94612");
+        typed.extend(["<", "", "Ana López"]);
+        drive(&mut s, &mut store, &typed);
+        let ana = signers(&store, &campaign).remove(0);
+        store.remove_signature(&ana, None).unwrap();
+        let shown = drive(&mut s, &mut store, &["", "", "", "", "", "."]);
+        assert!(has(&shown, "that row was removed meanwhile"), "{shown:#?}");
+        assert!(signers(&store, &campaign).is_empty(), "not brought back");
+        assert_eq!(s.summary().corrected, 0);
+        assert!(!has(&shown, "correction skipped"), "{shown:#?}");
     }
 
     #[test]
