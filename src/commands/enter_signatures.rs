@@ -25,10 +25,12 @@ use crate::ui::entry::LineReader;
 
 /// Type in signatures from paper sheets, or import a CSV file of signatures.
 ///
-/// On a terminal without --from: asks the sheet id once, then line, name, email,
-/// ZIP/postcode, phone, mailing list and "don't show my name" for each signer. Every row
-/// is saved as soon as it is accepted. Type `<` to correct the previous row, `.` (or
-/// Ctrl-D) to finish; at the line prompt a sheet id switches to that sheet.
+/// On a terminal without --from: asks the sheet id once, then name, email, ZIP/postcode,
+/// phone, mailing list and "don't show my name" for each signer (yes/no take one key;
+/// the line number counts itself, and the next sheet is asked at the end of a sheet).
+/// Every row is saved as soon as it is accepted. Type `<` to go back a field (from a
+/// name: to the previous row), `.` (or Ctrl-D) to finish; at a name, `#7` jumps to line 7
+/// and a sheet id switches to that sheet.
 ///
 /// With --from: imports a CSV whose first row names the columns, in English or Spanish
 /// (name, email, zip, ...; nombre, correo, CP, ...). Its encoding (UTF-8, UTF-16,

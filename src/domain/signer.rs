@@ -33,6 +33,9 @@ pub struct Region {
     /// US campaigns get their ZIPs' dropped leading zero back (and unusual ZIPs a second
     /// look at the prompt); no one else's postcode is touched.
     pub us: bool,
+    /// A 4-digit US ZIP gets its dropped leading zero back: a spreadsheet's doing. Off
+    /// for typed entry ([`Region::typed`]), where a person copying a form is asked.
+    pub restore_zip_zero: bool,
 }
 
 fn parse_country(c: Option<&str>) -> Option<country::Id> {
@@ -58,7 +61,20 @@ impl Region {
             (_, Some(c)) => c == country::Id::US,
             (_, None) => account.is_none_or(|a| a == country::Id::US),
         };
-        Region { phone, us }
+        Region {
+            phone,
+            us,
+            restore_zip_zero: us,
+        }
+    }
+
+    /// The region for a person typing: postcodes are kept as typed (an unusual US ZIP
+    /// is asked about at the prompt instead of being padded).
+    pub fn typed(self) -> Region {
+        Region {
+            restore_zip_zero: false,
+            ..self
+        }
     }
 
     /// A US local campaign run from a US account: the region of most tests and benches.
@@ -215,7 +231,11 @@ pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Pro
         return Ok(None);
     }
     refuse_long("postcode", &code, POSTCODE_MAX)?;
-    if region.us && code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
+    if region.us
+        && region.restore_zip_zero
+        && code.len() == 4
+        && code.bytes().all(|b| b.is_ascii_digit())
+    {
         return Ok(Some(format!("0{code}")));
     }
     Ok(Some(code.into_owned()))
@@ -329,6 +349,15 @@ pub fn dedupe_key(name: &str, email: Option<&str>, postcode: Option<&str>) -> St
             format!("{}\n{postcode}", clean(name).to_lowercase())
         }
     }
+}
+
+/// The key that says two rows are the same person whatever their emails: name and
+/// postcode, as [`dedupe_key`] writes them for a row without an email. `None` without a
+/// postcode.
+pub fn person_key(name: &str, postcode: Option<&str>) -> Option<String> {
+    postcode
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| dedupe_key(name, None, Some(p)))
 }
 
 /// A sheet id as printed (`OAK-0007`) from what a volunteer typed (` oak-7 `): trimmed,
@@ -856,6 +885,26 @@ mod tests {
         r.sheet = " oak-0001";
         let s = validate(&r, us()).unwrap();
         assert_eq!((s.sheet_id.as_deref(), s.line), (Some("OAK-0001"), Some(3)));
+    }
+
+    #[test]
+    fn typed_entry_keeps_a_four_digit_zip_and_the_person_key_ignores_email() {
+        let typed = us().typed();
+        assert_eq!(
+            check_postcode("9461", us()).unwrap().as_deref(),
+            Some("09461")
+        );
+        assert_eq!(
+            check_postcode("9461", typed).unwrap().as_deref(),
+            Some("9461")
+        );
+        assert!(typed.us);
+        assert_eq!(
+            person_key(" Ana  López ", Some("sw1a 1aa")),
+            person_key("ana lópez", Some("SW1A1AA"))
+        );
+        assert_eq!(person_key("Ana", None), None);
+        assert_eq!(person_key("Ana", Some(" ")), None);
     }
 
     #[test]

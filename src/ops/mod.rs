@@ -5,3 +5,4 @@
 pub mod deliver;
 pub mod entry;
 pub mod invites;
+pub mod signers;

@@ -99,6 +99,39 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX signatures_by_sheet ON signatures(campaign_id, sheet_id, line) WHERE line IS NOT NULL;
     "#,
+    // 4: the history of signers corrected or removed after they were saved (`campaign
+    // signer edit|remove`). No foreign key to signatures: a removal's record outlives the
+    // row. Where the row was (sheet, line) is kept; a removed signer's data is not.
+    r#"
+    CREATE TABLE signature_edits (
+        id            INTEGER PRIMARY KEY,
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        signature_id  INTEGER NOT NULL,
+        sheet_id      TEXT,
+        line          INTEGER,
+        action        TEXT NOT NULL CHECK (action IN ('edit', 'remove')),
+        field         TEXT,
+        old_value     TEXT,
+        new_value     TEXT,
+        edited_by     TEXT,
+        edited_at     TEXT NOT NULL
+    );
+    CREATE INDEX signature_edits_by_campaign ON signature_edits(campaign_id, id);
+    "#,
+    // 5: the petition's own text in other languages (`campaign edit SLUG --in es ...`).
+    // A field left NULL falls back to the campaign's own.
+    r#"
+    CREATE TABLE campaign_texts (
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        lang         TEXT NOT NULL,
+        title        TEXT,
+        target       TEXT,
+        ask          TEXT,
+        why          TEXT,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, lang)
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -12,7 +12,9 @@ pub(crate) mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
+mod signer_edits;
 mod store_impl;
+mod translations;
 
 use std::path::{Path, PathBuf};
 
