@@ -42,6 +42,7 @@ pub mod fsutil;
 pub mod i18n;
 pub mod input;
 pub mod model;
+pub mod ops;
 pub mod outbox;
 pub mod paths;
 pub mod render;

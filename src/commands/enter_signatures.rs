@@ -4,12 +4,10 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
-use std::sync::mpsc;
 
 use anyhow::Context as _;
 use clap::Args;
 use encoding_rs::Encoding;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use super::export::neutralize;
@@ -17,9 +15,11 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::domain::signer::{self, RawSigner, Region};
 use crate::error::Error;
-use crate::input::{Checked, CsvInput};
+use crate::fsutil::Output;
 use crate::model::{Campaign, Signature, Source};
-use crate::store::{key_hash, ImportCounts, Store};
+use crate::ops;
+use crate::ops::import::{ImportCounts, ImportOptions, ImportReport, Progress, Rejects};
+use crate::store::{ImportDefaults, Store};
 use crate::ui;
 use crate::ui::entry::{Answer, LineReader};
 
@@ -86,27 +86,12 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Rows validated per batch: large enough to keep both cores busy, small enough that
-/// memory stays flat.
-const BATCH: usize = 8192;
-
-/// Rows checked on the reader thread: row number, the signer or why not, and the key's
-/// hash, which the dedupe pass (in file order) replaces with 1 when the key is new.
-/// Sent as it is: converting it would copy every row again.
-type Batch = Vec<(u64, Checked, u64)>;
-
-/// Rows that were not UTF-8 in a file that looked like plain ASCII before them.
-#[derive(Debug, Default)]
-struct DecodedRows {
-    count: u64,
-    first: u64,
-    last: u64,
-}
-
 /// A byte order mark before the rejects file: Excel reads a CSV without one as
 /// Windows-1252 and would garble every accent the organizer is about to fix.
 const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
 
+/// `--from`: a short adapter over [`ops::import`]: opens the input and the rejects file,
+/// says how the file is read, runs the import and renders what it did.
 fn import(
     ctx: &Ctx,
     store: &mut Store,
@@ -118,8 +103,8 @@ fn import(
 ) -> anyhow::Result<()> {
     // Opened first: the file helper refuses a rejects file that is the input (or the
     // database) before anything is read.
-    let mut rejects = match &args.rejects {
-        Some(path) => Some(BufWriter::new(ctx.files().create(path)?)),
+    let rejects_out = match &args.rejects {
+        Some(path) => Some(ctx.files().create(path)?),
         None => None,
     };
     let stdin = from.as_os_str() == "-";
@@ -135,13 +120,13 @@ fn import(
     } else {
         from.display().to_string()
     };
-    let mut input = CsvInput::open(input, args.encoding).map_err(|e| match e {
+    let opened = ops::import::open(input, args.encoding).map_err(|e| match e {
         Error::Invalid(message) => {
             anyhow::Error::new(Error::Invalid(format!("{shown_name}: {message}")))
         }
         other => anyhow::Error::new(other).context(format!("cannot read {shown_name}")),
     })?;
-    match (input.encoding_note(), input.delimiter_note()) {
+    match (opened.encoding_note(), opened.delimiter_note()) {
         (Some(encoding), Some(delimiter)) => ui::status(
             ctx,
             format!("reading {shown_name} as {encoding}, columns separated by {delimiter}"),
@@ -153,151 +138,132 @@ fn import(
         ),
         (None, None) => {}
     }
-    let rules = input.rules().clone();
-    if !rules.map.unknown.is_empty() {
+    if !opened.unknown_columns().is_empty() {
         ui::warn(format!(
             "ignoring unknown columns: {}",
-            rules.map.unknown.join(", ")
+            opened.unknown_columns().join(", ")
         ));
     }
-    let headers = input.headers().clone();
-    let delimiter = rules.delimiter;
-
-    let mut import = store.begin_import(
-        campaign.id,
-        args.source.unwrap_or(Source::Online),
-        entered_by,
-    )?;
-    let mut seen = import.take_seen_keys();
-    // About 50 bytes a row: room for the file's keys without growing the set as we go.
-    seen.reserve(size.map_or(0, |s| (s / 50) as usize));
-
-    // Reading, validating (parallel) and the first dedupe pass (in file order) run on
-    // their own thread while this one inserts.
-    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, u64)>>(4);
-    let producer = std::thread::spawn(move || {
-        let mut record = csv::ByteRecord::new();
-        let mut decoded = DecodedRows::default();
-        loop {
-            let mut raw: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(BATCH);
-            let mut done = false;
-            while raw.len() < BATCH {
-                match input.read(&mut record) {
-                    Ok(Some(row)) => raw.push((row, record.clone())),
-                    Ok(None) => {
-                        done = true;
-                        break;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into()));
-                        return decoded;
-                    }
-                }
-            }
-            let position = input.position();
-            let mut batch: Batch = raw
-                .into_par_iter()
-                .map(|(row, bytes)| {
-                    let checked = rules.check(bytes, region);
-                    let hash = checked
-                        .result
-                        .as_ref()
-                        .map_or(0, |s| key_hash(&s.dedupe_key));
-                    (row, checked, hash)
-                })
-                .collect();
-            for (row, checked, key) in &mut batch {
-                if checked.decoded {
-                    if decoded.count == 0 {
-                        decoded.first = *row;
-                    }
-                    decoded.count += 1;
-                    decoded.last = *row;
-                }
-                *key = u64::from(checked.result.is_ok() && seen.first_time(*key));
-            }
-            if tx.send(Ok((batch, position))).is_err() || done {
-                return decoded;
-            }
-        }
-    });
-
-    let bar = ui::progress::bar(ctx, size.unwrap_or(0), "importing");
-    // The rows as they were, every column in its place, after a row and a reason column:
-    // fixed in a spreadsheet, the file imports again as it is (see `Column::RejectsNote`).
-    // Same delimiter as the input, so it opens the way the input did.
-    let mut reject_csv = match rejects.as_mut() {
-        Some(w) => {
-            w.write_all(UTF8_BOM)?;
-            let mut w = csv::WriterBuilder::new()
-                .flexible(true)
-                .delimiter(delimiter)
-                .from_writer(w);
-            let header: Vec<_> = ["row", "reason"]
-                .into_iter()
-                .map(std::borrow::Cow::Borrowed)
-                .chain(headers.iter().map(neutralize))
-                .collect();
-            w.write_record(header.iter().map(|c| c.as_bytes()))?;
-            Some(w)
-        }
+    let mut rejects = match rejects_out {
+        Some(out) => Some(RejectsFile::start(
+            out,
+            opened.headers(),
+            opened.delimiter(),
+        )?),
         None => None,
     };
-    let mut shown = Vec::new();
-    for message in rx {
-        let (batch, position) = message?;
-        let mut failed = Ok(());
-        // The store hears of a rejected row as it takes it from the iterator, before the
-        // next one: the row as read waits here for the rejects file meanwhile.
-        let original = std::cell::Cell::new(None);
-        let rows = batch.into_iter().map(|(row, checked, first)| {
-            let signer = checked.result.map_err(|rejection| {
-                original.set(Some(rejection.original));
-                rejection.problem
-            });
-            (row, signer, first == 1)
-        });
-        import.add_all_checked(rows, |r| {
-            let rows: Vec<csv::StringRecord> = original.take().unwrap_or_default();
-            if let Some(w) = reject_csv.as_mut() {
-                let row = r.row.to_string();
-                for cells in &rows {
-                    let record: Vec<_> = [row.as_str(), r.reason.as_str()]
-                        .into_iter()
-                        .map(std::borrow::Cow::Borrowed)
-                        .chain(cells.iter().map(neutralize))
-                        .collect();
-                    if let Err(e) = w.write_record(record.iter().map(|c| c.as_bytes())) {
-                        failed = Err(e);
-                    }
-                }
-            }
-            if shown.len() < 5 {
-                shown.push(format!("row {}: {}", r.row, r.reason));
-            }
-        })?;
-        failed?;
-        if size.is_none() {
-            bar.set_length(position);
-        }
-        bar.set_position(position);
-    }
-    let decoded = producer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the CSV reader stopped unexpectedly"))?;
-    if let Some(mut w) = reject_csv.take() {
-        w.flush()?;
-    }
-    drop(reject_csv);
-    // In place only now, before the import commits: a rejects file that cannot be
-    // written leaves nothing imported.
-    if let Some(rejects) = rejects {
-        rejects.into_inner().map_err(|e| e.into_error())?.commit()?;
-    }
-    let unknown_sheets = import.unknown_sheets().to_vec();
-    let counts = import.commit()?;
-    bar.finish_and_clear();
 
+    let options = ImportOptions {
+        campaign_id: campaign.id,
+        region,
+        defaults: ImportDefaults {
+            source: args.source.unwrap_or(Source::Online),
+            entered_by,
+            signed_at: crate::store::now(),
+        },
+    };
+    let bar = Bar {
+        bar: ui::progress::bar(ctx, size.unwrap_or(0), "importing"),
+        growing: size.is_none(),
+    };
+    let report = ops::import::run(
+        store,
+        opened,
+        &options,
+        rejects.as_mut().map(|r| r as &mut dyn Rejects),
+        &bar,
+    )?;
+    bar.bar.finish_and_clear();
+    render_report(ctx, args, &report)
+}
+
+/// The progress bar, over bytes read (growing with them when the size is unknown).
+struct Bar {
+    bar: indicatif::ProgressBar,
+    growing: bool,
+}
+
+impl Progress for Bar {
+    fn advance(&self, bytes_read: u64) {
+        if self.growing {
+            self.bar.set_length(bytes_read);
+        }
+        self.bar.set_position(bytes_read);
+    }
+}
+
+/// The rejects file: the rows as they were, every column in its place, after a row and
+/// a reason column, so that fixed in a spreadsheet it imports again as it is (see
+/// `Column::RejectsNote`). Same delimiter as the input, so it opens the way the input
+/// did; cells a spreadsheet would run as formulas are defused.
+struct RejectsFile {
+    csv: Option<csv::Writer<BufWriter<Output>>>,
+}
+
+impl RejectsFile {
+    fn start(out: Output, headers: &csv::StringRecord, delimiter: u8) -> anyhow::Result<Self> {
+        let mut w = BufWriter::new(out);
+        w.write_all(UTF8_BOM)?;
+        let mut csv = csv::WriterBuilder::new()
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_writer(w);
+        let header: Vec<_> = ["row", "reason"]
+            .into_iter()
+            .map(std::borrow::Cow::Borrowed)
+            .chain(headers.iter().map(neutralize))
+            .collect();
+        csv.write_record(header.iter().map(|c| c.as_bytes()))?;
+        Ok(RejectsFile { csv: Some(csv) })
+    }
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => Error::Io(e),
+        other => Error::Invalid(format!("cannot write the rejects file: {other:?}")),
+    }
+}
+
+impl Rejects for RejectsFile {
+    fn row(
+        &mut self,
+        row: u64,
+        reason: &str,
+        cells: &csv::StringRecord,
+    ) -> crate::error::Result<()> {
+        let Some(csv) = self.csv.as_mut() else {
+            return Ok(());
+        };
+        let row = row.to_string();
+        let record: Vec<_> = [row.as_str(), reason]
+            .into_iter()
+            .map(std::borrow::Cow::Borrowed)
+            .chain(cells.iter().map(neutralize))
+            .collect();
+        csv.write_record(record.iter().map(|c| c.as_bytes()))
+            .map_err(csv_error)
+    }
+
+    fn finish(&mut self) -> crate::error::Result<()> {
+        let Some(csv) = self.csv.take() else {
+            return Ok(());
+        };
+        let w = csv
+            .into_inner()
+            .map_err(|e| Error::Io(io::Error::other(e.error().to_string())))?;
+        w.into_inner().map_err(|e| e.into_error())?.commit()?;
+        Ok(())
+    }
+}
+
+/// Says what the import did: warnings on stderr, the counts on stdout.
+fn render_report(
+    ctx: &Ctx,
+    args: &EnterSignaturesArgs,
+    report: &ImportReport,
+) -> anyhow::Result<()> {
+    let decoded = &report.decoded;
     if decoded.count > 0 {
         let rows = if decoded.count == 1 {
             format!("row {} was", decoded.first)
@@ -316,7 +282,7 @@ fn import(
 
     // Kept as provenance (an export from another campaign names its sheets): one line
     // per sheet id, not per row.
-    for sheet in &unknown_sheets {
+    for sheet in &report.unknown_sheets {
         ui::warn(format!(
             "sheet {} was never printed for this campaign: its {} row{} kept that sheet id as written",
             sheet.sheet_id,
@@ -325,11 +291,13 @@ fn import(
         ));
     }
 
+    let counts = &report.counts;
     if counts.rejected > 0 {
+        let shown = &report.first_rejected;
         let more = counts.rejected as usize - shown.len();
         let mut message = format!("{} rows not imported:", counts.rejected);
-        for line in &shown {
-            message.push_str(&format!("\n  {line}"));
+        for r in shown {
+            message.push_str(&format!("\n  row {}: {}", r.row, r.reason));
         }
         if more > 0 {
             message.push_str(&format!("\n  ... and {more} more"));
@@ -343,7 +311,7 @@ fn import(
         }
         ui::warn(message);
     }
-    render_counts(ctx, &counts)
+    render_counts(ctx, counts)
 }
 
 /// Parses `--encoding`: any label the WHATWG Encoding Standard knows (`latin1` is

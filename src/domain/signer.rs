@@ -138,6 +138,9 @@ fn too_long(field: &'static str, input: &str, max: usize) -> Problem {
 /// `text::clean`, without the allocation when the text is already clean (the common
 /// case on a million-row import).
 pub fn clean(input: &str) -> Cow<'_, str> {
+    if tidy_ascii(input.as_bytes()) {
+        return Cow::Borrowed(input);
+    }
     let tidy = !input.is_empty()
         && !input.starts_with(char::is_whitespace)
         && !input.ends_with(char::is_whitespace)
@@ -156,11 +159,34 @@ pub fn clean(input: &str) -> Cow<'_, str> {
     }
 }
 
+/// Printable ASCII with single spaces between words and none at the ends: what
+/// [`clean`] keeps as it is, told in one pass over the bytes (most fields of a file).
+fn tidy_ascii(bytes: &[u8]) -> bool {
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') || bytes.is_empty() {
+        return false;
+    }
+    let mut space = false;
+    for &b in bytes {
+        match b {
+            b' ' if space => return false,
+            b' ' => space = true,
+            0x21..=0x7e => space = false,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Name: cleaned (a line break in a multi-line cell becomes a space), never otherwise
 /// changed. Refused when empty, longer than [`NAME_MAX`], holding control characters,
 /// or holding an email address (a name never does: a stray quote or a shifted column
 /// put it there).
 pub fn check_name(input: &str) -> Result<String, Problem> {
+    checked_name(input).map(Cow::into_owned)
+}
+
+/// [`check_name`] without the copy when the name is already clean.
+fn checked_name(input: &str) -> Result<Cow<'_, str>, Problem> {
     refuse_unsafe("name", input)?;
     // Far too long to be a name however its spaces are tidied: refused before the work
     // of cleaning it (a 10 MB cell).
@@ -184,12 +210,17 @@ pub fn check_name(input: &str) -> Result<String, Problem> {
             &name,
         ));
     }
-    Ok(name.into_owned())
+    Ok(name)
 }
 
 /// Email: trimmed; `None` when empty; an error when it cannot receive mail (longer than
 /// [`EMAIL_MAX`], control characters, not an address).
 pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
+    Ok(checked_email(input)?.map(Cow::into_owned))
+}
+
+/// [`check_email`] without the copy.
+fn checked_email(input: &str) -> Result<Option<Cow<'_, str>>, Problem> {
     let email = input.trim();
     if email.is_empty() {
         return Ok(None);
@@ -203,12 +234,17 @@ pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
             email,
         ));
     }
-    Ok(Some(clean(email).into_owned()))
+    Ok(Some(clean(email)))
 }
 
 /// Postcode: trimmed, at most 12 characters; a 4-digit US ZIP gets its leading zero back
 /// (spreadsheets drop it).
 pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Problem> {
+    Ok(checked_postcode(input, region)?.map(Cow::into_owned))
+}
+
+/// [`check_postcode`] without the copy when the code is kept as written.
+fn checked_postcode(input: &str, region: Region) -> Result<Option<Cow<'_, str>>, Problem> {
     refuse_unsafe("postcode", input)?;
     let code = clean(input);
     if code.is_empty() {
@@ -216,9 +252,9 @@ pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Pro
     }
     refuse_long("postcode", &code, POSTCODE_MAX)?;
     if region.us && code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(Some(format!("0{code}")));
+        return Ok(Some(Cow::Owned(format!("0{code}"))));
     }
-    Ok(Some(code.into_owned()))
+    Ok(Some(code))
 }
 
 /// True for a US ZIP that is neither 5 nor 9 digits (`94612`, `94612-1234`): worth a
@@ -307,27 +343,64 @@ fn parse_e164(raw: &str, region: country::Id) -> Option<String> {
 
 /// yes / y / true / 1 / x / sí / si, in any case; anything else (empty too) is no.
 pub fn truthy(input: &str) -> bool {
+    const YES: [&str; 7] = ["yes", "y", "true", "1", "x", "sí", "si"];
     let v = input.trim();
-    ["yes", "y", "true", "1", "x", "sí", "si"]
-        .iter()
+    if v.is_ascii() {
+        // ASCII text lowercases only in ASCII: no allocation (every row, twice).
+        return YES.iter().any(|t| v.eq_ignore_ascii_case(t));
+    }
+    YES.iter()
         .any(|t| v.eq_ignore_ascii_case(t) || v.to_lowercase() == *t)
 }
 
 /// One signer, one row: the lowercased email, or without one the lowercased name and
 /// the postcode.
 pub fn dedupe_key(name: &str, email: Option<&str>, postcode: Option<&str>) -> String {
+    let mut key = String::new();
+    dedupe_key_into(name, email, postcode, &mut key);
+    key
+}
+
+/// [`dedupe_key`] written into `key` (its buffer reused).
+pub fn dedupe_key_into(name: &str, email: Option<&str>, postcode: Option<&str>, key: &mut String) {
+    key.clear();
     match email {
-        Some(email) => email.trim().to_lowercase(),
+        Some(email) => push_lowercase(key, email.trim()),
         None => {
-            let postcode: String = postcode
-                .unwrap_or("")
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .flat_map(char::to_uppercase)
-                .collect();
+            push_lowercase(key, &clean(name));
             // No email contains a newline, so these keys never meet an email key.
-            format!("{}\n{postcode}", clean(name).to_lowercase())
+            key.push('\n');
+            let postcode = postcode.unwrap_or("");
+            key.extend(
+                postcode
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .flat_map(char::to_uppercase),
+            );
         }
+    }
+}
+
+/// Appends `text.to_lowercase()`, without allocating when it is ASCII.
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
+}
+
+/// Puts `value` in `slot`, reusing the buffer already there.
+fn put(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(buffer), Some(value)) => {
+            buffer.clear();
+            buffer.push_str(value);
+        }
+        (None, Some(value)) => *slot = Some(value.to_string()),
+        (_, None) => *slot = None,
     }
 }
 
@@ -352,9 +425,25 @@ pub fn sheet_id(input: &str) -> Option<String> {
 /// Applies every rule to a row. Sheet ids are only shaped here (see [`sheet_id`]);
 /// whether the sheet was printed for the campaign is for the caller to ask the store.
 pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Problem> {
-    let name = check_name(&raw.name)?;
-    let email = check_email(raw.email)?;
-    let postcode = check_postcode(raw.postcode, region)?;
+    let mut signature = NewSignature::default();
+    validate_into(raw, region, &mut signature)?;
+    Ok(signature)
+}
+
+/// [`validate`], writing the signer into `out` and reusing its buffers (an import checks
+/// a million rows: no allocation a field). On an error `out` holds parts of the row.
+pub fn validate_into(
+    raw: &RawSigner<'_>,
+    region: Region,
+    out: &mut NewSignature,
+) -> Result<(), Problem> {
+    let name = checked_name(&raw.name)?;
+    out.name.clear();
+    out.name.push_str(&name);
+    let email = checked_email(raw.email)?;
+    put(&mut out.email, email.as_deref());
+    let postcode = checked_postcode(raw.postcode, region)?;
+    put(&mut out.postcode, postcode.as_deref());
     if email.is_none() && postcode.is_none() {
         return Err(problem(
             "email",
@@ -393,7 +482,7 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
     };
     let signed_at = match raw.signed_at.trim() {
         "" => None,
-        t if OffsetDateTime::parse(t, &Rfc3339).is_ok() => Some(t.to_string()),
+        t if OffsetDateTime::parse(t, &Rfc3339).is_ok() => Some(t),
         t => {
             return Err(problem_with(
                 "signed_at",
@@ -402,22 +491,22 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
             ))
         }
     };
-    let dedupe_key = dedupe_key(&name, email.as_deref(), postcode.as_deref());
-    Ok(NewSignature {
-        name,
-        email,
-        postcode,
-        phone,
-        phone_valid,
-        opt_in: truthy(raw.opt_in),
-        private: truthy(raw.private),
-        source,
-        sheet_id,
-        line,
-        entered_by: None,
-        signed_at,
-        dedupe_key,
-    })
+    dedupe_key_into(
+        &out.name,
+        out.email.as_deref(),
+        out.postcode.as_deref(),
+        &mut out.dedupe_key,
+    );
+    out.phone = phone;
+    out.phone_valid = phone_valid;
+    out.opt_in = truthy(raw.opt_in);
+    out.private = truthy(raw.private);
+    out.source = source;
+    out.sheet_id = sheet_id;
+    out.line = line;
+    out.entered_by = None;
+    put(&mut out.signed_at, signed_at);
+    Ok(())
 }
 
 /// What a CSV column holds.

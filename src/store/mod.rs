@@ -21,7 +21,7 @@ pub use busy::{
 };
 pub use campaigns::CampaignUpdate;
 pub use deliveries::NewDelivery;
-pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys};
+pub use import::{Import, ImportDefaults, ImportOutcome, UnknownSheet, RUN_KEYS};
 pub use sheets::sheet_prefix;
 pub use signatures::NewSignature;
 
