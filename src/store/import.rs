@@ -20,8 +20,9 @@
 //! merged; what grows with the campaign is the hash set (8 bytes and some slack a key).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
+use rayon::slice::ParallelSliceMut;
 use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 
@@ -29,9 +30,10 @@ use super::Store;
 use crate::error::{Error, Result};
 use crate::model::{NewSignature, Source};
 
-/// Page cache during an import (KiB, negative as SQLite wants): the pages being filled
-/// and the path of the sorted merge stay in memory; small enough for a modest laptop.
-const IMPORT_CACHE_KIB: i64 = -65_536;
+/// Page cache during an import (KiB, negative as SQLite wants): enough for the pages
+/// being appended to and the path of the sorted merge, which is all an import touches
+/// (64 MB measured no faster, and 50 MB more at the peak).
+const IMPORT_CACHE_KIB: i64 = -16_384;
 const NORMAL_CACHE_KIB: i64 = -2_000;
 
 /// Keys kept in memory before they are merged into `signature_keys` in one sorted pass:
@@ -88,10 +90,11 @@ impl Hasher for PassThrough {
 
 type Hashed = BuildHasherDefault<PassThrough>;
 
-/// The 64-bit hash of a dedupe key (SipHash with fixed keys: stable within a run).
-fn key_hash(key: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
+/// The 64-bit hash of a dedupe key's bytes (rustc-hash: fast, and a collision only costs
+/// an exact comparison).
+fn key_hash(key: &[u8]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(key);
     h.finish()
 }
 
@@ -100,18 +103,31 @@ fn key_hash(key: &str) -> u64 {
 struct Run {
     /// The keys, one after another.
     text: String,
-    /// (start in `text`, length, signature id).
-    keys: Vec<(u32, u32, i64)>,
+    keys: Vec<RunKey>,
     /// Hash -> index in `keys` of the first key with that hash.
     by_hash: HashMap<u64, u32, Hashed>,
     /// Indexes of keys whose hash another key of the run had first (a collision).
     collided: Vec<u32>,
 }
 
+/// A key of a run: where its text is, and its first bytes to sort by without reading it.
+#[derive(Clone, Copy)]
+struct RunKey {
+    /// The first 8 bytes, big-endian, zero-padded: keys never hold a zero byte (control
+    /// characters are refused), so this orders like the bytes themselves.
+    prefix: u64,
+    start: u32,
+    len: u32,
+    id: i64,
+}
+
 impl Run {
+    fn text_of(&self, k: &RunKey) -> &str {
+        &self.text[k.start as usize..(k.start + k.len) as usize]
+    }
+
     fn key(&self, i: u32) -> &str {
-        let (start, len, _) = self.keys[i as usize];
-        &self.text[start as usize..(start + len) as usize]
+        self.text_of(&self.keys[i as usize])
     }
 
     fn contains(&self, key: &str, hash: u64) -> bool {
@@ -123,8 +139,15 @@ impl Run {
 
     fn push(&mut self, key: &str, hash: u64, id: i64) {
         let i = self.keys.len() as u32;
-        self.keys
-            .push((self.text.len() as u32, key.len() as u32, id));
+        let mut prefix = [0u8; 8];
+        let head = &key.as_bytes()[..key.len().min(8)];
+        prefix[..head.len()].copy_from_slice(head);
+        self.keys.push(RunKey {
+            prefix: u64::from_be_bytes(prefix),
+            start: self.text.len() as u32,
+            len: key.len() as u32,
+            id,
+        });
         self.text.push_str(key);
         match self.by_hash.entry(hash) {
             std::collections::hash_map::Entry::Vacant(slot) => {
@@ -133,6 +156,15 @@ impl Run {
             // Another key of the run has this hash (a collision): `contains` compares both.
             std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i),
         }
+    }
+
+    /// The keys in byte order (SQLite's BINARY collation, the order of `signature_keys`).
+    fn sort(&mut self) {
+        let text = self.text.as_str();
+        let bytes = |k: &RunKey| &text.as_bytes()[k.start as usize..(k.start + k.len) as usize];
+        self.keys.par_sort_unstable_by(|a, b| {
+            a.prefix.cmp(&b.prefix).then_with(|| bytes(a).cmp(bytes(b)))
+        });
     }
 
     fn len(&self) -> usize {
@@ -259,23 +291,41 @@ impl Store {
 
 /// Rows per multi-row INSERT: fewer statement executions for the same work.
 const CHUNK: usize = 32;
-const COLUMNS: usize = 15;
-/// Keys per multi-row INSERT into `signature_keys`.
-const KEY_CHUNK: usize = 64;
+/// Parameters shared by every row of a statement, bound once: ?1 campaign, ?2 source,
+/// ?3 entered_by, ?4 signed_at (a row's own value, when it has one, wins).
+const SHARED: usize = 4;
+/// Parameters of each row.
+const COLUMNS: usize = 14;
 
+/// `OR ROLLBACK`: a row the schema refuses ends the whole import (all or nothing anyway),
+/// so SQLite needs no statement journal to undo half of a multi-row statement.
 fn insert_sql(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; COLUMNS].join(", "));
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let p = |j: usize| format!("?{}", SHARED + r * COLUMNS + j);
+            format!(
+                "({}, ?1, {}, {}, {}, {}, {}, {}, {}, COALESCE({}, ?2), {}, {}, COALESCE({}, ?3), COALESCE({}, ?4), {})",
+                p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13), p(14)
+            )
+        })
+        .collect();
     format!(
-        "INSERT INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
-         private, source, sheet_id, line, entered_by, signed_at, dedupe_key) VALUES {}",
-        vec![one; rows].join(", ")
+        "INSERT OR ROLLBACK INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, \
+         opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) VALUES {}",
+        values.join(", ")
     )
 }
 
+/// Keys per multi-row INSERT into `signature_keys`.
+const KEY_CHUNK: usize = 64;
+
 fn keys_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("(?1, ?{}, ?{})", 2 + 2 * r, 3 + 2 * r))
+        .collect();
     format!(
-        "INSERT INTO signature_keys (campaign_id, dedupe_key, signature_id) VALUES {}",
-        vec!["(?, ?, ?)"; rows].join(", ")
+        "INSERT OR ROLLBACK INTO signature_keys (campaign_id, dedupe_key, signature_id) VALUES {}",
+        values.join(", ")
     )
 }
 
@@ -287,13 +337,15 @@ impl Import<'_> {
     pub fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
         let conn = self.conn;
         let mut exists = conn.prepare_cached(KEY_EXISTS)?;
-        let mut one = conn.prepare_cached(&insert_sql(1))?;
-        let mut many = conn.prepare_cached(&insert_sql(CHUNK))?;
+        let mut one = Bound::new(conn.prepare_cached(&insert_sql(1))?, 1);
+        let mut many = Bound::new(conn.prepare_cached(&insert_sql(CHUNK))?, CHUNK);
+        self.bind_shared(&mut one.stmt)?;
+        self.bind_shared(&mut many.stmt)?;
         // Rows known to be new, waiting for a full multi-row INSERT (indexes into `rows`).
         let mut pending: Vec<usize> = Vec::with_capacity(CHUNK);
         for (i, s) in rows.iter().enumerate() {
             let key = s.dedupe_key.as_str();
-            let hash = key_hash(key);
+            let hash = key_hash(key.as_bytes());
             if self.is_duplicate(key, hash, &mut exists)? {
                 self.duplicates += 1;
                 continue;
@@ -353,12 +405,13 @@ impl Import<'_> {
             .prepare("SELECT dedupe_key FROM signature_keys WHERE campaign_id = ?1")?;
         let mut keys = stmt.query([self.campaign_id])?;
         while let Some(row) = keys.next()? {
-            let key = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            // The bytes are hashed as they are: no need to check they are UTF-8.
+            let key = row.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?;
             seen.insert(key_hash(key));
         }
         seen.extend(self.run.by_hash.keys().copied());
         for &i in &self.run.collided {
-            seen.insert(key_hash(self.run.key(i)));
+            seen.insert(key_hash(self.run.key(i).as_bytes()));
         }
         self.seen = Some(seen);
         Ok(())
@@ -397,55 +450,37 @@ impl Import<'_> {
 
     /// Inserts `rows[i]` for each `i` of a full chunk with one statement. The chunk holds
     /// the last rows added, so their ids are the last ones given.
-    fn insert(
-        &self,
-        many: &mut Statement<'_>,
-        chunk: &[usize],
-        rows: &[NewSignature],
-    ) -> Result<()> {
+    fn insert(&self, many: &mut Bound<'_>, chunk: &[usize], rows: &[NewSignature]) -> Result<()> {
         let first_id = self.next_id - chunk.len() as i64;
         for (n, &i) in chunk.iter().enumerate() {
-            self.bind(many, n * COLUMNS, first_id + n as i64, &rows[i])?;
+            many.row(n, first_id + n as i64, &rows[i])?;
         }
-        many.raw_execute()?;
+        many.stmt.raw_execute()?;
         Ok(())
     }
 
     /// Inserts the rows of a partial chunk one by one.
     fn insert_each(
         &self,
-        one: &mut Statement<'_>,
+        one: &mut Bound<'_>,
         chunk: &[usize],
         rows: &[NewSignature],
     ) -> Result<()> {
         let first_id = self.next_id - chunk.len() as i64;
         for (n, &i) in chunk.iter().enumerate() {
-            self.bind(one, 0, first_id + n as i64, &rows[i])?;
-            one.raw_execute()?;
+            one.row(0, first_id + n as i64, &rows[i])?;
+            one.stmt.raw_execute()?;
         }
         Ok(())
     }
 
-    fn bind(&self, stmt: &mut Statement<'_>, base: usize, id: i64, s: &NewSignature) -> Result<()> {
+    /// Binds what every row shares (bindings stay across executions).
+    fn bind_shared(&self, stmt: &mut Statement<'_>) -> Result<()> {
         let d = &self.defaults;
-        stmt.raw_bind_parameter(base + 1, id)?;
-        stmt.raw_bind_parameter(base + 2, self.campaign_id)?;
-        stmt.raw_bind_parameter(base + 3, &s.name)?;
-        stmt.raw_bind_parameter(base + 4, &s.email)?;
-        stmt.raw_bind_parameter(base + 5, &s.postcode)?;
-        stmt.raw_bind_parameter(base + 6, &s.phone)?;
-        stmt.raw_bind_parameter(base + 7, s.phone_valid)?;
-        stmt.raw_bind_parameter(base + 8, s.opt_in)?;
-        stmt.raw_bind_parameter(base + 9, s.private)?;
-        stmt.raw_bind_parameter(base + 10, s.source.unwrap_or(d.source).as_str())?;
-        stmt.raw_bind_parameter(base + 11, &s.sheet_id)?;
-        stmt.raw_bind_parameter(base + 12, s.line)?;
-        stmt.raw_bind_parameter(
-            base + 13,
-            s.entered_by.as_deref().or(d.entered_by.as_deref()),
-        )?;
-        stmt.raw_bind_parameter(base + 14, s.signed_at.as_deref().unwrap_or(&d.signed_at))?;
-        stmt.raw_bind_parameter(base + 15, &s.dedupe_key)?;
+        stmt.raw_bind_parameter(1, self.campaign_id)?;
+        stmt.raw_bind_parameter(2, d.source.as_str())?;
+        stmt.raw_bind_parameter(3, d.entered_by.as_deref())?;
+        stmt.raw_bind_parameter(4, d.signed_at.as_str())?;
         Ok(())
     }
 
@@ -454,29 +489,26 @@ impl Import<'_> {
         if self.run.len() == 0 {
             return Ok(());
         }
-        let run = &mut self.run;
-        let text = run.text.as_str();
-        let key =
-            |&(start, len, _): &(u32, u32, i64)| &text[start as usize..(start + len) as usize];
-        run.keys.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        self.run.sort();
+        let run = &self.run;
         let mut many = self.conn.prepare_cached(&keys_sql(KEY_CHUNK))?;
         let mut one = self.conn.prepare_cached(&keys_sql(1))?;
+        many.raw_bind_parameter(1, self.campaign_id)?;
+        one.raw_bind_parameter(1, self.campaign_id)?;
         let mut chunks = run.keys.chunks_exact(KEY_CHUNK);
         for chunk in &mut chunks {
             for (n, k) in chunk.iter().enumerate() {
-                many.raw_bind_parameter(3 * n + 1, self.campaign_id)?;
-                many.raw_bind_parameter(3 * n + 2, key(k))?;
-                many.raw_bind_parameter(3 * n + 3, k.2)?;
+                many.raw_bind_parameter(2 + 2 * n, run.text_of(k))?;
+                many.raw_bind_parameter(3 + 2 * n, k.id)?;
             }
             many.raw_execute()?;
         }
         for k in chunks.remainder() {
-            one.raw_bind_parameter(1, self.campaign_id)?;
-            one.raw_bind_parameter(2, key(k))?;
-            one.raw_bind_parameter(3, k.2)?;
+            one.raw_bind_parameter(2, run.text_of(k))?;
+            one.raw_bind_parameter(3, k.id)?;
             one.raw_execute()?;
         }
-        run.clear();
+        self.run.clear();
         Ok(())
     }
 
@@ -516,6 +548,64 @@ impl Drop for Import<'_> {
             let _ = self.conn.execute_batch("ROLLBACK");
             restore(self.conn);
         }
+    }
+}
+
+/// An INSERT into `signatures` with what each row slot has bound. Bindings stay across
+/// executions (and start as NULL), so a value that is NULL again, as most optional
+/// fields of an import are row after row, is not bound again.
+struct Bound<'c> {
+    stmt: rusqlite::CachedStatement<'c>,
+    /// Per row slot, the parameters holding something other than NULL (bit = parameter).
+    set: Vec<u16>,
+}
+
+impl<'c> Bound<'c> {
+    fn new(stmt: rusqlite::CachedStatement<'c>, rows: usize) -> Self {
+        Bound {
+            stmt,
+            set: vec![0; rows],
+        }
+    }
+
+    /// Binds one row's own values into slot `slot` (see [`insert_sql`]).
+    fn row(&mut self, slot: usize, id: i64, s: &NewSignature) -> Result<()> {
+        let base = SHARED + slot * COLUMNS;
+        let set = &mut self.set[slot];
+        let stmt = &mut self.stmt;
+        let mut put = |j: usize, value: Option<&dyn rusqlite::ToSql>| -> Result<()> {
+            let bit = 1u16 << j;
+            match value {
+                Some(v) => {
+                    stmt.raw_bind_parameter(base + j, v)?;
+                    *set |= bit;
+                }
+                None if *set & bit != 0 => {
+                    stmt.raw_bind_parameter(base + j, rusqlite::types::Null)?;
+                    *set &= !bit;
+                }
+                None => {}
+            }
+            Ok(())
+        };
+        fn some<T: rusqlite::ToSql>(v: &Option<T>) -> Option<&dyn rusqlite::ToSql> {
+            v.as_ref().map(|v| v as &dyn rusqlite::ToSql)
+        }
+        put(1, Some(&id))?;
+        put(2, Some(&s.name))?;
+        put(3, some(&s.email))?;
+        put(4, some(&s.postcode))?;
+        put(5, some(&s.phone))?;
+        put(6, Some(&s.phone_valid))?;
+        put(7, Some(&s.opt_in))?;
+        put(8, Some(&s.private))?;
+        put(9, some(&s.source.map(Source::as_str)))?;
+        put(10, some(&s.sheet_id))?;
+        put(11, some(&s.line))?;
+        put(12, some(&s.entered_by))?;
+        put(13, some(&s.signed_at))?;
+        put(14, Some(&s.dedupe_key))?;
+        Ok(())
     }
 }
 
@@ -736,7 +826,7 @@ mod tests {
             .seen
             .as_mut()
             .unwrap()
-            .insert(key_hash("bo@example.org"));
+            .insert(key_hash(b"bo@example.org"));
         import
             .add_batch(&[
                 signer("Bo", "bo@example.org"),
