@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use campaign::model::CampaignDraft;
-use campaign::store::Store;
+use campaign::store::SqliteStore;
 
 const GIVEN: [&str; 16] = [
     "José",
@@ -50,7 +50,7 @@ const FAMILY: [&str; 16] = [
 ];
 
 fn generate(db: &Path, slug: &str, n: usize) -> i64 {
-    let mut store = Store::open(db).expect("store");
+    let mut store = SqliteStore::open(db).expect("store");
     if let Ok(c) = store.find_campaign(slug) {
         if store.signature_counts(c.id).expect("counts").total == n as i64 {
             return c.id;

@@ -1,11 +1,13 @@
 //! The command line, defined once: parsing, `--help`, completions and man pages all come
-//! from here.
+//! from here. The top: the global flags, and the subcommands (`commands::Command`, beside
+//! the `dispatch` that runs them). Nothing below `commands` sees these types.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 
-use crate::commands;
+pub use crate::commands::Command;
+use crate::context::Settings;
 
 /// Run grassroots petition campaigns from a terminal.
 ///
@@ -51,42 +53,96 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Set or show who you are: your name and email sign campaigns and emails
-    Account(commands::account::AccountArgs),
-    /// Start a new petition (saved as a draft)
-    New(commands::new::NewArgs),
-    /// Read a petition as a signer would, add its picture and launch it
-    Review(commands::review::ReviewArgs),
-    /// List your campaigns with their status and signature counts
-    List(commands::list::ListArgs),
-    /// Show one campaign: its text, counts, edit history and deliveries
-    Show(commands::show::ShowArgs),
-    /// Change a campaign's text (same flags as `new`; opens $EDITOR without flags)
-    Edit(commands::edit::EditArgs),
-    /// Take a petition offline: it can no longer be shared or signed online (paper sheets
-    /// already collected can still be entered and delivered)
-    Offline(commands::status::StatusArgs),
-    /// Bring an offline petition back online
-    Online(commands::status::StatusArgs),
-    /// Print ready-to-post share texts and links, or invite friends by email
-    Share(commands::share::ShareArgs),
-    /// List, invite or remove the co-organizers of a campaign
-    Admins(commands::admins::AdminsArgs),
-    /// Print paper signature forms (PDF) with numbered, traceable sheets
-    PaperForm(commands::paper_form::PaperFormArgs),
-    /// Type in paper signatures, or import a CSV of signatures
-    EnterSignatures(commands::enter_signatures::EnterSignaturesArgs),
-    /// Write a campaign's signers to CSV or JSON lines
-    Export(commands::export::ExportArgs),
-    /// Write the petition as a PDF for its target, and optionally email it
-    Deliver(commands::deliver::DeliverArgs),
-    /// List the emails waiting to be sent, or send them
-    Outbox(commands::outbox::OutboxArgs),
-    /// Print a shell completion script
-    Completions(commands::completions::CompletionsArgs),
-    /// Write man pages (for packagers)
-    #[command(hide = true)]
-    Man(commands::man::ManArgs),
+impl GlobalArgs {
+    /// The flags as plain settings for the command's context.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            db: self.db.clone(),
+            json: self.json,
+            quiet: self.quiet,
+            no_input: self.no_input,
+            yes: self.yes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+    use crate::commands;
+
+    /// Flags naming a file the command reads: listed in [`commands::inputs`].
+    const INPUTS: [(&str, &str); 3] = [
+        ("enter-signatures", "from"),
+        ("review", "picture"),
+        ("share", "invite_file"),
+    ];
+    /// Flags naming where the command writes: every one goes through `Ctx::files`
+    /// (man pages and completion folders are for packagers and hold no signer).
+    const OUTPUTS: [(&str, &str); 6] = [
+        ("export", "out"),
+        ("deliver", "out"),
+        ("paper-form", "out"),
+        ("enter-signatures", "rejects"),
+        ("man", "dir"),
+        ("completions", "dir"),
+    ];
+
+    #[test]
+    fn every_file_flag_is_an_input_or_an_output() {
+        let cli = Cli::command();
+        let mut found = Vec::new();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments() {
+                if arg.get_value_parser().type_id() == std::any::TypeId::of::<PathBuf>() {
+                    found.push((sub.get_name().to_string(), arg.get_id().to_string()));
+                }
+            }
+        }
+        for (sub, arg) in &found {
+            assert!(
+                INPUTS.contains(&(sub, arg)) || OUTPUTS.contains(&(sub, arg)),
+                "`{sub} --{arg}` names a file: add it to INPUTS (and `inputs`) or OUTPUTS"
+            );
+        }
+        for known in INPUTS.iter().chain(&OUTPUTS) {
+            assert!(
+                found
+                    .iter()
+                    .any(|(s, a)| (s.as_str(), a.as_str()) == *known),
+                "{known:?} is no longer a file flag"
+            );
+        }
+    }
+
+    #[test]
+    fn inputs_are_protected() {
+        use clap::Parser;
+        for (args, what) in [
+            (
+                vec!["campaign", "enter-signatures", "x", "--from", "in.csv"],
+                "--from",
+            ),
+            (
+                vec!["campaign", "review", "x", "--picture", "p.png"],
+                "--picture",
+            ),
+            (
+                vec!["campaign", "share", "x", "--invite-file", "c.csv"],
+                "--invite-file",
+            ),
+        ] {
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let inputs = commands::inputs(&cli.command);
+            assert_eq!(inputs.len(), 1, "{args:?}");
+            assert!(inputs[0].1.contains(what), "{inputs:?}");
+        }
+        let stdin =
+            Cli::try_parse_from(["campaign", "enter-signatures", "x", "--from", "-"]).unwrap();
+        assert!(commands::inputs(&stdin.command).is_empty());
+    }
 }

@@ -1,42 +1,71 @@
-//! What every command gets: the global flags, where files live, the organizer's account,
-//! and whether there is a person at a terminal to ask.
+//! What every command gets: how to talk to the terminal ([`Output`]), where files live,
+//! the organizer's account, and whether there is a person at a terminal to ask. Built
+//! from the parsed flags by `commands`; nothing here (nor in `ui`) knows about clap.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::GlobalArgs;
 use crate::config::Account;
 use crate::error::{Error, Result};
 use crate::fsutil::Files;
 use crate::paths::Paths;
-use crate::store::Store;
+use crate::store::{self, Store};
+use crate::ui::Output;
+
+/// The settings every command takes, as plain values (the global flags, once parsed).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `--db`: the database file, when not the default one.
+    pub db: Option<PathBuf>,
+    pub json: bool,
+    pub quiet: bool,
+    pub no_input: bool,
+    pub yes: bool,
+}
 
 pub struct Ctx {
-    pub global: GlobalArgs,
     pub paths: Paths,
+    /// How to talk to the terminal: `--json`, `--quiet`, colors.
+    pub output: Output,
     /// True when we may prompt: stdin and stderr are terminals and `--no-input` is off.
     pub interactive: bool,
+    /// `--yes`: risky choices are taken without asking.
+    pub yes: bool,
+    /// `--no-input`: prompts are off even on a terminal.
+    pub no_input: bool,
+}
+
+impl AsRef<Output> for Ctx {
+    fn as_ref(&self) -> &Output {
+        &self.output
+    }
 }
 
 impl Ctx {
     /// `inputs` are the files the command reads, each with what it is: no file the
     /// command writes may land on one of them (see [`Ctx::files`]).
-    pub fn new(global: GlobalArgs, inputs: Vec<(PathBuf, String)>) -> Result<Ctx> {
-        let paths = Paths::resolve(global.db.as_deref())?.with_inputs(inputs);
+    pub fn new(settings: Settings, inputs: Vec<(PathBuf, String)>) -> Result<Ctx> {
+        let paths = Paths::resolve(settings.db.as_deref())?.with_inputs(inputs);
         // Both ends must be a terminal: prompting with piped stdin hangs on /dev/tty,
         // and prompting into a redirected stderr asks nobody.
         let interactive =
-            !global.no_input && std::io::stdin().is_terminal() && crate::ui::stderr_is_terminal();
+            !settings.no_input && std::io::stdin().is_terminal() && crate::ui::stderr_is_terminal();
         Ok(Ctx {
-            global,
             paths,
+            output: Output {
+                json: settings.json,
+                quiet: settings.quiet,
+                color: console::colors_enabled_stderr(),
+            },
             interactive,
+            yes: settings.yes,
+            no_input: settings.no_input,
         })
     }
 
     /// Opens (creating and migrating) the database.
-    pub fn store(&self) -> Result<Store> {
-        Store::open(&self.paths.db)
+    pub fn store(&self) -> Result<Box<dyn Store>> {
+        store::open(&self.paths.location)
     }
 
     pub fn account(&self) -> Result<Account> {
@@ -61,7 +90,7 @@ impl Ctx {
         Error::MissingInput {
             what: what.into(),
             flag: flag.into(),
-            why: if self.global.no_input {
+            why: if self.no_input {
                 "prompts are off with --no-input"
             } else {
                 "no terminal to ask on"
@@ -71,6 +100,6 @@ impl Ctx {
 
     /// Whether status lines go to stderr.
     pub fn chatty(&self) -> bool {
-        !self.global.quiet
+        self.output.chatty()
     }
 }

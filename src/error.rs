@@ -59,6 +59,14 @@ pub enum Error {
     /// Some emails of a batch could not be sent.
     #[error("{failed} of {total} emails could not be sent; they stay in the outbox with the reason (see `campaign outbox`)")]
     SomeNotSent { failed: usize, total: usize },
+    /// Some campaigns of a batch could not be delivered (the others were): each with
+    /// why, printed by `report_error` before this line.
+    #[error("{} of {} failed (the others were delivered)", failures.len(), crate::ui::plural(*total as u64, "campaign", "campaigns"))]
+    CampaignsFailed {
+        /// (campaign, why) for each failure.
+        failures: Vec<(String, String)>,
+        total: usize,
+    },
     #[error(transparent)]
     Sqlite(rusqlite::Error),
     #[error(transparent)]

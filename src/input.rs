@@ -993,7 +993,7 @@ mod tests {
     mod fuzz {
         use super::*;
         use crate::model::{CampaignDraft, Scope, Source};
-        use crate::store::Store;
+        use crate::store::SqliteStore as Store;
         use proptest::prelude::*;
 
         /// Pieces CSV files are made of, the awkward ones included.

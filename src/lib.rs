@@ -1,9 +1,12 @@
 //! `campaign`: a command-line campaign manager for grassroots petition campaigns.
 //!
-//! Layers (each uses only those below it): `commands` (adapters: flags, prompts, output)
-//! -> `ui` / `render` (terminal talk, documents) -> `domain` (pure rules) -> `store`
-//! (SQLite) -> `model` (plain data). `input` reads CSV files of signers for the
-//! commands, with the domain's rules.
+//! Layers (each uses only those below it; see ARCHITECTURE.md): `cli` (the parser) ->
+//! `commands` (one adapter per subcommand: flags, prompts, output; builds the `Ctx`) ->
+//! `ops` (import, deliver, typed entry: the work, no terminal) -> `ui` / `render`
+//! (terminal talk, documents, words from `i18n`) -> `domain` (pure rules) -> `store`
+//! (the `Store` interface and its SQLite backend) -> `model` (plain data). `input`
+//! reads CSV files of signers with the domain's rules; `fsutil` writes every file;
+//! `clock` gives the store the time. `ui` and `context` never see clap.
 
 // Every write to the terminal goes through `ui`, which keeps control characters in the
 // data from reaching it (see `ui::term`). Clippy refuses `print!`/`println!`/`std::eprintln!`
@@ -12,7 +15,9 @@
 
 /// `eprintln!` for this crate: the line goes through [`ui::say`] (sanitized; a failing
 /// stderr is ignored instead of panicking). It shadows the standard macro in every module
-/// declared below, so status text written the usual way is safe too.
+/// declared below, so status text written the usual way is safe too. A safety net only:
+/// the library writes every line through `ui`, and nothing uses it today.
+#[allow(unused_macros)]
 macro_rules! eprintln {
     () => {
         $crate::ui::say("")
@@ -33,6 +38,7 @@ macro_rules! eprint {
 pub mod bench_support;
 pub mod bounded;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;
@@ -57,7 +63,7 @@ pub use error::Error;
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     fsutil::restrict_umask();
     let inputs = commands::inputs(&cli.command);
-    let ctx = context::Ctx::new(cli.global, inputs)?;
+    let ctx = context::Ctx::new(cli.global.settings(), inputs)?;
     // How long a writer waits for another process (an import) before giving up.
     if let Some(text) = std::env::var_os("CAMPAIGN_BUSY_TIMEOUT").filter(|v| !v.is_empty()) {
         let limit = text
@@ -74,7 +80,11 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     if ctx.chatty() {
         store::on_busy(ui::waiting_for_database);
     }
-    commands::dispatch(&ctx, cli.command)
+    commands::dispatch(
+        &ctx,
+        cli.command,
+        <cli::Cli as clap::CommandFactory>::command,
+    )
 }
 
 /// Parses the command line like `Cli::parse`, except that a usage error about a command
@@ -115,6 +125,14 @@ pub fn main_run(cli: cli::Cli) -> ExitCode {
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     if error::is_broken_pipe(err) {
         return ExitCode::SUCCESS;
+    }
+    // A batch's failures, one line each, before the line that sums them up.
+    if let Some(Error::CampaignsFailed { failures, .. }) =
+        err.chain().find_map(|c| c.downcast_ref::<Error>())
+    {
+        for (campaign, why) in failures {
+            ui::error(format!("{campaign}: {why}"));
+        }
     }
     let mut message = err.to_string();
     for cause in err.chain().skip(1) {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($variant),+ }
 
@@ -182,6 +182,13 @@ pub struct Sheet {
     pub printed_at: String,
 }
 
+impl Sheet {
+    /// A sheet's id from its prefix and number: `OAK-0007`.
+    pub fn id(prefix: &str, seq: i64) -> String {
+        format!("{prefix}-{seq:04}")
+    }
+}
+
 /// A record of one delivery document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
@@ -230,4 +237,47 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
     }
+}
+
+/// Changes to a campaign: `None` leaves a field alone; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CampaignUpdate {
+    pub title: Option<String>,
+    pub target: Option<String>,
+    pub ask: Option<String>,
+    pub why: Option<String>,
+    pub scope: Option<Scope>,
+    pub location: Option<Option<String>>,
+    pub postcode: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub goal: Option<Option<i64>>,
+    pub url: Option<Option<String>>,
+    pub lang: Option<Lang>,
+}
+
+impl CampaignUpdate {
+    pub fn is_empty(&self) -> bool {
+        *self == CampaignUpdate::default()
+    }
+}
+
+/// What to record about one delivery document.
+#[derive(Debug, Clone)]
+pub struct NewDelivery<'a> {
+    pub campaign_id: i64,
+    pub show_level: &'a str,
+    pub included_fields: &'a [String],
+    pub recipient: Option<&'a str>,
+    pub file: &'a str,
+    pub file_sha256: &'a str,
+    pub signatures: i64,
+}
+
+/// One field of a campaign changed: its column, and the values before and after (as
+/// text; `None` when empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: Option<String>,
+    pub new: Option<String>,
 }

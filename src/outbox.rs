@@ -447,7 +447,7 @@ impl Outbox {
     /// Writes `mail` into the outbox as a private `.eml` file.
     pub fn queue(&self, mail: &Mail) -> Result<Queued> {
         fsutil::create_private_dir(&self.pending)?;
-        let queued_at = crate::store::now();
+        let queued_at = crate::clock::now();
         let id = self.new_id(&queued_at, &mail.info);
         let file = self.pending.join(format!("{id}.eml"));
         self.files.write(&file, &mail.to_bytes())?;

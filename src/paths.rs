@@ -5,12 +5,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::fsutil::Files;
+use crate::store::DbLocation;
 
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub data_dir: PathBuf,
     pub config_dir: PathBuf,
+    /// The database file.
     pub db: PathBuf,
+    /// Where the database is, as the store opens it.
+    pub location: DbLocation,
     /// What no output may land on: the database and its companions, the account file,
     /// and (see [`Paths::with_inputs`]) the files the command reads.
     files: Files,
@@ -39,13 +43,16 @@ impl Paths {
                 )
             }
         };
-        let db = db_flag
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| data_dir.join("campaigns.db"));
+        let location = match db_flag {
+            Some(flag) => DbLocation::parse(flag.as_os_str())?,
+            None => DbLocation::Sqlite(data_dir.join("campaigns.db")),
+        };
+        let db = location.file().map(Path::to_path_buf).unwrap_or_default();
         let mut paths = Paths {
             data_dir,
             config_dir,
             db,
+            location,
             files: Files::new(),
         };
         paths.files.protect_database(&paths.db);

@@ -23,7 +23,7 @@ pub struct AccountArgs {
     pub organization: Option<String>,
 
     /// Default language for new campaigns
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 
     /// Your country code (e.g. US), the default region for phone numbers
@@ -141,7 +141,7 @@ fn render(ctx: &Ctx, account: &Account) -> anyhow::Result<()> {
         smtp_url: account.smtp_url.as_deref().map(redact_password),
         reply_to: account.reply_to.as_deref(),
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&view)?;
         return Ok(());
     }

@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
     } else {
         Access::Read
     };
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, access)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, access)?;
     let owner = campaign.owner_email.as_deref().map(str::trim);
     let is_owner = |email: &str| owner.is_some_and(|o| o.eq_ignore_ascii_case(email));
 
@@ -140,7 +140,7 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
     let view = AdminsView {
         campaign: campaign.slug.clone(),
         owner: campaign.owner_email.clone(),
-        organizers: organizers(&store, &campaign)?,
+        organizers: organizers(&*store, &campaign)?,
         invitations,
     };
     render(ctx, &view)?;
@@ -154,7 +154,7 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn organizers(store: &Store, campaign: &Campaign) -> anyhow::Result<Vec<Organizer>> {
+fn organizers(store: &dyn Store, campaign: &Campaign) -> anyhow::Result<Vec<Organizer>> {
     let mut out = Vec::new();
     if let Some(owner) = &campaign.owner_email {
         out.push(Organizer {
@@ -180,7 +180,7 @@ fn organizers(store: &Store, campaign: &Campaign) -> anyhow::Result<Vec<Organize
 }
 
 fn render(ctx: &Ctx, view: &AdminsView) -> anyhow::Result<()> {
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(view)?;
         return Ok(());
     }

@@ -1,10 +1,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
 use crate::context::Ctx;
 use crate::ui;
 
@@ -21,8 +20,8 @@ pub struct CompletionsArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(_ctx: &Ctx, args: CompletionsArgs) -> anyhow::Result<()> {
-    let mut cmd = Cli::command();
+pub fn run(_ctx: &Ctx, args: CompletionsArgs, app: fn() -> clap::Command) -> anyhow::Result<()> {
+    let mut cmd = app();
     match args.dir {
         Some(dir) => {
             std::fs::create_dir_all(&dir)?;

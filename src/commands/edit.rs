@@ -24,7 +24,7 @@ pub struct EditArgs {
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
     let update = if !args.fields.is_empty() {
         update_from_flags(&args.fields)?
     } else if ctx.interactive {
@@ -42,16 +42,16 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
         .into());
     };
 
-    let changes = update.changes(&campaign);
+    let changes = crate::domain::campaign::changes(&update, &campaign);
     if changes.is_empty() {
         ui::status(ctx, "nothing changed");
         return Ok(());
     }
     let text_changed = changes
         .iter()
-        .any(|(field, _, _)| matches!(*field, "title" | "target" | "ask" | "why"));
+        .any(|c| matches!(c.field, "title" | "target" | "ask" | "why"));
     let counts = store.signature_counts(campaign.id)?;
-    if text_changed && counts.total > 0 && !ctx.global.yes {
+    if text_changed && counts.total > 0 && !ctx.yes {
         let question = format!(
             "{} people signed the current text. Change it anyway?",
             counts.total
@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
         }
     }
     let account = ctx.account()?;
-    let changed = store.update_campaign(&campaign, &update, account.email.as_deref())?;
+    let changed = store.update_campaign(campaign.id, &changes, account.email.as_deref())?;
     ui::status(
         ctx,
         format!(
@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
             if changed == 1 { "" } else { "s" }
         ),
     );
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&store.campaign_by_id(campaign.id)?)?;
     }
     Ok(())
@@ -239,11 +239,12 @@ fn edit_in_editor(campaign: &Campaign) -> anyhow::Result<Option<CampaignUpdate>>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::campaign::changes;
     use crate::model::{CampaignDraft, Status};
 
     #[test]
     fn editor_text_round_trips() {
-        let mut store = crate::store::Store::open_in_memory().unwrap();
+        let mut store = crate::store::SqliteStore::open_in_memory().unwrap();
         let draft = CampaignDraft {
             title: "Ciudad santuario".into(),
             target: "Alcaldía".into(),
@@ -257,10 +258,14 @@ mod tests {
         let c = store.insert_campaign(&draft, "ciudad", None).unwrap();
         assert_eq!(c.status, Status::Draft);
         let update = from_editor_text(&to_editor_text(&c)).unwrap();
-        assert!(update.changes(&c).is_empty(), "{:?}", update.changes(&c));
+        assert!(
+            changes(&update, &c).is_empty(),
+            "{:?}",
+            changes(&update, &c)
+        );
         let edited = to_editor_text(&c).replace("## where\nOakland, CA", "## where\nglobal");
         let update = from_editor_text(&edited).unwrap();
-        let fields: Vec<_> = update.changes(&c).into_iter().map(|(f, _, _)| f).collect();
+        let fields: Vec<_> = changes(&update, &c).into_iter().map(|c| c.field).collect();
         assert_eq!(fields, ["scope", "location"]);
     }
 }

@@ -104,7 +104,7 @@ fn csv_io(e: csv::Error) -> io::Error {
 
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
     // Through a temporary file renamed into place at the end: an error or a full disk
     // leaves an earlier export as it was. Never over the database or the account file.
     // Into a pipe or file the bytes are exact; a person reading on a terminal gets them
@@ -128,11 +128,11 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         if args.opted_in {
             store.for_each_opted_in(campaign.id, f)
         } else {
-            store.for_each_signature(campaign.id, f)
+            store.for_each_signer(campaign.id, f)
         }
     };
     // `--json` asks for JSON on stdout: give JSON lines unless CSV was named.
-    let format = args.format.unwrap_or(if ctx.global.json {
+    let format = args.format.unwrap_or(if ctx.output.json {
         Format::Jsonl
     } else {
         Format::Csv

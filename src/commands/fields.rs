@@ -52,7 +52,7 @@ pub struct CampaignFields {
     pub url: Option<String>,
 
     /// Language of the petition's documents, emails and share texts
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 }
 
@@ -89,5 +89,26 @@ impl CampaignFields {
 pub struct TemplateArg {
     /// Prefill target, ask and why for a kind of #HereToStay campaign
     #[arg(long, value_enum)]
-    pub template: Option<Template>,
+    pub template: Option<TemplateKind>,
+}
+
+/// The kinds of campaign `--template` offers (clap's face of `domain::templates::Template`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TemplateKind {
+    /// A sanctuary city: the council refuses to help deportations.
+    City,
+    /// A sanctuary school, college or university campus.
+    Campus,
+    /// Undocu-friendly classrooms and educators.
+    Classroom,
+}
+
+impl From<TemplateKind> for Template {
+    fn from(kind: TemplateKind) -> Template {
+        match kind {
+            TemplateKind::City => Template::City,
+            TemplateKind::Campus => Template::Campus,
+            TemplateKind::Classroom => Template::Classroom,
+        }
+    }
 }

@@ -8,14 +8,14 @@ use crate::ui;
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only campaigns with this status
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::status())]
     pub status: Option<Status>,
 }
 
 pub fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let campaigns = store.list_campaigns(args.status)?;
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&campaigns)?;
         return Ok(());
     }

@@ -1,8 +1,7 @@
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 
-use crate::cli::Cli;
 use crate::context::Ctx;
 
 /// Writes one man page per command (campaign.1, campaign-new.1, ...) into DIR.
@@ -13,8 +12,8 @@ pub struct ManArgs {
     pub dir: PathBuf,
 }
 
-pub fn run(_ctx: &Ctx, args: ManArgs) -> anyhow::Result<()> {
+pub fn run(_ctx: &Ctx, args: ManArgs, app: fn() -> clap::Command) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir)?;
-    clap_mangen::generate_to(Cli::command(), &args.dir)?;
+    clap_mangen::generate_to(app(), &args.dir)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! One file per subcommand: its clap `Args` and its `run`. Commands gather input, call
-//! the domain and store, and render what comes back.
+//! One file per subcommand: its clap `Args` and its `run`. Commands gather input (flags,
+//! prompts), call `ops`, the domain and the store, and hand what comes back to `ui` and
+//! `render`. The subcommands are listed once, in [`Command`], beside [`dispatch`].
 
 pub mod account;
 pub mod admins;
@@ -18,17 +19,61 @@ pub mod review;
 pub mod share;
 pub mod show;
 pub mod status;
+pub mod values;
 
 use std::path::PathBuf;
 
-use crate::cli::Command;
+use clap::Subcommand;
+
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{AdminStatus, Campaign, Status};
 use crate::store::Store;
 use crate::ui;
 
-pub fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set or show who you are: your name and email sign campaigns and emails
+    Account(account::AccountArgs),
+    /// Start a new petition (saved as a draft)
+    New(new::NewArgs),
+    /// Read a petition as a signer would, add its picture and launch it
+    Review(review::ReviewArgs),
+    /// List your campaigns with their status and signature counts
+    List(list::ListArgs),
+    /// Show one campaign: its text, counts, edit history and deliveries
+    Show(show::ShowArgs),
+    /// Change a campaign's text (same flags as `new`; opens $EDITOR without flags)
+    Edit(edit::EditArgs),
+    /// Take a petition offline: it can no longer be shared or signed online (paper sheets
+    /// already collected can still be entered and delivered)
+    Offline(status::StatusArgs),
+    /// Bring an offline petition back online
+    Online(status::StatusArgs),
+    /// Print ready-to-post share texts and links, or invite friends by email
+    Share(share::ShareArgs),
+    /// List, invite or remove the co-organizers of a campaign
+    Admins(admins::AdminsArgs),
+    /// Print paper signature forms (PDF) with numbered, traceable sheets
+    PaperForm(paper_form::PaperFormArgs),
+    /// Type in paper signatures, or import a CSV of signatures
+    EnterSignatures(enter_signatures::EnterSignaturesArgs),
+    /// Write a campaign's signers to CSV or JSON lines
+    Export(export::ExportArgs),
+    /// Write the petition as a PDF for its target, and optionally email it
+    Deliver(deliver::DeliverArgs),
+    /// List the emails waiting to be sent, or send them
+    Outbox(outbox::OutboxArgs),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+    /// Write man pages (for packagers)
+    #[command(hide = true)]
+    Man(man::ManArgs),
+}
+
+/// Runs `command`. `app` builds the whole command line (for completions and man pages),
+/// passed in so that no command depends on the top-level parser.
+pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyhow::Result<()> {
     match command {
         Command::Account(args) => account::run(ctx, args),
         Command::New(args) => new::run(ctx, args),
@@ -45,8 +90,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Export(args) => export::run(ctx, args),
         Command::Deliver(args) => deliver::run(ctx, args),
         Command::Outbox(args) => outbox::run(ctx, args),
-        Command::Completions(args) => completions::run(ctx, args),
-        Command::Man(args) => man::run(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args, app),
+        Command::Man(args) => man::run(ctx, args, app),
     }
 }
 
@@ -86,7 +131,7 @@ pub enum Access {
 /// rules guard against mistakes on a shared file, not against someone who can edit it.
 pub fn load_campaign(
     ctx: &Ctx,
-    store: &mut Store,
+    store: &mut dyn Store,
     reference: &str,
     access: Access,
 ) -> anyhow::Result<Campaign> {
@@ -135,84 +180,4 @@ pub fn load_campaign(
         slug = campaign.slug
     ))
     .into())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use clap::CommandFactory;
-
-    use crate::cli::Cli;
-
-    /// Flags naming a file the command reads: listed in [`super::inputs`].
-    const INPUTS: [(&str, &str); 3] = [
-        ("enter-signatures", "from"),
-        ("review", "picture"),
-        ("share", "invite_file"),
-    ];
-    /// Flags naming where the command writes: every one goes through `Ctx::files`
-    /// (man pages and completion folders are for packagers and hold no signer).
-    const OUTPUTS: [(&str, &str); 6] = [
-        ("export", "out"),
-        ("deliver", "out"),
-        ("paper-form", "out"),
-        ("enter-signatures", "rejects"),
-        ("man", "dir"),
-        ("completions", "dir"),
-    ];
-
-    #[test]
-    fn every_file_flag_is_an_input_or_an_output() {
-        let cli = Cli::command();
-        let mut found = Vec::new();
-        for sub in cli.get_subcommands() {
-            for arg in sub.get_arguments() {
-                if arg.get_value_parser().type_id() == std::any::TypeId::of::<PathBuf>() {
-                    found.push((sub.get_name().to_string(), arg.get_id().to_string()));
-                }
-            }
-        }
-        for (sub, arg) in &found {
-            assert!(
-                INPUTS.contains(&(sub, arg)) || OUTPUTS.contains(&(sub, arg)),
-                "`{sub} --{arg}` names a file: add it to INPUTS (and `inputs`) or OUTPUTS"
-            );
-        }
-        for known in INPUTS.iter().chain(&OUTPUTS) {
-            assert!(
-                found
-                    .iter()
-                    .any(|(s, a)| (s.as_str(), a.as_str()) == *known),
-                "{known:?} is no longer a file flag"
-            );
-        }
-    }
-
-    #[test]
-    fn inputs_are_protected() {
-        use clap::Parser;
-        for (args, what) in [
-            (
-                vec!["campaign", "enter-signatures", "x", "--from", "in.csv"],
-                "--from",
-            ),
-            (
-                vec!["campaign", "review", "x", "--picture", "p.png"],
-                "--picture",
-            ),
-            (
-                vec!["campaign", "share", "x", "--invite-file", "c.csv"],
-                "--invite-file",
-            ),
-        ] {
-            let cli = Cli::try_parse_from(&args).unwrap();
-            let inputs = super::inputs(&cli.command);
-            assert_eq!(inputs.len(), 1, "{args:?}");
-            assert!(inputs[0].1.contains(what), "{inputs:?}");
-        }
-        let stdin =
-            Cli::try_parse_from(["campaign", "enter-signatures", "x", "--from", "-"]).unwrap();
-        assert!(super::inputs(&stdin.command).is_empty());
-    }
 }

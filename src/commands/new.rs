@@ -46,10 +46,10 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
         if !ctx.interactive {
             return Err(Error::NoAccount.into());
         }
-        eprintln!(
+        ui::say(format!(
             "Before saving, tell us who you are (stored in {}).",
             ctx.paths.config_file().display()
-        );
+        ));
         account.name = Some(
             prompt::text("Your name", account.name.as_deref(), false, |v: &String| {
                 non_empty(v)
@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign =
         store.insert_campaign(&draft, &slugify(&draft.title), account.email.as_deref())?;
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&campaign)?;
     } else {
         ui::out_line(&campaign.slug)?;
@@ -111,7 +111,10 @@ fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<Campaig
         }
     }
     let lang = f.lang.or(account.lang).unwrap_or(Lang::En);
-    let prefill = args.template.template.map(|kind| template(kind, lang));
+    let prefill = args
+        .template
+        .template
+        .map(|kind| template(kind.into(), lang));
     let pick = |flag: &Option<String>, prefilled: Option<&str>, multiline: bool| -> String {
         match flag.as_deref().or(prefilled) {
             Some(v) if multiline => clean_multiline(v),
@@ -162,11 +165,11 @@ fn ask_for_missing(draft: &mut CampaignDraft, from_template: bool) -> anyhow::Re
                 non_empty(t)?;
                 if rules::title_too_long(t.trim()) {
                     // A long title is allowed; say so once, then accept it.
-                    eprintln!(
+                    ui::say(format!(
                         "  note: {} characters; under {} reads best",
                         t.trim().chars().count(),
                         rules::TITLE_SOFT_MAX
-                    );
+                    ));
                 }
                 Ok(())
             },

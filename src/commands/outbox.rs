@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: OutboxArgs) -> anyhow::Result<()> {
     }
     let waiting = outbox.list()?;
     let rows: Vec<Waiting> = waiting.iter().map(Waiting::from).collect();
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&rows)?;
         return Ok(());
     }
@@ -89,7 +89,7 @@ struct SendView<'a> {
 fn send(ctx: &Ctx, outbox: &Outbox) -> anyhow::Result<()> {
     if outbox.list()?.is_empty() {
         ui::status(ctx, "the outbox is empty: nothing to send");
-        if ctx.global.json {
+        if ctx.output.json {
             ui::out_json(&SendView {
                 sent: vec![],
                 failed: vec![],
@@ -112,7 +112,7 @@ fn send(ctx: &Ctx, outbox: &Outbox) -> anyhow::Result<()> {
             q.failure.as_deref().unwrap_or("unknown reason")
         ));
     }
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&SendView {
             sent: report.sent.iter().map(Waiting::from).collect(),
             failed: report.failed.iter().map(Waiting::from).collect(),

@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         .into());
     }
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     let account = ctx.account()?;
     // The privacy notice must say who collects the data: no form without a name.
     let organization = account.display_organization().trim().to_string();
@@ -115,7 +115,8 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     }
 
     // Recorded before rendering so the ids on paper are always known to the database.
-    let sheets = store.record_sheets(&campaign, args.sheets, lines as i64)?;
+    let prefix = crate::domain::sheets::prefix(&campaign.slug);
+    let sheets = store.record_sheets(campaign.id, &prefix, args.sheets, lines as i64)?;
     let ids: Vec<String> = sheets.into_iter().map(|s| s.sheet_id).collect();
     let rendered = paper_form::render(&input, lines, &ids)
         .map_err(|e| anyhow::anyhow!("cannot make the paper form PDF: {e}"))?;
@@ -164,7 +165,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         file: path,
         sheets: ids,
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&output)?;
     } else {
         ui::out_line(output.file.display().to_string())?;

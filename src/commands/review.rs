@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
     } else {
         Access::Read
     };
-    let mut campaign = load_campaign(ctx, &mut store, &args.campaign, access)?;
+    let mut campaign = load_campaign(ctx, &mut *store, &args.campaign, access)?;
     let account = ctx.account()?;
 
     if let Some(path) = &args.picture {
@@ -64,9 +64,9 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
         warnings: review_warnings(&campaign),
         campaign: campaign.clone(),
     };
-    if ctx.global.json && !args.launch {
+    if ctx.output.json && !args.launch {
         ui::out_json(&review)?;
-    } else if !ctx.global.json {
+    } else if !ctx.output.json {
         ui::out_line(render(&review))?;
         for warning in &review.warnings {
             ui::warn(&warning.message);
@@ -96,7 +96,7 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
             ),
         );
     }
-    if ctx.global.json && args.launch {
+    if ctx.output.json && args.launch {
         let review = Review {
             campaign: store.campaign_by_id(campaign.id)?,
             ..review

@@ -1,16 +1,14 @@
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 
 use super::{load_campaign, Access};
-use crate::bounded::{self, Accept};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
-use crate::outbox::{Posted, Postman};
-use crate::render::mail::{self, Friend, MailKind};
+use crate::ops::invites::{self, InviteReport, Letter};
+use crate::outbox::Postman;
+use crate::render::mail::Friend;
 use crate::render::share::{self, Channel};
 use crate::ui;
 
@@ -27,7 +25,7 @@ pub struct ShareArgs {
     pub channel: ChannelChoice,
 
     /// Language of the texts and invitations [default: the campaign's language]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 
     /// Invite a friend by email (repeat for each friend)
@@ -79,7 +77,7 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
         .into());
     }
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     ensure_shareable(&campaign)?;
     let lang = args.lang.unwrap_or(campaign.lang);
     if inviting {
@@ -87,7 +85,7 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     }
 
     let posts = share::share_posts(&campaign, lang, &args.channel.channels());
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&posts)?;
         return Ok(());
     }
@@ -125,25 +123,7 @@ fn ensure_shareable(campaign: &Campaign) -> Result<(), Error> {
     }
 }
 
-/// What `share --invite` did, address by address.
-#[derive(Debug, Default, Serialize)]
-struct InviteReport {
-    /// Invitations written to the outbox (or sent), with their .eml files.
-    written: Vec<Posted>,
-    /// Addresses given more than once (invited once).
-    duplicates: Vec<String>,
-    /// Addresses already invited to this campaign earlier (not invited again).
-    already_invited: Vec<String>,
-    /// Entries that are not email addresses.
-    invalid: Vec<Invalid>,
-}
-
-#[derive(Debug, Serialize)]
-struct Invalid {
-    value: String,
-    reason: String,
-}
-
+/// Writes (or sends) one invitation per new valid address, then says what happened.
 fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyhow::Result<()> {
     let Some(link) = campaign.url.as_deref().filter(|u| !u.trim().is_empty()) else {
         return Err(Error::Refused(format!(
@@ -154,7 +134,6 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
     };
     // Know the sender and server before writing anything, so a missing setting fails cleanly.
     let postman = Postman::new(&ctx.paths, &ctx.account()?, args.send)?;
-
     let mut contacts: Vec<Friend> = args
         .invite
         .iter()
@@ -164,77 +143,23 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
         })
         .collect();
     if let Some(path) = &args.invite_file {
-        contacts.extend(read_contacts(path)?);
+        contacts.extend(invites::read_contacts(path)?);
     }
-
-    let outbox = postman.outbox();
-    let mut earlier: HashSet<String> = HashSet::new();
-    for item in outbox.list()?.into_iter().chain(outbox.list_sent()?) {
-        if item.info.kind == MailKind::Invitation
-            && item.info.campaign.as_deref() == Some(campaign.slug.as_str())
-        {
-            earlier.insert(item.info.to.to_lowercase());
-        }
-    }
-
-    let mut report = InviteReport::default();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut failed = 0;
-    for friend in contacts {
-        let email = friend.email.trim().to_string();
-        if !crate::domain::email_ok(&email) {
-            report.invalid.push(Invalid {
-                reason: if email.is_empty() {
-                    "no email address".into()
-                } else {
-                    "not an email address like ana@example.org".into()
-                },
-                value: match &friend.name {
-                    Some(name) => format!("{name} <{email}>"),
-                    None => email,
-                },
-            });
-            continue;
-        }
-        let key = email.to_lowercase();
-        if !seen.insert(key.clone()) {
-            report.duplicates.push(email);
-            continue;
-        }
-        if earlier.contains(&key) {
-            report.already_invited.push(email);
-            continue;
-        }
-        let friend = Friend {
-            name: friend.name,
-            email,
-        };
-        let built = mail::friend_invitation(
-            &postman.sender,
-            campaign,
-            lang,
-            &friend,
-            link,
-            args.message.as_deref(),
-        )?;
-        if postman.sends_now() {
-            ui::status(
-                ctx,
-                format!(
-                    "sending invitation {} to {}",
-                    report.written.len() + 1,
-                    friend.email
-                ),
-            );
-        }
-        let written = postman.post(&built)?;
-        if written.failure.is_some() {
-            failed += 1;
-        }
-        report.written.push(written);
-    }
-
+    let letter = Letter {
+        campaign,
+        lang,
+        link,
+        message: args.message.as_deref(),
+    };
+    let report = invites::invite(&postman, &letter, contacts, &mut |n, to| {
+        ui::status(ctx, format!("sending invitation {n} to {to}"))
+    })?;
     render_invites(ctx, &report)?;
+    let failed = report
+        .written
+        .iter()
+        .filter(|w| w.failure.is_some())
+        .count();
     if failed > 0 {
         return Err(Error::SomeNotSent {
             failed,
@@ -250,6 +175,7 @@ fn invite(ctx: &Ctx, campaign: &Campaign, lang: Lang, args: &ShareArgs) -> anyho
     Ok(())
 }
 
+/// Warnings for what was skipped, the files written (or JSON), and what is waiting.
 fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
     for email in &report.duplicates {
         ui::warn(format!("{email} was given more than once: invited once"));
@@ -267,7 +193,7 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
             ui::warn(format!("could not send to {}: {reason}", w.to));
         }
     }
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(report)?;
         return Ok(());
     }
@@ -295,71 +221,4 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// The largest contacts file read (a list of 100,000 friends is about 5 MB).
-const MAX_CONTACTS_FILE: u64 = 50 * 1024 * 1024;
-
-/// Friends from a CSV with a header row: `email` (or `correo`) and optionally `name`
-/// (or `nombre`) columns, in any order and case. Read through a limit (a pipe such as
-/// `<(grep ...)` is fine, a device is not); a name that cannot go into an email header
-/// (a line break, a control character) is refused with its row, before anything is written.
-fn read_contacts(path: &Path) -> anyhow::Result<Vec<Friend>> {
-    let cannot = |e: &dyn std::fmt::Display| {
-        Error::Invalid(format!(
-            "--invite-file {}: cannot read it ({e})",
-            path.display()
-        ))
-    };
-    let file =
-        bounded::open(path, MAX_CONTACTS_FILE, Accept::FilesAndPipes).map_err(|e| cannot(&e))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(file);
-    let headers = reader.headers().map_err(|e| cannot(&e))?.clone();
-    let column = |names: &[&str]| {
-        headers
-            .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-    };
-    let email_col = column(&["email", "e-mail", "correo"]).ok_or_else(|| {
-        Error::Invalid(format!(
-            "--invite-file {}: no `email` column; the first row must name the columns, e.g. `name,email`",
-            path.display()
-        ))
-    })?;
-    let name_col = column(&["name", "nombre"]);
-    let mut friends = Vec::new();
-    // Row 1 is the header, as in `enter-signatures --from`.
-    for (row, record) in (2u64..).zip(reader.records()) {
-        let record = record.map_err(|e| cannot(&e))?;
-        let email = record.get(email_col).unwrap_or("").to_string();
-        let name = name_col
-            .and_then(|i| record.get(i))
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
-        if email.is_empty() && name.is_none() {
-            continue;
-        }
-        for (what, value) in [("name", name.as_deref()), ("email", Some(email.as_str()))] {
-            let Some(value) = value else { continue };
-            if let Some(c) = value.chars().find(|c| c.is_control()) {
-                let problem = if c == '\n' || c == '\r' {
-                    "a line break (a quoted cell spanning lines)".to_string()
-                } else {
-                    format!("a control character ({c:?})")
-                };
-                return Err(Error::Invalid(format!(
-                    "--invite-file {} row {row}: the {what} has {problem}, which an email cannot carry: \
-                     put it on one line in the file and run the command again (nothing was written)",
-                    path.display()
-                ))
-                .into());
-            }
-        }
-        friends.push(Friend { name, email });
-    }
-    Ok(friends)
 }

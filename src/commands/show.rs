@@ -23,14 +23,14 @@ pub struct CampaignDetails {
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Read)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     let details = CampaignDetails {
         signatures: store.signature_counts(campaign.id)?,
         history: store.campaign_edits(campaign.id)?,
         deliveries: store.deliveries(campaign.id)?,
         campaign,
     };
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&details)?;
         return Ok(());
     }

@@ -15,7 +15,7 @@ pub struct StatusArgs {
 
 pub fn run(ctx: &Ctx, args: StatusArgs, to: Status) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
-    let campaign = load_campaign(ctx, &mut store, &args.campaign, Access::Manage)?;
+    let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
     if campaign.status == Status::Draft {
         return Err(Error::Refused(format!(
             "{} is still a draft: launch it first with `campaign review {} --launch`",
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs, to: Status) -> anyhow::Result<()> {
         store.set_status(&campaign, to, account.email.as_deref())?;
         ui::status(ctx, format!("{} is now {}", campaign.slug, to));
     }
-    if ctx.global.json {
+    if ctx.output.json {
         ui::out_json(&store.campaign_by_id(campaign.id)?)?;
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Campaign, CampaignDraft, Scope};
+use crate::model::{Campaign, CampaignDraft, CampaignUpdate, FieldChange, Scope};
 
 /// Titles longer than this still work, but get cut off in shares and on paper.
 pub const TITLE_SOFT_MAX: usize = 80;
@@ -125,6 +125,59 @@ pub fn review_warnings(campaign: &Campaign) -> Vec<ReviewWarning> {
         warn("url", "no URL: people cannot sign online or share a link; add one with `campaign edit SLUG --url ...`".into());
     }
     warnings
+}
+
+/// The fields `update` changes in `current`: (column, old value, new value), only those
+/// that differ. The store records each in the edit history.
+pub fn changes(update: &CampaignUpdate, current: &Campaign) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut push = |field: &'static str, old: Option<String>, new: Option<String>| {
+        if old != new {
+            out.push(FieldChange { field, old, new });
+        }
+    };
+    if let Some(v) = &update.title {
+        push("title", Some(current.title.clone()), Some(v.clone()));
+    }
+    if let Some(v) = &update.target {
+        push("target", Some(current.target.clone()), Some(v.clone()));
+    }
+    if let Some(v) = &update.ask {
+        push("ask", Some(current.ask.clone()), Some(v.clone()));
+    }
+    if let Some(v) = &update.why {
+        push("why", Some(current.why.clone()), Some(v.clone()));
+    }
+    if let Some(v) = update.scope {
+        push(
+            "scope",
+            Some(current.scope.to_string()),
+            Some(v.to_string()),
+        );
+    }
+    if let Some(v) = &update.location {
+        push("location", current.location.clone(), v.clone());
+    }
+    if let Some(v) = &update.postcode {
+        push("postcode", current.postcode.clone(), v.clone());
+    }
+    if let Some(v) = &update.country {
+        push("country", current.country.clone(), v.clone());
+    }
+    if let Some(v) = &update.goal {
+        push(
+            "goal",
+            current.goal.map(|g| g.to_string()),
+            v.map(|g| g.to_string()),
+        );
+    }
+    if let Some(v) = &update.url {
+        push("url", current.url.clone(), v.clone());
+    }
+    if let Some(v) = update.lang {
+        push("lang", Some(current.lang.to_string()), Some(v.to_string()));
+    }
+    out
 }
 
 #[cfg(test)]

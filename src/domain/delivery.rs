@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::model::{Signature, SignatureCounts, Source};
 
 /// How much of each signer the document shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ShowLevel {
     /// Name and postcode of each signer
@@ -30,6 +30,13 @@ impl ShowLevel {
         }
     }
 
+    pub const ALL: [ShowLevel; 4] = [
+        ShowLevel::Names,
+        ShowLevel::Initials,
+        ShowLevel::Postcodes,
+        ShowLevel::Count,
+    ];
+
     /// Whether the document lists signers one by one.
     pub fn lists_signers(self) -> bool {
         matches!(self, ShowLevel::Names | ShowLevel::Initials)
@@ -37,7 +44,7 @@ impl ShowLevel {
 }
 
 /// Contact details that appear only when asked for by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ContactField {
     Email,
@@ -50,6 +57,32 @@ impl ContactField {
             ContactField::Email => "email",
             ContactField::Phone => "phone",
         }
+    }
+}
+
+impl std::fmt::Display for ShowLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ShowLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ShowLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("unknown show level {s:?}"))
+    }
+}
+
+impl std::str::FromStr for ContactField {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [ContactField::Email, ContactField::Phone]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown contact field {s:?}"))
     }
 }
 

@@ -1,6 +1,14 @@
-//! Message catalogs (en, es) for emails and share texts: one TOML file of `key = "text"`
-//! per language, with `{placeholders}`. Adding a language is a new file plus one line in
-//! `CATALOGS` (and its `Lang` variant); no message text lives in the code.
+//! The catalog: every word of the documents and emails a person reads (share texts,
+//! invitations, campaign templates, paper forms, delivery letters), one TOML file of
+//! `key = "text"` per language, with `{placeholders}` filled by [`fill`] (one pass, so
+//! a value holding `{title}` stays as written) and counted messages chosen by each
+//! language's plural rule ([`count`]). A test checks that every key exists in every
+//! language with the same placeholders.
+//!
+//! Adding a language: copy `en.toml` to `xx.toml` and translate it, add one line to
+//! `CATALOGS` and the `Xx => "xx"` value to `model::Lang` (and its plural rule to
+//! [`plural_form`] if it is not one/other). The terminal's own status and error lines
+//! are English and not in the catalog yet; `ui` keeps them in one place for that step.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -49,13 +57,46 @@ pub fn t(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     fill(text(lang, key), args)
 }
 
-/// "1 person" / "12 people": the plural form of a counted message (`KEY.one` / `KEY.other`).
+/// "1 person" / "12 people": the plural form of a counted message (`KEY.one`,
+/// `KEY.other`, and for languages that have them `KEY.few`, `KEY.many`, ...), chosen by
+/// the language's rule; a form the catalog lacks falls back to `KEY.other`.
 pub fn count(lang: Lang, key: &str, n: i64) -> String {
-    let form = if n == 1 { "one" } else { "other" };
-    t(lang, &format!("{key}.{form}"), &[("count", &n.to_string())])
+    let form = plural_form(lang, n);
+    let chosen = format!("{key}.{form}");
+    let key = if has(lang, &chosen) {
+        chosen
+    } else {
+        format!("{key}.other")
+    };
+    t(lang, &key, &[("count", &n.to_string())])
 }
 
-fn fill(template: &str, args: &[(&str, &str)]) -> String {
+/// The CLDR plural category of `n` in `lang` (for whole numbers). English and Spanish:
+/// `one` for 1, `other` for the rest. A language with more forms (Polish's `few`,
+/// `many`; Arabic's six) adds its rule here and its keys to its catalog.
+pub fn plural_form(lang: Lang, n: i64) -> &'static str {
+    match lang {
+        Lang::En | Lang::Es => {
+            if n == 1 {
+                "one"
+            } else {
+                "other"
+            }
+        }
+    }
+}
+
+/// Whether `lang`'s catalog (or English's) has `key`.
+fn has(lang: Lang, key: &str) -> bool {
+    let all = catalogs();
+    [lang.as_str(), "en"]
+        .iter()
+        .any(|code| all.get(code).is_some_and(|c| c.contains_key(key)))
+}
+
+/// `template` with each `{name}` replaced by its value, in one pass: a value that itself
+/// holds `{title}` is left as written; an unknown `{name}` stays as it is.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -137,5 +178,7 @@ mod tests {
         assert_eq!(fill("{unknown} stays", &[]), "{unknown} stays");
         assert_eq!(count(Lang::Es, "delivery.signatures", 1), "1 persona");
         assert_eq!(count(Lang::En, "delivery.signatures", 3), "3 people");
+        assert_eq!(count(Lang::En, "delivery.signatures", 0), "0 people");
+        assert_eq!(plural_form(Lang::Es, 2), "other");
     }
 }

@@ -176,7 +176,7 @@ struct Outcome {
 /// on any error (a CSV syntax error, the rejects sink failing, a full disk) nothing is
 /// added.
 pub fn run(
-    store: &mut Store,
+    store: &mut dyn Store,
     opened: Opened,
     options: &ImportOptions,
     mut rejects: Option<&mut dyn Rejects>,
@@ -337,5 +337,120 @@ fn check_batches(
         if out.send(Ok(batch)).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench_support::write_realistic_csv;
+    use crate::model::{CampaignDraft, Scope, Source};
+    use crate::store::SqliteStore;
+
+    fn csv(start: u64, count: u64) -> (Vec<u8>, crate::bench_support::Generated) {
+        let mut bytes = Vec::new();
+        let generated = write_realistic_csv(&mut bytes, 2026, start, count).unwrap();
+        (bytes, generated)
+    }
+
+    fn import(store: &mut dyn Store, campaign_id: i64, bytes: Vec<u8>) -> Result<ImportReport> {
+        let options = ImportOptions {
+            campaign_id,
+            region: Region::us(),
+            defaults: ImportDefaults {
+                source: Source::Online,
+                entered_by: None,
+                signed_at: "2026-05-01T18:30:00Z".into(),
+            },
+        };
+        let opened = open(Box::new(std::io::Cursor::new(bytes)), None)?;
+        run(store, opened, &options, None, &NoProgress)
+    }
+
+    /// Through the `Store` interface, as the command runs it: the generator's counts
+    /// exactly, into an empty campaign and into one holding the earlier rows, and the
+    /// campaign's counts (what `list` shows) follow.
+    #[test]
+    fn imports_through_the_interface_give_the_generators_counts() {
+        let mut store: Box<dyn Store> = Box::new(SqliteStore::open_in_memory().unwrap());
+        let draft = CampaignDraft {
+            title: "t".into(),
+            scope: Some(Scope::Global),
+            ..Default::default()
+        };
+        let id = store.insert_campaign(&draft, "t", None).unwrap().id;
+        let mut total = 0;
+        for (start, count) in [(0, 3_000), (3_000, 9_000)] {
+            let (bytes, g) = csv(start, count);
+            let report = import(&mut *store, id, bytes).unwrap();
+            let expected = ImportCounts {
+                read: g.rows,
+                added: g.valid_unique(),
+                duplicates: g.duplicates,
+                rejected: g.invalid,
+            };
+            assert_eq!(report.counts, expected);
+            total += g.valid_unique() as i64;
+            let counts = store.signature_counts(id).unwrap();
+            assert_eq!(
+                (counts.total, counts.online, counts.paper),
+                (total, total, 0)
+            );
+        }
+        // The same file again: every valid row is a duplicate now.
+        let (bytes, g) = csv(3_000, 9_000);
+        let report = import(&mut *store, id, bytes).unwrap();
+        assert_eq!(report.counts.added, 0);
+        assert_eq!(report.counts.duplicates, g.rows - g.invalid);
+        assert_eq!(store.signature_counts(id).unwrap().total, total);
+    }
+
+    /// Rejects that cannot be written once every row is in: nothing of the file is
+    /// kept, the counts neither.
+    #[test]
+    fn a_failure_after_the_last_row_leaves_nothing() {
+        struct Full;
+        impl Rejects for Full {
+            fn row(&mut self, _: u64, _: &str, _: &StringRecord) -> Result<()> {
+                Ok(())
+            }
+            fn finish(&mut self) -> Result<()> {
+                Err(Error::Io(std::io::Error::other("disk full")))
+            }
+        }
+        let mut store: Box<dyn Store> = Box::new(SqliteStore::open_in_memory().unwrap());
+        let draft = CampaignDraft {
+            title: "t".into(),
+            scope: Some(Scope::Global),
+            ..Default::default()
+        };
+        let id = store.insert_campaign(&draft, "t", None).unwrap().id;
+        let (bytes, _) = csv(0, 3 * BATCH as u64);
+        let options = ImportOptions {
+            campaign_id: id,
+            region: Region::us(),
+            defaults: ImportDefaults {
+                source: Source::Online,
+                entered_by: None,
+                signed_at: "2026-05-01T18:30:00Z".into(),
+            },
+        };
+        let opened = open(Box::new(std::io::Cursor::new(bytes)), None).unwrap();
+        let failed = run(&mut *store, opened, &options, Some(&mut Full), &NoProgress);
+        assert!(failed.is_err());
+        let mut kept = 0;
+        store
+            .for_each_signer(id, &mut |_| {
+                kept += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!((kept, store.signature_counts(id).unwrap().total), (0, 0));
+        // And the store takes the next import as if nothing had happened.
+        let (bytes, g) = csv(0, 1_000);
+        assert_eq!(
+            import(&mut *store, id, bytes).unwrap().counts.added,
+            g.valid_unique()
+        );
     }
 }

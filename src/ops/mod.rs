@@ -1,5 +1,8 @@
-//! Operations: what a command does, apart from gathering its input and showing its
-//! results. Each is a plain function over the store and readers or writers, testable
-//! without a terminal; `commands/` are short adapters over them.
+//! The work a command orchestrates, without a terminal: commands gather input and hand
+//! what comes back to `ui` and `render`; the layers below (domain, store) do the rules
+//! and the storage. Each operation is testable on its own, against an in-memory store.
 
+pub mod deliver;
+pub mod entry;
 pub mod import;
+pub mod invites;

@@ -10,7 +10,7 @@ use crate::i18n;
 use crate::model::{Campaign, Lang};
 
 /// Where a petition gets shared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Facebook,

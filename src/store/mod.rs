@@ -1,195 +1,207 @@
-//! SQLite storage: opening, migrations and typed queries returning model values.
-//! Nothing here prints.
+//! Storage: the [`Store`] interface and its backends. Typed operations take and return
+//! plain data (`model`); SQL, column lists and migrations belong to a backend, written
+//! once there. Nothing here prints, and nothing here reads the clock: the caller gives
+//! the time (`crate::clock`).
+//!
+//! Today's backend is [`sqlite::SqliteStore`] (one private file, the default). A shared
+//! database for a team is another backend behind the same trait: a `DbLocation`
+//! variant, a module beside `sqlite/` with its own migrations, and a branch in
+//! [`open`]. Commands and `ops` only ever see `dyn Store`.
 
-mod admins;
-mod busy;
-mod campaigns;
-mod deliveries;
-mod delivery_reads;
-mod import;
-pub mod migrations;
-mod sheets;
-mod signatures;
+pub mod sqlite;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
-
-pub(crate) use busy::{database as busy_database, gave_up_after};
-pub use busy::{
+pub(crate) use sqlite::busy::{database as busy_database, gave_up_after};
+pub use sqlite::busy::{
     describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout, set_busy_timeout, Wait,
 };
-pub use campaigns::CampaignUpdate;
-pub use deliveries::NewDelivery;
-pub use import::{Import, ImportDefaults, ImportOutcome, UnknownSheet, RUN_KEYS};
-pub use sheets::sheet_prefix;
-pub use signatures::NewSignature;
+pub use sqlite::migrations;
+pub use sqlite::{SqliteStore, UnknownSheet};
 
 use crate::error::{Error, Result};
-use crate::fsutil;
+use crate::model::{
+    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, Sheet, Signature,
+    SignatureCounts, Source, Status,
+};
+pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 
-pub struct Store {
-    conn: Connection,
-    path: Option<PathBuf>,
+/// Where the database is: `--db` (or `$CAMPAIGN_DB`), or the default file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbLocation {
+    /// A SQLite file on this machine.
+    Sqlite(PathBuf),
 }
 
-impl Store {
-    /// Opens (creating if needed) the database at `path`, private to the user, and
-    /// migrates it to the latest schema.
-    pub fn open(path: &Path) -> Result<Store> {
-        Self::open_at_version(path, migrations::LATEST)
-    }
-
-    /// Opens and migrates only up to `version`: for tests of old databases.
-    ///
-    /// Safe with other processes opening the same file at the same moment: the file is
-    /// created once and never truncated, and the migrations run under the write lock.
-    pub fn open_at_version(path: &Path, version: i64) -> Result<Store> {
-        let shown = path.display().to_string();
-        let cannot_open = |reason: String| Error::OpenDatabase {
-            path: shown.clone(),
-            reason,
-        };
-        if let Some(parent) = path.parent() {
-            fsutil::create_private_dir(parent)?;
+impl DbLocation {
+    /// Reads `--db`: a path, or (later) a database URL. A PostgreSQL URL is refused with
+    /// a clear message until that backend exists, rather than making a file named
+    /// `postgres:`.
+    pub fn parse(text: &OsStr) -> Result<DbLocation> {
+        let shown = text.to_string_lossy();
+        let lower = shown.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Err(Error::Usage(
+                "PostgreSQL is not supported yet: --db takes the path of a campaign file (SQLite) for now"
+                    .into(),
+            ));
         }
-        create_private(path).map_err(|e| cannot_open(e.to_string()))?;
-        let mut conn = Connection::open(path).map_err(|e| cannot_open(e.to_string()))?;
-        // A busy database is waited on (and says so), not a reason to give another path.
-        let at_open = |e: rusqlite::Error| match Error::from(e) {
-            Error::Sqlite(e) => cannot_open(e.to_string()),
-            other => other,
-        };
-        busy::install(&conn, path).map_err(at_open)?;
-        conn.set_transaction_behavior(TransactionBehavior::Immediate);
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(at_open)?;
-        // Before anything that writes (the journal mode, the migrations): a database
-        // from a newer version is refused with its bytes untouched.
-        let found = migrations::version(&conn).map_err(|e| match e {
-            Error::Sqlite(e) => cannot_open(e.to_string()),
-            other => other,
-        })?;
-        migrations::refuse_newer(&shown, found)?;
-        use_wal(&conn).map_err(at_open)?;
-        migrations::migrate_to(&mut conn, &shown, version)?;
-        Ok(Store {
-            conn,
-            path: Some(path.to_path_buf()),
-        })
+        Ok(DbLocation::Sqlite(PathBuf::from(text)))
     }
 
-    /// A fresh database in memory, for tests.
-    pub fn open_in_memory() -> Result<Store> {
-        let mut conn = Connection::open_in_memory()?;
-        conn.set_transaction_behavior(TransactionBehavior::Immediate);
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::migrate_to(&mut conn, ":memory:", migrations::LATEST)?;
-        Ok(Store { conn, path: None })
-    }
-
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
-    pub fn schema_version(&self) -> Result<i64> {
-        migrations::version(&self.conn)
-    }
-
-    /// The raw connection, for store modules.
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// A read-only transaction: one snapshot for several queries, taking no lock that
-    /// keeps a writer (an import) waiting or waits on one. Every other transaction is
-    /// `BEGIN IMMEDIATE` (see `open_at_version`): a write transaction that began as a
-    /// read could not wait for the lock and would fail at once.
-    pub(crate) fn read_transaction(&self) -> Result<Transaction<'_>> {
-        Ok(Transaction::new_unchecked(
-            &self.conn,
-            TransactionBehavior::Deferred,
-        )?)
+    /// The file, for a backend that has one (what no output may overwrite).
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            DbLocation::Sqlite(path) => Some(path),
+        }
     }
 }
 
-/// Creates the database file 0600 from its first byte (SQLite gives its WAL and
-/// shared-memory files the database file's mode), or narrows one copied in with looser
-/// permissions: it holds signers. Never truncates: another process may have created the
-/// file a moment ago and be writing its first pages.
+/// Opens (creating and migrating) the database at `location`.
+pub fn open(location: &DbLocation) -> Result<Box<dyn Store>> {
+    match location {
+        DbLocation::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+    }
+}
+
+/// What every signer of an import gets unless its row says otherwise.
+#[derive(Debug, Clone)]
+pub struct ImportDefaults {
+    pub source: Source,
+    pub entered_by: Option<String>,
+    /// When the rows were signed, for rows without a date (ISO 8601).
+    pub signed_at: String,
+}
+
+/// What an import did, once committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub added: u64,
+    pub duplicates: u64,
+    /// Sheet ids never printed for the campaign, with their rows (kept as written).
+    pub unknown_sheets: Vec<UnknownSheet>,
+}
+
+/// An import in progress: one all-or-nothing write. Dropped without `commit` (an error,
+/// a kill), nothing of it is kept.
+pub trait Import {
+    /// Adds valid signers, in file order: new ones are stored, repeats counted.
+    fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()>;
+    /// Makes every added row visible at once.
+    fn commit(self: Box<Self>) -> Result<ImportOutcome>;
+}
+
+/// The operations of a campaign database, shaped by the data. Object-safe: streaming
+/// reads take a callback, so a backend never builds a whole campaign in memory.
 ///
-/// An existing file is never opened here: closing any descriptor of the database drops
-/// every lock this process's connections hold on it (POSIX record locks belong to the
-/// process), and another process closing its connection would then take itself for the
-/// last one and delete the WAL under ours, losing what we write next (a delivery record).
-fn create_private(path: &Path) -> std::io::Result<()> {
-    // Held from creation to close, so no connection of this process opens the new file
-    // while our descriptor of it is open (see above).
-    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _creating = CREATING.lock().unwrap_or_else(|e| e.into_inner());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(file) => fsutil::narrow(&file),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            narrow_by_path(path);
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
+/// A backend maps its own "busy" and "too new" failures to the crate's
+/// [`Error::Busy`] and [`Error::DatabaseTooNew`], so callers handle them once.
+pub trait Store: Send {
+    /// The database file, when the backend has one.
+    fn path(&self) -> Option<&Path>;
+    fn schema_version(&self) -> Result<i64>;
 
-/// Best effort: a file we do not own still opens.
-fn narrow_by_path(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
-                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-            }
-        }
-    }
-    let _ = path;
-}
+    // Campaigns.
+    /// Saves a new draft under a unique slug made from `slug_base` (`-2`, `-3` when taken).
+    fn insert_campaign(
+        &mut self,
+        draft: &CampaignDraft,
+        slug_base: &str,
+        owner_email: Option<&str>,
+    ) -> Result<Campaign>;
+    fn campaign_by_id(&self, id: i64) -> Result<Campaign>;
+    /// By slug, or by id.
+    fn find_campaign(&self, reference: &str) -> Result<Campaign>;
+    fn list_campaigns(&self, status: Option<Status>) -> Result<Vec<CampaignSummary>>;
+    /// Applies `changes` (see `domain::campaign::changes`) and records each in the
+    /// edit history, at once. Returns how many fields changed.
+    fn update_campaign(
+        &mut self,
+        campaign_id: i64,
+        changes: &[FieldChange],
+        edited_by: Option<&str>,
+    ) -> Result<usize>;
+    fn campaign_edits(&self, campaign_id: i64) -> Result<Vec<CampaignEdit>>;
+    fn set_status(
+        &mut self,
+        campaign: &Campaign,
+        status: Status,
+        edited_by: Option<&str>,
+    ) -> Result<()>;
+    fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()>;
+    fn picture(&self, campaign_id: i64) -> Result<Option<(Vec<u8>, String)>>;
 
-/// Puts the database in WAL mode, where it stays: readers never wait for a writer and a
-/// writer never waits for readers, so `list`, `show` or a delivery run during an import
-/// and typed entry only waits for the import's commit. The switch is a write, and waits
-/// like one when several processes open a fresh database at once.
-fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        // A file system without shared memory keeps the old mode: slower to share, still safe.
-        let _mode: String =
-            busy::retrying(|| conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)))?;
-    }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // After a large import the log is emptied at the next checkpoint; this gives most of
-    // its disk space back instead of keeping a file the size of the import.
-    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
-    Ok(())
-}
+    // Signers.
+    fn signature_counts(&self, campaign_id: i64) -> Result<SignatureCounts>;
+    /// Saves one typed signer; `None` when the campaign already has them.
+    fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>>;
+    /// Replaces signer `id`; false when another signer already has the new key.
+    fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool>;
+    fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>>;
+    /// The highest line entered on `sheet_id` (0 for none).
+    fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64>;
+    /// Every signer, in entry order, one at a time.
+    fn for_each_signer(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()>;
+    /// The signers who joined the mailing list, in entry order.
+    fn for_each_opted_in(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()>;
+    /// Counts per postcode key (see `domain::delivery::postcode_key`), in key order.
+    fn signature_counts_by_postcode(
+        &self,
+        campaign_id: i64,
+    ) -> Result<Vec<(String, SignatureCounts)>>;
+    /// Every signer with their postcode key, in key order then entry order.
+    fn for_each_signer_by_postcode(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(&str, Signature) -> Result<()>,
+    ) -> Result<()>;
+    /// Runs `f` on one snapshot: every read it makes agrees while others write.
+    fn read_consistently(&self, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()>;
 
-/// Bytes the WAL file may keep once checkpointed.
-const WAL_SIZE_LIMIT: i64 = 64 << 20;
+    /// Starts an import into `campaign_id`: one write transaction until `commit`.
+    fn begin_import(
+        &mut self,
+        campaign_id: i64,
+        defaults: ImportDefaults,
+    ) -> Result<Box<dyn Import + '_>>;
 
-/// Current UTC time as ISO 8601 (`2026-11-26T10:00:00Z`).
-pub fn now() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    // Paper sheets.
+    /// Records `count` sheets with ids `prefix-NNNN` (see `domain::sheets`), numbered
+    /// after every sheet with that prefix, so ids stay unique across campaigns.
+    fn record_sheets(
+        &mut self,
+        campaign_id: i64,
+        prefix: &str,
+        count: usize,
+        lines: i64,
+    ) -> Result<Vec<Sheet>>;
+    fn find_sheet(&self, campaign_id: i64, sheet_id: &str) -> Result<Option<Sheet>>;
+    fn sheets(&self, campaign_id: i64) -> Result<Vec<Sheet>>;
+
+    // Organizers.
+    fn admins(&self, campaign_id: i64) -> Result<Vec<Admin>>;
+    fn admin(&self, campaign_id: i64, email: &str) -> Result<Option<Admin>>;
+    fn add_admin(
+        &mut self,
+        campaign_id: i64,
+        email: &str,
+        invited_by: Option<&str>,
+    ) -> Result<bool>;
+    fn remove_admin(&mut self, campaign_id: i64, email: &str) -> Result<bool>;
+    fn activate_admin(&mut self, campaign_id: i64, email: &str) -> Result<bool>;
+
+    // Deliveries.
+    fn record_delivery(&mut self, d: &NewDelivery<'_>) -> Result<Delivery>;
+    fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>>;
 }
 
 #[cfg(test)]
@@ -197,50 +209,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn several_first_opens_at_once_migrate_once_and_keep_every_row() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("fresh.db");
-        let threads: Vec<_> = (0..8)
-            .map(|i| {
-                let db = db.clone();
-                std::thread::spawn(move || {
-                    let mut store = Store::open(&db).unwrap();
-                    let draft = crate::model::CampaignDraft {
-                        title: format!("t{i}"),
-                        scope: Some(crate::model::Scope::Global),
-                        ..Default::default()
-                    };
-                    store.insert_campaign(&draft, "same", None).unwrap().slug
-                })
-            })
-            .collect();
-        let mut slugs: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        slugs.sort();
-        assert_eq!(slugs.len(), 8);
-        slugs.dedup();
-        assert_eq!(slugs.len(), 8, "every campaign got its own slug");
-        let store = Store::open(&db).unwrap();
-        assert_eq!(store.schema_version().unwrap(), migrations::LATEST);
-        let mode: String = store
-            .conn()
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-    }
-
-    #[test]
-    fn a_newer_database_is_refused_before_its_journal_mode_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("newer.db");
-        Connection::open(&db)
-            .unwrap()
-            .pragma_update(None, "user_version", migrations::LATEST + 1)
-            .unwrap();
-        let before = std::fs::read(&db).unwrap();
-        assert!(matches!(
-            Store::open(&db),
-            Err(Error::DatabaseTooNew { found, .. }) if found == migrations::LATEST + 1
-        ));
-        assert!(std::fs::read(&db).unwrap() == before);
+    fn a_postgres_url_is_refused_clearly_and_a_path_is_a_file() {
+        for url in ["postgres://u@h/db", "postgresql://h/db", "POSTGRES://h"] {
+            let err = DbLocation::parse(OsStr::new(url)).unwrap_err();
+            assert!(
+                err.to_string().contains("PostgreSQL is not supported yet"),
+                "{err}"
+            );
+            assert!(matches!(err, Error::Usage(_)));
+        }
+        assert_eq!(
+            DbLocation::parse(OsStr::new("postgres.db")).unwrap(),
+            DbLocation::Sqlite("postgres.db".into())
+        );
     }
 }

@@ -15,6 +15,40 @@ pub enum Answer {
     End,
 }
 
+/// A question of typed entry: its text, the default Enter keeps, and its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub text: String,
+    pub default: Option<String>,
+    pub kind: PromptKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// A line of text (`-` clears the default).
+    Text,
+    /// Yes or no: the answer is `Text("yes")` or `Text("no")`; Enter gives the default.
+    YesNo { default: bool },
+}
+
+impl Prompt {
+    pub fn text(text: &str, default: &str) -> Prompt {
+        Prompt {
+            text: text.to_string(),
+            default: Some(default.to_string()).filter(|d| !d.is_empty()),
+            kind: PromptKind::Text,
+        }
+    }
+
+    pub fn yes_no(text: &str, default: bool) -> Prompt {
+        Prompt {
+            text: text.to_string(),
+            default: None,
+            kind: PromptKind::YesNo { default },
+        }
+    }
+}
+
 pub struct LineReader<R> {
     input: R,
 }
@@ -30,6 +64,14 @@ impl LineReader<io::StdinLock<'static>> {
 impl<R: BufRead> LineReader<R> {
     pub fn new(input: R) -> Self {
         LineReader { input }
+    }
+
+    /// Asks `prompt` as its kind says.
+    pub fn ask_prompt(&mut self, prompt: &Prompt) -> io::Result<Answer> {
+        match prompt.kind {
+            PromptKind::Text => self.ask(&prompt.text, prompt.default.as_deref()),
+            PromptKind::YesNo { default } => self.yes_no(&prompt.text, default),
+        }
     }
 
     /// Asks `prompt`, showing `default` in brackets; Enter keeps it, `-` clears it.

@@ -18,9 +18,32 @@ use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::context::Ctx;
-
 pub use term::sanitize;
+
+/// How this run talks to the terminal, decided once from the flags: `ui` needs nothing
+/// else to know what to show (it never sees clap nor the command's context).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Output {
+    /// `--json`: data on stdout as JSON instead of tables and text.
+    pub json: bool,
+    /// `--quiet`: no status lines or progress bars (warnings and errors still show).
+    pub quiet: bool,
+    /// Whether stderr gets colors (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+}
+
+impl Output {
+    /// Whether status lines go to stderr.
+    pub fn chatty(&self) -> bool {
+        !self.quiet
+    }
+}
+
+impl AsRef<Output> for Output {
+    fn as_ref(&self) -> &Output {
+        self
+    }
+}
 
 /// Writes `text` and a newline on stderr for a person, sanitized. A failing stderr (closed,
 /// full) is ignored: there is nowhere left to say anything, and the work goes on.
@@ -41,9 +64,10 @@ pub fn say_partial(text: impl AsRef<str>) {
     let _ = err.flush();
 }
 
-/// A status line on stderr (silenced by `--quiet`).
-pub fn status(ctx: &Ctx, message: impl AsRef<str>) {
-    if ctx.chatty() {
+/// A status line on stderr (silenced by `--quiet`). `output` is an [`Output`] or anything
+/// that carries one (a command's context).
+pub fn status(output: impl AsRef<Output>, message: impl AsRef<str>) {
+    if output.as_ref().chatty() {
         say(message);
     }
 }

@@ -4,11 +4,11 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::context::Ctx;
+use super::Output;
 
-pub fn bar(ctx: &Ctx, len: u64, what: &str) -> ProgressBar {
+pub fn bar(output: impl AsRef<Output>, len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if ctx.global.quiet || !std::io::stderr().is_terminal() {
+    if output.as_ref().quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(

@@ -242,7 +242,7 @@ fn editing_signed_text_needs_yes_and_bad_input_is_refused() {
     let campaign_id = home.json(["show", &slug, "--json"])["campaign"]["id"]
         .as_i64()
         .unwrap();
-    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let mut store = campaign::store::SqliteStore::open(&home.db()).unwrap();
     let signer = campaign::store::NewSignature {
         name: "Zoë".into(),
         postcode: Some("94612".into()),
@@ -338,7 +338,7 @@ fn an_old_database_is_migrated_and_a_newer_one_refused() {
     let home = Home::new();
     let db = home.db();
     {
-        let mut v1 = campaign::store::Store::open_at_version(&db, 1).unwrap();
+        let mut v1 = campaign::store::SqliteStore::open_at_version(&db, 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
         let draft = campaign::model::CampaignDraft {
             title: "Made by version one".into(),
@@ -375,9 +375,9 @@ fn a_closed_pipe_is_not_an_error() {
     let home = Home::new();
     home.live_campaign("One");
     // Reading nothing from stdout: the binary must exit 0 without printing an error.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"))
+    let mut child = home
+        .std_cmd()
         .args(["list", "--json"])
-        .env("CAMPAIGN_HOME", home.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -398,15 +398,13 @@ fn on_a_terminal_new_asks_for_what_is_missing_and_for_an_account() {
     use expectrl::{Eof, Expect, Session};
 
     let home = Home::new();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"));
+    let mut cmd = home.std_cmd();
     cmd.args([
         "new",
         "--title",
         "Santuario para Nguyễn Thị Minh Khai",
         "--global",
     ])
-    .env("CAMPAIGN_HOME", home.path())
-    .env("NO_COLOR", "1")
     .env("TERM", "xterm");
     let mut session = Session::spawn(cmd).expect("spawn in a pty");
     session.set_expect_timeout(Some(Duration::from_secs(20)));
@@ -454,9 +452,8 @@ fn on_a_terminal_edit_without_flags_opens_the_editor() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&editor, perms).unwrap();
 
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("campaign"));
+    let mut cmd = home.std_cmd();
     cmd.args(["edit", &slug])
-        .env("CAMPAIGN_HOME", home.path())
         .env("EDITOR", &editor)
         .env("TERM", "xterm");
     let mut session = Session::spawn(cmd).expect("spawn in a pty");
@@ -527,7 +524,7 @@ fn the_write_ahead_log_is_private_while_the_database_is_open() {
     let slug = home.live_campaign("Sanctuary Oakland");
     // Keep a connection open (as a volunteer's entry session would) and write through it,
     // so the WAL and shared-memory files exist while we look.
-    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let mut store = campaign::store::SqliteStore::open(&home.db()).unwrap();
     let id = store.find_campaign(&slug).unwrap().id;
     let signer = campaign::store::NewSignature {
         name: "Nguyễn Thị Minh Khai".into(),

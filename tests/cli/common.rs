@@ -1,4 +1,10 @@
 //! Test helpers: an isolated home per test and a builder for the real binary.
+//!
+//! `Home::run(args)` in the style of casey/just's tests: say what the run must give
+//! (status, stdout, stderr) and it checks all three; a success expects an empty stderr
+//! unless the test says what stderr may hold. Every spawn of the binary goes through
+//! [`isolate`]: a cleared environment, so an inherited `CAMPAIGN_DB` or `CAMPAIGN_HOME`
+//! can never point a test at a real database.
 
 #![allow(dead_code)]
 
@@ -33,29 +39,54 @@ impl Home {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut cmd = Command::cargo_bin("campaign").expect("binary");
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("CAMPAIGN_HOME", self.path())
-            .env("NO_COLOR", "1")
-            .env("HOME", self.path())
-            .args(args);
+        let mut cmd = Command::from_std(self.std_cmd());
+        cmd.args(args);
         cmd
     }
 
-    /// Runs a command that must succeed and returns its stdout.
+    /// The binary as a plain `std::process::Command` (for pseudo-terminals, pipes and
+    /// children to kill), isolated like [`Home::cmd`].
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_campaign"));
+        isolate(&mut cmd, self.path());
+        cmd
+    }
+
+    /// `campaign ARGS...`, checked when the returned [`Run`] is run (or dropped).
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        Run {
+            cmd: Some(self.cmd(args)),
+            status: 0,
+            stdout: None,
+            stdout_contains: Vec::new(),
+            stderr: None,
+            stderr_contains: Vec::new(),
+            stdin: None,
+        }
+    }
+
+    /// Runs a command that must succeed and returns its stdout. Its stderr may hold
+    /// status lines and warnings, never an error.
     pub fn ok<I, S>(&self, args: I) -> String
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
         let out = self.cmd(args).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success(),
-            "command failed ({}):\nstdout: {}\nstderr: {}",
+            "command failed ({}):\nstdout: {}\nstderr: {stderr}",
             out.status,
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !stderr.lines().any(|l| l.starts_with("error:")),
+            "a success printed an error:\n{stderr}"
         );
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
@@ -110,4 +141,224 @@ impl Home {
         self.ok(["review", &slug, "--launch"]);
         slug
     }
+}
+
+/// The one environment every spawn of the binary gets: cleared, then only what it needs
+/// (a `PATH` for $EDITOR and friends, the home, no colors).
+pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("CAMPAIGN_HOME", home)
+        .env("NO_COLOR", "1")
+        .env("HOME", home);
+}
+
+/// One run of the binary and what it must give. Checked by [`Run::go`], or when dropped.
+#[must_use = "a Run checks nothing until .go() (or drop)"]
+pub struct Run {
+    cmd: Option<Command>,
+    status: i32,
+    stdout: Option<String>,
+    stdout_contains: Vec<String>,
+    /// `Some` when stderr is said: exactly this.
+    stderr: Option<String>,
+    stderr_contains: Vec<String>,
+    stdin: Option<Vec<u8>>,
+}
+
+/// What a checked run gave.
+#[derive(Debug)]
+pub struct Ran {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// What a finished process gave, read the one way every test reads it.
+    pub fn from_output(out: &std::process::Output) -> Ran {
+        Ran {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The `error: ...` line (the one `report_error` prints).
+    pub fn error_line(&self) -> &str {
+        error_line(&self.stderr)
+    }
+}
+
+/// The last `error: ` line of `stderr` (without the prefix), or a panic showing stderr.
+pub fn error_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or_else(|| panic!("no error line in:\n{stderr}"))
+}
+
+impl Run {
+    /// The exit status expected (0 unless said).
+    pub fn status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Stdout, exactly.
+    pub fn stdout(mut self, text: impl Into<String>) -> Self {
+        self.stdout = Some(text.into());
+        self
+    }
+
+    pub fn stdout_contains(mut self, text: impl Into<String>) -> Self {
+        self.stdout_contains.push(text.into());
+        self
+    }
+
+    /// Stderr, exactly.
+    pub fn stderr(mut self, text: impl Into<String>) -> Self {
+        self.stderr = Some(text.into());
+        self
+    }
+
+    /// Stderr holds `text` (and may hold more).
+    pub fn stderr_contains(mut self, text: impl Into<String>) -> Self {
+        self.stderr_contains.push(text.into());
+        self
+    }
+
+    /// Runs in `dir` (a relative path in the arguments lands there).
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        if let Some(cmd) = self.cmd.as_mut() {
+            cmd.current_dir(dir);
+        }
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        if let Some(cmd) = self.cmd.as_mut() {
+            cmd.env(key, value);
+        }
+        self
+    }
+
+    /// Runs and checks: status, stdout, and stderr (empty on success unless said).
+    pub fn go(mut self) -> Ran {
+        self.check().expect("ran once")
+    }
+
+    fn check(&mut self) -> Option<Ran> {
+        let mut cmd = self.cmd.take()?;
+        if let Some(stdin) = self.stdin.take() {
+            cmd.write_stdin(stdin);
+        }
+        let out = cmd.output().expect("run");
+        String::from_utf8(out.stdout.clone()).expect("utf-8 stdout");
+        String::from_utf8(out.stderr.clone()).expect("utf-8 stderr");
+        let ran = Ran::from_output(&out);
+        let shown = format!(
+            "status {}\n--- stdout\n{}--- stderr\n{}",
+            ran.status, ran.stdout, ran.stderr
+        );
+        assert_eq!(ran.status, self.status, "unexpected status:\n{shown}");
+        if let Some(stdout) = &self.stdout {
+            assert_eq!(&ran.stdout, stdout, "stdout:\n{shown}");
+        }
+        for text in &self.stdout_contains {
+            assert!(
+                ran.stdout.contains(text.as_str()),
+                "stdout lacks {text:?}:\n{shown}"
+            );
+        }
+        match &self.stderr {
+            Some(stderr) => assert_eq!(&ran.stderr, stderr, "stderr:\n{shown}"),
+            None if self.status == 0 && self.stderr_contains.is_empty() => {
+                assert!(ran.stderr.is_empty(), "a success with stderr:\n{shown}")
+            }
+            None => {}
+        }
+        for text in &self.stderr_contains {
+            assert!(
+                ran.stderr.contains(text.as_str()),
+                "stderr lacks {text:?}:\n{shown}"
+            );
+        }
+        Some(ran)
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.check();
+        }
+    }
+}
+
+/// Every page's text of a PDF, as lopdf extracts it (per glyph, through ToUnicode).
+pub fn pdf_text(path: &Path) -> String {
+    let doc = lopdf::Document::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("text")
+}
+
+/// Every ActualText string of every page, in drawing order: how shaped text (Arabic,
+/// Hebrew, Devanagari, combining marks) gives its exact characters back.
+pub fn pdf_actual_texts(path: &Path) -> Vec<String> {
+    let doc = lopdf::Document::load(path).expect("pdf");
+    let mut out = Vec::new();
+    for (_, id) in doc.get_pages() {
+        let content = doc.get_page_content(id);
+        let ops = lopdf::content::Content::decode(&content).expect("content ops");
+        for op in ops.operations.iter().filter(|op| op.operator == "BDC") {
+            let Some(text) = op
+                .operands
+                .get(1)
+                .and_then(|o| o.as_dict().ok())
+                .and_then(|d| d.get(b"ActualText").ok())
+            else {
+                continue;
+            };
+            let bytes = text.as_str().expect("a string");
+            assert_eq!(
+                &bytes[..2],
+                b"\xFE\xFF",
+                "ActualText is UTF-16BE with a BOM"
+            );
+            let units: Vec<u16> = bytes[2..]
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            out.push(String::from_utf16(&units).expect("UTF-16"));
+        }
+    }
+    out
+}
+
+/// Whether `name` is in a PDF: in its extracted text, or (shaped) in an ActualText,
+/// right-to-left names in the drawing order an extractor turns back into reading order.
+pub fn pdf_has_name(text: &str, actual: &[String], name: &str) -> bool {
+    let rtl = name.chars().any(|c| ('\u{590}'..='\u{8FF}').contains(&c));
+    let drawn: String = if rtl {
+        name.chars().rev().collect()
+    } else {
+        name.to_string()
+    };
+    text.contains(name) || actual.contains(&drawn)
+}
+
+/// An `.eml` file, parsed.
+pub fn parse_eml(path: &Path) -> mail_parser::Message<'static> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    mail_parser::MessageParser::default()
+        .parse(&bytes[..])
+        .expect("a parsable email")
+        .into_owned()
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use campaign::model::Source;
-use campaign::store::{NewSignature, Store};
+use campaign::store::{NewSignature, SqliteStore};
 
 use crate::common::Home;
 use mail_parser::MimeHeaders;
@@ -26,7 +26,7 @@ fn s<'a>(name: &'a str, postcode: &'a str) -> Signer<'a> {
 
 /// Inserts signers straight into the store, each with an email and a phone.
 fn add(home: &Home, slug: &str, signers: &[Signer<'_>]) {
-    let mut store = Store::open(&home.db()).expect("store");
+    let mut store = SqliteStore::open(&home.db()).expect("store");
     let id = store.find_campaign(slug).expect("campaign").id;
     for (i, signer) in signers.iter().enumerate() {
         let email = format!("signer{i}@example.org");
@@ -66,7 +66,7 @@ fn deliver(home: &Home, args: &[&str]) -> Vec<PathBuf> {
     home.ok(all).lines().map(PathBuf::from).collect()
 }
 
-const NAMES: [&str; 7] = [
+const NAMES: [&str; 8] = [
     "José Núñez",
     "Zoë Ó Súilleabháin",
     "Nguyễn Thị Minh Khai",
@@ -74,6 +74,7 @@ const NAMES: [&str; 7] = [
     "Дмитрий Иванов",
     "김민준",
     "محمد الأحمد",
+    "דוד לוי",
 ];
 
 #[test]
@@ -90,9 +91,15 @@ fn every_name_comes_out_of_the_pdf_exactly_and_fonts_are_subsets() {
     if let Some(keep) = std::env::var_os("CAMPAIGN_KEEP_PDF") {
         std::fs::copy(&out, keep).unwrap();
     }
-    let text = pdf_text(&out);
-    for name in &NAMES[..6] {
-        assert!(text.contains(name), "{name:?} not in:\n{text}");
+    // Every name, Arabic and Hebrew included: drawn glyph by glyph (extracted text) or
+    // shaped (its ActualText, right-to-left in drawing order).
+    let text = crate::common::pdf_text(&out);
+    let actual = crate::common::pdf_actual_texts(&out);
+    for name in NAMES {
+        assert!(
+            crate::common::pdf_has_name(&text, &actual, name),
+            "{name:?} not in:\n{text}\nActualText: {actual:?}"
+        );
     }
 
     // Embedded fonts are subsets: tagged names, and programs far smaller than the fonts.
@@ -124,8 +131,8 @@ fn every_name_comes_out_of_the_pdf_exactly_and_fonts_are_subsets() {
         }
     }
     assert!(
-        programs >= 4,
-        "expected Latin, CJK, Hangul and Arabic fonts, got {programs}"
+        programs >= 5,
+        "expected Latin, CJK, Hangul, Arabic and Hebrew fonts, got {programs}"
     );
     assert!(std::fs::metadata(&out).unwrap().len() < 300_000);
     #[cfg(unix)]

@@ -5,6 +5,7 @@ mod common;
 mod smtp;
 
 mod admins;
+mod arch;
 mod campaigns;
 mod completions;
 mod deliver;

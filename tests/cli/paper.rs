@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use campaign::store::Store;
+use campaign::store::SqliteStore;
 
 use crate::common::Home;
 
@@ -133,7 +133,7 @@ fn sheet_ids_are_recorded_and_continue_from_run_to_run() {
     );
     assert_has(&pages_text(Path::new(second_file))[0], "OAK-0003");
 
-    let store = Store::open(&home.db()).unwrap();
+    let store = SqliteStore::open(&home.db()).unwrap();
     let campaign = store.find_campaign(&slug).unwrap();
     let sheets = store.sheets(campaign.id).unwrap();
     let ids: Vec<&str> = sheets.iter().map(|s| s.sheet_id.as_str()).collect();
@@ -154,7 +154,7 @@ fn numbered_lines_follow_the_lines_flag() {
     let page = squash(&pages_text(Path::new(out.trim()))[0]);
     // The example row (unnumbered), then lines 1, 2 and 3, then the privacy notice.
     assert!(page.contains("(510)555-0142123Privacy:"), "{page}");
-    let lines = Store::open(&home.db())
+    let lines = SqliteStore::open(&home.db())
         .unwrap()
         .sheets(1)
         .unwrap()
@@ -179,7 +179,7 @@ fn impossible_lines_or_sheets_are_usage_errors_naming_the_flag() {
         assert!(out.stdout.is_empty());
     }
     // Nothing was recorded for the refused runs.
-    let store = Store::open(&home.db()).unwrap();
+    let store = SqliteStore::open(&home.db()).unwrap();
     assert!(store.sheets(1).unwrap().is_empty());
 }
 

@@ -28,13 +28,7 @@ fn spanish_campaign(home: &Home) -> String {
     slug
 }
 
-pub fn parse_eml(path: &Path) -> mail_parser::Message<'static> {
-    let bytes = std::fs::read(path).unwrap();
-    mail_parser::MessageParser::default()
-        .parse(&bytes[..])
-        .expect("a parsable email")
-        .into_owned()
-}
+pub use crate::common::parse_eml;
 
 #[test]
 fn share_json_gives_five_channels_whose_links_decode_to_the_texts() {

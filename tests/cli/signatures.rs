@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use campaign::model::{Signature, Source};
-use campaign::store::{NewSignature, Store};
+use campaign::store::{NewSignature, SqliteStore};
 use expectrl::session::OsSession;
 use expectrl::{Eof, Expect, Session};
 
@@ -19,7 +19,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn signatures(home: &Home, slug: &str) -> Vec<Signature> {
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let campaign = store.find_campaign(slug).unwrap();
     let mut out = Vec::new();
     store
@@ -245,9 +245,17 @@ fn export_round_trips_and_defuses_formulas() {
     ]);
     // Rows typed from a printed sheet, stored as interactive entry stores them.
     {
-        let mut store = Store::open(&home.db()).unwrap();
+        let mut store = SqliteStore::open(&home.db()).unwrap();
         let campaign = store.find_campaign(&slug).unwrap();
-        let sheet = store.record_sheets(&campaign, 1, 10).unwrap().remove(0);
+        let sheet = store
+            .record_sheets(
+                campaign.id,
+                &campaign::domain::sheets::prefix(&campaign.slug),
+                1,
+                10,
+            )
+            .unwrap()
+            .remove(0);
         for (line, name, email, postcode) in [
             (
                 1,
@@ -382,9 +390,16 @@ fn typing_without_a_terminal_asks_for_from() {
 
 /// `campaign enter-signatures SLUG` in a pseudo-terminal, with one printed sheet.
 fn typing_session(home: &Home, slug: &str) -> OsSession {
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let campaign = store.find_campaign(slug).unwrap();
-    store.record_sheets(&campaign, 1, 10).unwrap();
+    store
+        .record_sheets(
+            campaign.id,
+            &campaign::domain::sheets::prefix(&campaign.slug),
+            1,
+            10,
+        )
+        .unwrap();
     drop(store);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign"));
     cmd.env_clear()

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use campaign::store::Store;
+use campaign::store::SqliteStore;
 use expectrl::{Eof, Expect, Session};
 
 use crate::common::Home;
@@ -177,7 +177,7 @@ impl Drop for LongImport {
 }
 
 fn signature_count(home: &Home, slug: &str) -> i64 {
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let campaign = store.find_campaign(slug).unwrap();
     let _ = &mut store;
     store.signature_counts(campaign.id).unwrap().total
@@ -187,7 +187,7 @@ const WAITING: &str = "waiting for another campaign process writing to";
 
 /// Two signers typed in by hand, committed before anything else runs.
 fn two_signers(home: &Home, slug: &str) {
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let campaign = store.find_campaign(slug).unwrap();
     for (name, email) in [
         ("Nguyễn Thị Minh Khai", "minh@example.org"),
@@ -319,10 +319,7 @@ fn a_writer_that_gives_up_says_what_happened_and_what_to_do() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(out.stdout.is_empty());
     assert!(stderr.contains(WAITING), "{stderr}");
-    let error = stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    let error = crate::common::error_line(&stderr);
     assert!(error.contains("is still busy after 2 s"), "{error}");
     assert!(error.contains("another campaign process"), "{error}");
     assert!(error.contains("run the command again"), "{error}");
@@ -391,7 +388,7 @@ fn ten_new_campaigns_at_once_on_a_fresh_database_all_succeed() {
         .collect();
     ids.sort();
     assert_eq!(ids, (1..=10).collect::<Vec<_>>());
-    let store = Store::open(&home.db()).unwrap();
+    let store = SqliteStore::open(&home.db()).unwrap();
     assert_eq!(
         store.schema_version().unwrap(),
         campaign::store::migrations::LATEST
@@ -455,9 +452,11 @@ fn a_newer_database_is_refused_before_anything_writes_to_it() {
 fn typed_entry_keeps_a_row_typed_while_an_import_holds_the_database() {
     let home = Home::new();
     let slug = home.live_campaign("Oakland Sanctuary");
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let c = store.find_campaign(&slug).unwrap();
-    store.record_sheets(&c, 1, 10).unwrap();
+    store
+        .record_sheets(c.id, &campaign::domain::sheets::prefix(&c.slug), 1, 10)
+        .unwrap();
     drop(store);
 
     let mut cmd = command(&home, &["enter-signatures", &slug]);
@@ -496,7 +495,7 @@ fn typed_entry_keeps_a_row_typed_while_an_import_holds_the_database() {
     p.expect("added 1, skipped 0, corrected 0").unwrap();
     p.expect(Eof).unwrap();
 
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let c = store.find_campaign(&slug).unwrap();
     let mut typed = Vec::new();
     store

@@ -8,7 +8,7 @@ use std::time::Duration;
 use expectrl::{Eof, Expect, Session};
 use sha2::{Digest, Sha256};
 
-use campaign::store::{NewSignature, Store};
+use campaign::store::{NewSignature, SqliteStore};
 
 use crate::common::Home;
 use crate::trust_files::{import, run_with_timeout, signature_total, std_cmd};
@@ -16,7 +16,7 @@ use crate::trust_files::{import, run_with_timeout, signature_total, std_cmd};
 /// Signers with these postcodes exactly as given (straight into the store: an import
 /// would check them as ZIP codes).
 fn add_raw(home: &Home, slug: &str, postcodes: &[&str]) {
-    let mut store = Store::open(&home.db()).unwrap();
+    let mut store = SqliteStore::open(&home.db()).unwrap();
     let id = store.find_campaign(slug).unwrap().id;
     for (i, code) in postcodes.iter().enumerate() {
         let email = format!("p{i}@example.org");

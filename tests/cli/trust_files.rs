@@ -92,10 +92,8 @@ pub(crate) fn signature_total(home: &Home, slug: &str) -> i64 {
 }
 
 fn status_and_stderr(out: &Output) -> (Option<i32>, String) {
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let ran = crate::common::Ran::from_output(out);
+    (out.status.code(), ran.stderr)
 }
 
 /// Every command that writes a file, aimed at `target`.
@@ -132,7 +130,7 @@ fn outputs_aimed_at_the_database_or_the_account_are_refused() {
     .unwrap();
 
     // Another connection holds the database open, so its WAL and shared memory exist.
-    let holder = campaign::store::Store::open(&db).unwrap();
+    let holder = campaign::store::SqliteStore::open(&db).unwrap();
     holder.find_campaign(&slug).unwrap();
     let wal = home.path().join("campaigns.db-wal");
     assert!(

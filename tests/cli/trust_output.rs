@@ -145,7 +145,7 @@ fn mkfifo(path: &Path) {
 }
 
 fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    crate::common::Ran::from_output(out).stderr
 }
 
 #[test]
@@ -275,9 +275,16 @@ fn typed_entry_shows_a_hostile_earlier_signer_without_obeying_it() {
     let home = Home::new();
     let slug = hostile_campaign(&home);
     hostile_signer(&home, &slug, "ana@example.org");
-    let mut store = campaign::store::Store::open(&home.db()).unwrap();
+    let mut store = campaign::store::SqliteStore::open(&home.db()).unwrap();
     let found = store.find_campaign(&slug).unwrap();
-    let sheet = store.record_sheets(&found, 1, 10).unwrap()[0]
+    let sheet = store
+        .record_sheets(
+            found.id,
+            &campaign::domain::sheets::prefix(&found.slug),
+            1,
+            10,
+        )
+        .unwrap()[0]
         .sheet_id
         .clone();
     drop(store);

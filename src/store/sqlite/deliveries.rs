@@ -2,25 +2,13 @@
 
 use rusqlite::params;
 
-use super::{now, Store};
+use super::SqliteStore;
 use crate::error::Result;
-use crate::model::Delivery;
+use crate::model::{Delivery, NewDelivery};
 
-/// What to record about one delivery document.
-#[derive(Debug, Clone)]
-pub struct NewDelivery<'a> {
-    pub campaign_id: i64,
-    pub show_level: &'a str,
-    pub included_fields: &'a [String],
-    pub recipient: Option<&'a str>,
-    pub file: &'a str,
-    pub file_sha256: &'a str,
-    pub signatures: i64,
-}
-
-impl Store {
+impl SqliteStore {
     pub fn record_delivery(&mut self, d: &NewDelivery<'_>) -> Result<Delivery> {
-        let ts = now();
+        let ts = self.now();
         self.conn().execute(
             "INSERT INTO deliveries (campaign_id, delivered_at, show_level, included_fields, recipient, file, file_sha256, signatures) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -2,92 +2,22 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{now, Store};
+use super::SqliteStore;
 use crate::error::{Error, Result};
 use crate::model::{
-    Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Lang, Scope, SignatureCounts, Status,
+    Campaign, CampaignDraft, CampaignEdit, CampaignSummary, FieldChange, Lang, Scope,
+    SignatureCounts, Status,
 };
+
+/// The columns `update_campaign` may change.
+const EDITABLE: [&str; 11] = [
+    "title", "target", "ask", "why", "scope", "location", "postcode", "country", "goal", "url",
+    "lang",
+];
 
 const CAMPAIGN_COLUMNS: &str =
     "id, slug, title, target, ask, why, scope, location, postcode, country, goal, url, \
      lang, status, picture_mime, owner_email, created_at, updated_at";
-
-/// Changes to a campaign: `None` leaves a field alone; `Some(None)` clears an optional one.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CampaignUpdate {
-    pub title: Option<String>,
-    pub target: Option<String>,
-    pub ask: Option<String>,
-    pub why: Option<String>,
-    pub scope: Option<Scope>,
-    pub location: Option<Option<String>>,
-    pub postcode: Option<Option<String>>,
-    pub country: Option<Option<String>>,
-    pub goal: Option<Option<i64>>,
-    pub url: Option<Option<String>>,
-    pub lang: Option<Lang>,
-}
-
-impl CampaignUpdate {
-    pub fn is_empty(&self) -> bool {
-        *self == CampaignUpdate::default()
-    }
-
-    /// The (column, new value) pairs that differ from `current`.
-    pub fn changes(
-        &self,
-        current: &Campaign,
-    ) -> Vec<(&'static str, Option<String>, Option<String>)> {
-        let mut out = Vec::new();
-        let mut push = |field: &'static str, old: Option<String>, new: Option<String>| {
-            if old != new {
-                out.push((field, old, new));
-            }
-        };
-        if let Some(v) = &self.title {
-            push("title", Some(current.title.clone()), Some(v.clone()));
-        }
-        if let Some(v) = &self.target {
-            push("target", Some(current.target.clone()), Some(v.clone()));
-        }
-        if let Some(v) = &self.ask {
-            push("ask", Some(current.ask.clone()), Some(v.clone()));
-        }
-        if let Some(v) = &self.why {
-            push("why", Some(current.why.clone()), Some(v.clone()));
-        }
-        if let Some(v) = self.scope {
-            push(
-                "scope",
-                Some(current.scope.to_string()),
-                Some(v.to_string()),
-            );
-        }
-        if let Some(v) = &self.location {
-            push("location", current.location.clone(), v.clone());
-        }
-        if let Some(v) = &self.postcode {
-            push("postcode", current.postcode.clone(), v.clone());
-        }
-        if let Some(v) = &self.country {
-            push("country", current.country.clone(), v.clone());
-        }
-        if let Some(v) = &self.goal {
-            push(
-                "goal",
-                current.goal.map(|g| g.to_string()),
-                v.map(|g| g.to_string()),
-            );
-        }
-        if let Some(v) = &self.url {
-            push("url", current.url.clone(), v.clone());
-        }
-        if let Some(v) = self.lang {
-            push("lang", Some(current.lang.to_string()), Some(v.to_string()));
-        }
-        out
-    }
-}
 
 fn campaign_from_row(row: &Row<'_>) -> rusqlite::Result<Campaign> {
     let parse_err = |i: usize, e: String| {
@@ -118,7 +48,7 @@ fn campaign_from_row(row: &Row<'_>) -> rusqlite::Result<Campaign> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Saves a new draft campaign under a unique slug derived from `slug_base`.
     pub fn insert_campaign(
         &mut self,
@@ -126,6 +56,7 @@ impl Store {
         slug_base: &str,
         owner_email: Option<&str>,
     ) -> Result<Campaign> {
+        let ts = self.now();
         let tx = self.conn_mut().transaction()?;
         let slug = {
             let mut candidate = slug_base.to_string();
@@ -144,7 +75,6 @@ impl Store {
             }
             candidate
         };
-        let ts = now();
         tx.execute(
             "INSERT INTO campaigns (slug, title, target, ask, why, scope, location, postcode, country, goal, url, lang, \
              status, owner_email, created_at, updated_at) \
@@ -247,26 +177,32 @@ impl Store {
     /// transaction. Returns the number of fields changed.
     pub fn update_campaign(
         &mut self,
-        campaign: &Campaign,
-        update: &CampaignUpdate,
+        campaign_id: i64,
+        changes: &[FieldChange],
         edited_by: Option<&str>,
     ) -> Result<usize> {
-        let changes = update.changes(campaign);
         if changes.is_empty() {
             return Ok(0);
         }
-        let ts = now();
+        // Column names are written into the SQL: only the campaign's own text fields.
+        if let Some(bad) = changes.iter().find(|c| !EDITABLE.contains(&c.field)) {
+            return Err(Error::Invalid(format!(
+                "{:?} is not a campaign field that can be edited",
+                bad.field
+            )));
+        }
+        let ts = self.now();
         let tx = self.conn_mut().transaction()?;
-        for (field, old, new) in &changes {
-            // `field` comes from a fixed list in `CampaignUpdate::changes`, never from input.
+        for FieldChange { field, old, new } in changes {
+            // `field` is one of EDITABLE (checked above), never from input.
             tx.execute(
                 &format!("UPDATE campaigns SET {field} = ?1, updated_at = ?2 WHERE id = ?3"),
-                params![new, ts, campaign.id],
+                params![new, ts, campaign_id],
             )?;
             tx.execute(
                 "INSERT INTO campaign_edits (campaign_id, field, old_value, new_value, edited_by, edited_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![campaign.id, field, old, new, edited_by, ts],
+                params![campaign_id, field, old, new, edited_by, ts],
             )?;
         }
         tx.commit()?;
@@ -299,7 +235,7 @@ impl Store {
         if campaign.status == status {
             return Ok(());
         }
-        let ts = now();
+        let ts = self.now();
         let tx = self.conn_mut().transaction()?;
         tx.execute(
             "UPDATE campaigns SET status = ?1, updated_at = ?2 WHERE id = ?3",
@@ -317,7 +253,7 @@ impl Store {
     pub fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE campaigns SET picture = ?1, picture_mime = ?2, updated_at = ?3 WHERE id = ?4",
-            params![bytes, mime, now(), campaign_id],
+            params![bytes, mime, self.now(), campaign_id],
         )?;
         Ok(())
     }
@@ -338,6 +274,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::campaign::changes;
+    use crate::model::CampaignUpdate;
 
     fn draft(title: &str) -> CampaignDraft {
         CampaignDraft {
@@ -353,7 +291,7 @@ mod tests {
 
     #[test]
     fn slugs_are_unique_and_lookup_works_by_slug_or_id() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = SqliteStore::open_in_memory().unwrap();
         let a = store
             .insert_campaign(&draft("A"), "oakland", Some("ana@example.org"))
             .unwrap();
@@ -374,7 +312,7 @@ mod tests {
 
     #[test]
     fn updates_keep_history_and_unicode() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = SqliteStore::open_in_memory().unwrap();
         let c = store.insert_campaign(&draft("Old"), "old", None).unwrap();
         let update = CampaignUpdate {
             title: Some("Nguyễn Thị Minh Khai".into()),
@@ -382,7 +320,7 @@ mod tests {
         };
         assert_eq!(
             store
-                .update_campaign(&c, &update, Some("ana@example.org"))
+                .update_campaign(c.id, &changes(&update, &c), Some("ana@example.org"))
                 .unwrap(),
             1
         );
@@ -392,7 +330,12 @@ mod tests {
         assert_eq!(edits.len(), 1);
         assert_eq!(edits[0].old_value.as_deref(), Some("Old"));
         // Unchanged values are not recorded.
-        assert_eq!(store.update_campaign(&c2, &update, None).unwrap(), 0);
+        assert_eq!(
+            store
+                .update_campaign(c2.id, &changes(&update, &c2), None)
+                .unwrap(),
+            0
+        );
         store.set_status(&c2, Status::Live, None).unwrap();
         assert_eq!(store.campaign_by_id(c.id).unwrap().status, Status::Live);
         let listed = store.list_campaigns(Some(Status::Live)).unwrap();

@@ -3,35 +3,22 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{now, Store};
+use super::SqliteStore;
 use crate::error::Result;
-use crate::model::{Campaign, Sheet};
+use crate::model::Sheet;
 
-/// "oakland-sanctuary" -> "OAK"; short or non-letter slugs are padded with X.
-pub fn sheet_prefix(slug: &str) -> String {
-    let mut prefix: String = slug
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(3)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    while prefix.len() < 3 {
-        prefix.push('X');
-    }
-    prefix
-}
-
-impl Store {
-    /// Records `count` new sheets of `lines` lines for `campaign`, numbered after every
-    /// sheet already printed with the same prefix (by any campaign), so ids are unique.
+impl SqliteStore {
+    /// Records `count` new sheets of `lines` lines for `campaign_id`, with ids `prefix`
+    /// (see `domain::sheets::prefix`) and numbers after every sheet already printed with
+    /// the same prefix (by any campaign), so ids are unique.
     pub fn record_sheets(
         &mut self,
-        campaign: &Campaign,
+        campaign_id: i64,
+        prefix: &str,
         count: usize,
         lines: i64,
     ) -> Result<Vec<Sheet>> {
-        let prefix = sheet_prefix(&campaign.slug);
-        let ts = now();
+        let ts = self.now();
         let tx = self.conn_mut().transaction()?;
         let last: i64 = tx.query_row(
             "SELECT COALESCE(MAX(seq), 0) FROM sheets WHERE sheet_id LIKE ?1 || '-%'",
@@ -41,14 +28,14 @@ impl Store {
         let mut sheets = Vec::with_capacity(count);
         for n in 1..=count as i64 {
             let seq = last + n;
-            let sheet_id = format!("{prefix}-{seq:04}");
+            let sheet_id = Sheet::id(prefix, seq);
             tx.execute(
                 "INSERT INTO sheets (sheet_id, campaign_id, seq, lines, printed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![sheet_id, campaign.id, seq, lines, ts],
+                params![sheet_id, campaign_id, seq, lines, ts],
             )?;
             sheets.push(Sheet {
                 sheet_id,
-                campaign_id: campaign.id,
+                campaign_id,
                 lines,
                 printed_at: ts.clone(),
             });
@@ -93,7 +80,7 @@ mod tests {
 
     #[test]
     fn sheet_ids_are_unique_across_campaigns_with_one_prefix() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = SqliteStore::open_in_memory().unwrap();
         let draft = CampaignDraft {
             title: "t".into(),
             scope: Some(Scope::Global),
@@ -101,8 +88,8 @@ mod tests {
         };
         let a = store.insert_campaign(&draft, "oakland", None).unwrap();
         let b = store.insert_campaign(&draft, "oakdale", None).unwrap();
-        let first = store.record_sheets(&a, 2, 10).unwrap();
-        let second = store.record_sheets(&b, 1, 8).unwrap();
+        let first = store.record_sheets(a.id, "OAK", 2, 10).unwrap();
+        let second = store.record_sheets(b.id, "OAK", 1, 8).unwrap();
         let ids: Vec<_> = first
             .iter()
             .chain(&second)
@@ -114,7 +101,5 @@ mod tests {
             store.find_sheet(a.id, "OAK-0003").unwrap().is_none(),
             "belongs to another campaign"
         );
-        assert_eq!(sheet_prefix("li-na"), "LIN");
-        assert_eq!(sheet_prefix("a"), "AXX");
     }
 }

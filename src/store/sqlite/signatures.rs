@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{now, Store};
+use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{Signature, Source};
 
@@ -42,10 +42,12 @@ pub(super) fn signature_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sign
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Adds one signature in its own transaction. Returns `None` when the campaign already
     /// has a signer with the same dedupe key.
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
+        #[cfg(test)]
+        self.injected_busy()?;
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
              source, sheet_id, line, entered_by, signed_at, dedupe_key) \
@@ -63,7 +65,7 @@ impl Store {
                 s.sheet_id,
                 s.line,
                 s.entered_by,
-                s.signed_at.clone().unwrap_or_else(now),
+                s.signed_at.clone().unwrap_or_else(|| self.now()),
                 s.dedupe_key,
             ],
         )?;
@@ -81,6 +83,8 @@ impl Store {
     /// The campaign's signer with this dedupe key, if any: to show a volunteer the
     /// earlier entry of a duplicate.
     pub fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
+        #[cfg(test)]
+        self.injected_busy()?;
         // One signer, one key: `signature_keys` (migration 5) holds them.
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE id = \
@@ -131,7 +135,7 @@ impl Store {
             .query_row(params![campaign_id, sheet_id], |r| r.get(0))?)
     }
 
-    /// Like [`Store::for_each_signature`], only the signers who joined the mailing list.
+    /// Like [`SqliteStore::for_each_signature`], only the signers who joined the mailing list.
     pub fn for_each_opted_in<F>(&self, campaign_id: i64, f: F) -> Result<()>
     where
         F: FnMut(Signature) -> Result<()>,
@@ -161,7 +165,7 @@ mod tests {
 
     #[test]
     fn the_last_line_of_a_sheet_is_an_index_lookup() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = SqliteStore::open_in_memory().unwrap();
         let draft = CampaignDraft {
             title: "t".into(),
             scope: Some(Scope::Global),

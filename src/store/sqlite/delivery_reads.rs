@@ -3,7 +3,7 @@
 //! postcode (3,000 postcodes made that 400 times slower than an unsplit delivery).
 
 use super::signatures::{signature_from_row, SIGNATURE_COLUMNS};
-use super::Store;
+use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{Signature, SignatureCounts};
 
@@ -11,12 +11,12 @@ use crate::model::{Signature, SignatureCounts};
 /// so a signer's group here is the group the document filters on.
 const POSTCODE_KEY: &str = "TRIM(COALESCE(postcode, ''), ' ' || char(9) || char(10) || char(13))";
 
-impl Store {
+impl SqliteStore {
     /// Runs `f` inside one read transaction, so every query it makes sees the same
     /// snapshot (counts and rows agree while others write).
     pub fn read_consistently<T, E>(
         &self,
-        f: impl FnOnce(&Store) -> std::result::Result<T, E>,
+        f: impl FnOnce(&SqliteStore) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E>
     where
         E: From<crate::error::Error>,

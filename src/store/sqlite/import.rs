@@ -26,9 +26,10 @@ use rayon::slice::ParallelSliceMut;
 use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension, Statement};
 
-use super::Store;
+use super::SqliteStore as Store;
 use crate::error::{Error, Result};
 use crate::model::{NewSignature, Source};
+use crate::store::{ImportDefaults, ImportOutcome};
 
 /// Page cache during an import (KiB, negative as SQLite wants): enough for the pages
 /// being appended to and the path of the sorted merge, which is all an import touches
@@ -40,25 +41,6 @@ const NORMAL_CACHE_KIB: i64 = -2_000;
 /// larger runs mean fewer passes over the campaign's keys, smaller ones less memory
 /// (about 70 bytes a key here).
 pub const RUN_KEYS: usize = 1 << 19;
-
-/// What every row of one import shares (a row may say otherwise for itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportDefaults {
-    pub source: Source,
-    pub entered_by: Option<String>,
-    /// RFC 3339: when rows that do not say when they were signed are stored.
-    pub signed_at: String,
-}
-
-/// What an import added, once committed. Rejected rows never reach the store: the
-/// caller counts them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ImportOutcome {
-    pub added: u64,
-    /// Rows whose signer was already in the campaign or earlier in the import.
-    pub duplicates: u64,
-    pub unknown_sheets: Vec<UnknownSheet>,
-}
 
 /// A sheet id the file names that was never printed for this campaign (a sheet from
 /// another campaign, an export from elsewhere): its rows are kept, the id with them as
@@ -184,9 +166,9 @@ impl Run {
     }
 }
 
-/// An import in progress. Nothing is visible to others until [`Import::commit`];
+/// An import in progress. Nothing is visible to others until [`SqliteImport::commit`];
 /// dropping it (an error, a kill) rolls everything back.
-pub struct Import<'s> {
+pub struct SqliteImport<'s> {
     conn: &'s Connection,
     finished: bool,
     campaign_id: i64,
@@ -220,7 +202,7 @@ impl Store {
         &mut self,
         campaign_id: i64,
         defaults: ImportDefaults,
-    ) -> Result<Import<'_>> {
+    ) -> Result<SqliteImport<'_>> {
         let conn = self.conn();
         // The database stays in WAL mode (see `Store::open`): a rollback journal would
         // save the second write of each page at the checkpoint, but lock every reader
@@ -239,7 +221,7 @@ impl Store {
             restore(conn);
             return Err(e.into());
         }
-        let mut import = Import {
+        let mut import = SqliteImport {
             conn,
             finished: false,
             campaign_id,
@@ -331,7 +313,7 @@ fn keys_sql(rows: usize) -> String {
 
 const KEY_EXISTS: &str = "SELECT 1 FROM signature_keys WHERE campaign_id = ?1 AND dedupe_key = ?2";
 
-impl Import<'_> {
+impl SqliteImport<'_> {
     /// Adds valid, normalized rows, in the order they come: a signer already in the
     /// campaign or earlier in the import is counted as a duplicate and left out.
     pub fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
@@ -542,12 +524,23 @@ impl Import<'_> {
     }
 }
 
-impl Drop for Import<'_> {
+impl Drop for SqliteImport<'_> {
     fn drop(&mut self) {
         if !self.finished {
             let _ = self.conn.execute_batch("ROLLBACK");
             restore(self.conn);
         }
+    }
+}
+
+/// The backend's side of [`crate::store::Store::begin_import`].
+impl crate::store::Import for SqliteImport<'_> {
+    fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
+        SqliteImport::add_batch(self, rows)
+    }
+
+    fn commit(self: Box<Self>) -> Result<ImportOutcome> {
+        SqliteImport::commit(*self)
     }
 }
 

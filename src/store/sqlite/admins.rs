@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{now, Store};
+use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{Admin, AdminStatus};
 
@@ -19,7 +19,7 @@ fn admin_from_row(row: &Row<'_>) -> rusqlite::Result<Admin> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// A campaign's admins, in the order they were invited.
     pub fn admins(&self, campaign_id: i64) -> Result<Vec<Admin>> {
         let mut stmt = self.conn().prepare(&format!(
@@ -53,7 +53,7 @@ impl Store {
         let added = self.conn().execute(
             "INSERT OR IGNORE INTO admins (campaign_id, email, status, invited_by, invited_at) \
              VALUES (?1, ?2, 'invited', ?3, ?4)",
-            params![campaign_id, email.trim(), invited_by, now()],
+            params![campaign_id, email.trim(), invited_by, self.now()],
         )?;
         Ok(added == 1)
     }
@@ -72,7 +72,7 @@ impl Store {
         let changed = self.conn().execute(
             "UPDATE admins SET status = 'active', activated_at = ?3 \
              WHERE campaign_id = ?1 AND email = ?2 AND status = 'invited'",
-            params![campaign_id, email.trim(), now()],
+            params![campaign_id, email.trim(), self.now()],
         )?;
         Ok(changed == 1)
     }
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn invite_activate_remove() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = SqliteStore::open_in_memory().unwrap();
         let draft = CampaignDraft {
             title: "T".into(),
             target: "X".into(),

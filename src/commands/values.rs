@@ -1,0 +1,87 @@
+//! How the command line reads the plain enums of `model` and `domain`: each flag's
+//! possible values (with their help), parsed through the type's `FromStr`. Clap stays
+//! here; the types below know nothing of it.
+
+use std::str::FromStr;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+
+use crate::domain::delivery::{ContactField, ShowLevel};
+use crate::model::{Lang, Source, Status};
+
+/// A parser offering `values` (each with its help, "" for none) and giving a `T`.
+fn parser<T>(values: &'static [(&'static str, &'static str)]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(values.iter().map(|(value, help)| {
+        let value = PossibleValue::new(*value);
+        if help.is_empty() {
+            value
+        } else {
+            value.help(*help)
+        }
+    }))
+    .try_map(|text: String| text.parse::<T>())
+}
+
+pub fn lang() -> impl TypedValueParser<Value = Lang> {
+    parser(&[("en", ""), ("es", "")])
+}
+
+pub fn status() -> impl TypedValueParser<Value = Status> {
+    parser(&[("draft", ""), ("live", ""), ("offline", "")])
+}
+
+pub fn source() -> impl TypedValueParser<Value = Source> {
+    parser(&[("paper", ""), ("online", "")])
+}
+
+pub fn show_level() -> impl TypedValueParser<Value = ShowLevel> {
+    parser(&[
+        ("names", "Name and postcode of each signer"),
+        ("initials", "Initials and postcode of each signer"),
+        (
+            "postcodes",
+            "A table of how many signed per postcode, no names",
+        ),
+        ("count", "The cover page with the count only"),
+    ])
+}
+
+pub fn contact_field() -> impl TypedValueParser<Value = ContactField> {
+    parser(&[("email", ""), ("phone", "")])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every value a flag offers parses, and every value of the type is offered.
+    #[test]
+    fn the_offered_values_are_the_types_values() {
+        fn offered<T>(p: impl TypedValueParser<Value = T>) -> Vec<String> {
+            p.possible_values()
+                .unwrap()
+                .map(|v| v.get_name().to_string())
+                .collect()
+        }
+        assert_eq!(offered(lang()), ["en", "es"]);
+        for v in offered(lang()) {
+            assert_eq!(v.parse::<Lang>().unwrap().as_str(), v);
+        }
+        for v in offered(status()) {
+            assert_eq!(v.parse::<Status>().unwrap().as_str(), v);
+        }
+        for v in offered(source()) {
+            assert_eq!(v.parse::<Source>().unwrap().as_str(), v);
+        }
+        for v in offered(show_level()) {
+            assert_eq!(v.parse::<ShowLevel>().unwrap().as_str(), v);
+        }
+        for v in offered(contact_field()) {
+            assert_eq!(v.parse::<ContactField>().unwrap().as_str(), v);
+        }
+        assert_eq!(offered(show_level()).len(), 4);
+    }
+}
