@@ -903,4 +903,42 @@ mod tests {
         );
         consistent(&store);
     }
+
+    /// Typed entry's corrections go through the triggers: the counts and the keys follow
+    /// a changed flag and a changed email, and an email another signer has is refused
+    /// with nothing changed (as the unique index did).
+    #[test]
+    fn corrections_keep_the_counts_and_keys_exact() {
+        let (mut store, id) = store_with_campaign();
+        let ana = store
+            .insert_signature(id, &signer("Ana", "ana@example.org"))
+            .unwrap()
+            .unwrap();
+        store
+            .insert_signature(id, &signer("Bo", "bo@example.org"))
+            .unwrap()
+            .unwrap();
+        let mut corrected = signer("Ana", "ana.r@example.org");
+        corrected.private = true;
+        assert!(store.update_signature(ana, &corrected).unwrap());
+        assert_eq!(store.signature_counts(id).unwrap().private, 1);
+        consistent(&store);
+        assert!(store
+            .find_signature_by_key(id, "ana@example.org")
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            store
+                .find_signature_by_key(id, "ana.r@example.org")
+                .unwrap()
+                .unwrap()
+                .id,
+            ana
+        );
+        assert!(!store
+            .update_signature(ana, &signer("Ana", "bo@example.org"))
+            .unwrap());
+        consistent(&store);
+        assert_eq!(store.signature_counts(id).unwrap().total, 2);
+    }
 }

@@ -102,7 +102,7 @@ pub const MIGRATIONS: &[&str] = &[
     // 4: each campaign's counts, so `list` and `show` read one row instead of counting
     // millions. Triggers keep them exact in the transaction that changes a signature,
     // whoever writes it. An import turns triggers off on its own connection and adds
-    // its totals itself before it commits (see `store::import`).
+    // its totals itself before it commits (see `store::sqlite::import`).
     r#"
     CREATE TABLE signature_counts (
         campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
