@@ -197,8 +197,9 @@ pub fn run(
     // Not scoped: on an error this thread returns at once, even while the reader waits
     // on a pipe that never ends.
     let reader = spawn("reader", move || read_batches(input, pool_rx, read_tx))?;
+    let workers = checking_pool()?;
     let checker = spawn("checker", move || {
-        check_batches(&rules, region, read_rx, checked_tx)
+        workers.install(|| check_batches(&rules, region, read_rx, checked_tx))
     })?;
 
     let mut report = ImportReport::default();
@@ -260,6 +261,27 @@ pub fn run(
     report.counts.duplicates = outcome.duplicates;
     report.unknown_sheets = outcome.unknown_sheets;
     Ok(report)
+}
+
+/// The threads that check rows, one a core, at a lower priority than the rest of the
+/// machine: an import is a batch job, and `list`, `show` or typed entry started while it
+/// runs get a core first (measured: `list` during an import on a busy machine). The
+/// thread that stores rows, the import's critical path, keeps its priority.
+fn checking_pool() -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("import-check-{i}"))
+        .start_handler(|_| lower_this_threads_priority())
+        .build()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+}
+
+/// Linux keeps a nice value per thread; elsewhere this does nothing.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; `who = 0` is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
