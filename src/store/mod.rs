@@ -18,9 +18,7 @@ pub use sqlite::busy::{
     describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout, set_busy_timeout, Wait,
 };
 pub use sqlite::migrations;
-pub use sqlite::{
-    key_hash, ImportCounts, Rejected, RowOutcome, SeenKeys, SqliteStore, UnknownSheet,
-};
+pub use sqlite::{SqliteStore, UnknownSheet};
 
 use crate::error::{Error, Result};
 use crate::model::{
@@ -254,13 +252,6 @@ pub trait Store: Send {
     // Deliveries.
     fn record_delivery(&mut self, d: &NewDelivery<'_>) -> Result<Delivery>;
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>>;
-
-    /// The SQLite store behind this one, for the CSV import's fast path until it runs
-    /// on [`Store::begin_import`] (`ops::import`). Not for new code.
-    #[doc(hidden)]
-    fn as_sqlite(&mut self) -> Option<&mut SqliteStore> {
-        None
-    }
 }
 
 #[cfg(test)]

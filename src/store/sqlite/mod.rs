@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys, UnknownSheet};
+pub use import::{SqliteImport, UnknownSheet};
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};

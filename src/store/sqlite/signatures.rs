@@ -85,8 +85,10 @@ impl SqliteStore {
     pub fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
         #[cfg(test)]
         self.injected_busy()?;
+        // One signer, one key: `signature_keys` (migration 5) holds them.
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2"
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE id = \
+             (SELECT signature_id FROM signature_keys WHERE campaign_id = ?1 AND dedupe_key = ?2)"
         ))?;
         Ok(stmt
             .query_row(params![campaign_id, key], signature_from_row)

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use super::import::Import as SqliteImport;
 use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{
@@ -11,7 +10,7 @@ use crate::model::{
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
     Status, Translation,
 };
-use crate::store::{Import, ImportDefaults, ImportOutcome, Store};
+use crate::store::{Import, ImportDefaults, Store};
 
 impl Store for SqliteStore {
     fn path(&self) -> Option<&Path> {
@@ -153,11 +152,11 @@ impl Store for SqliteStore {
         campaign_id: i64,
         defaults: ImportDefaults,
     ) -> Result<Box<dyn Import + '_>> {
-        // The SQLite import stamps rows itself for now; `defaults.signed_at` takes over
-        // once `store/import.rs` implements this interface.
-        let import =
-            SqliteStore::begin_import(self, campaign_id, defaults.source, defaults.entered_by)?;
-        Ok(Box::new(Adapter { import, rows: 0 }))
+        Ok(Box::new(SqliteStore::begin_import(
+            self,
+            campaign_id,
+            defaults,
+        )?))
     }
     fn record_sheets(
         &mut self,
@@ -199,38 +198,6 @@ impl Store for SqliteStore {
     }
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>> {
         SqliteStore::deliveries(self, campaign_id)
-    }
-    fn as_sqlite(&mut self) -> Option<&mut SqliteStore> {
-        Some(self)
-    }
-}
-
-/// The interface's import over today's SQLite import.
-struct Adapter<'s> {
-    import: SqliteImport<'s>,
-    rows: u64,
-}
-
-impl Import for Adapter<'_> {
-    fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
-        let first = self.rows;
-        self.rows += rows.len() as u64;
-        self.import.add_all(
-            rows.iter()
-                .enumerate()
-                .map(|(i, s)| (first + i as u64 + 1, Ok(s.clone()))),
-            |_| {},
-        )
-    }
-
-    fn commit(self: Box<Self>) -> Result<ImportOutcome> {
-        let unknown_sheets = self.import.unknown_sheets().to_vec();
-        let counts = self.import.commit()?;
-        Ok(ImportOutcome {
-            added: counts.added,
-            duplicates: counts.duplicates,
-            unknown_sheets,
-        })
     }
 }
 
