@@ -44,6 +44,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand admins 'List, invite or remove the co-organizers of a campaign'
             cand paper-form 'Print paper signature forms (PDF) with numbered, traceable sheets'
             cand enter-signatures 'Type in paper signatures, or import a CSV of signatures'
+            cand signer 'Correct or remove a saved signer by sheet and line (OAK-0007:5), kept in the history'
             cand export 'Write a campaign''s signers to CSV or JSON lines'
             cand deliver 'Write the petition as a PDF for its target, and optionally email it'
             cand outbox 'List the emails waiting to be sent, or send them'
@@ -178,6 +179,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --goal 'How many signatures you aim for'
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
+            cand --in 'Set the petition''s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign''s own language'
             cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
@@ -307,6 +309,90 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'campaign;signer'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand edit 'Change a signer''s fields (asks for each on a terminal when no field is given)'
+            cand remove 'Remove a signer (asks first; --yes without a terminal)'
+            cand history 'List every correction and removal, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'campaign;signer;edit'= {
+            cand --name 'New name'
+            cand --email 'New email ("" clears it)'
+            cand --postcode 'New ZIP/postcode, kept as typed ("" clears it)'
+            cand --phone 'New phone ("" clears it)'
+            cand --opt-in 'Whether they joined the mailing list'
+            cand --private 'Whether they are counted without their name shown'
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;signer;remove'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;signer;history'= {
+            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;signer;help'= {
+            cand edit 'Change a signer''s fields (asks for each on a terminal when no field is given)'
+            cand remove 'Remove a signer (asks first; --yes without a terminal)'
+            cand history 'List every correction and removal, oldest first'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'campaign;signer;help;edit'= {
+        }
+        &'campaign;signer;help;remove'= {
+        }
+        &'campaign;signer;help;history'= {
+        }
+        &'campaign;signer;help;help'= {
         }
         &'campaign;export'= {
             cand --format 'File format [default: csv; jsonl with --json]'
@@ -448,6 +534,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand admins 'List, invite or remove the co-organizers of a campaign'
             cand paper-form 'Print paper signature forms (PDF) with numbered, traceable sheets'
             cand enter-signatures 'Type in paper signatures, or import a CSV of signatures'
+            cand signer 'Correct or remove a saved signer by sheet and line (OAK-0007:5), kept in the history'
             cand export 'Write a campaign''s signers to CSV or JSON lines'
             cand deliver 'Write the petition as a PDF for its target, and optionally email it'
             cand outbox 'List the emails waiting to be sent, or send them'
@@ -482,6 +569,17 @@ set edit:completion:arg-completer[campaign] = {|@words|
         &'campaign;help;paper-form'= {
         }
         &'campaign;help;enter-signatures'= {
+        }
+        &'campaign;help;signer'= {
+            cand edit 'Change a signer''s fields (asks for each on a terminal when no field is given)'
+            cand remove 'Remove a signer (asks first; --yes without a terminal)'
+            cand history 'List every correction and removal, oldest first'
+        }
+        &'campaign;help;signer;edit'= {
+        }
+        &'campaign;help;signer;remove'= {
+        }
+        &'campaign;help;signer;history'= {
         }
         &'campaign;help;export'= {
         }

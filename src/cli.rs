@@ -29,8 +29,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every subcommand takes.
+/// Flags every subcommand takes, listed under their own heading in every `--help`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]
     #[arg(long, global = true, value_name = "PATH", env = "CAMPAIGN_DB")]

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{load_campaign, Access};
 use crate::bounded::{self, Accept};
 use crate::context::Ctx;
-use crate::domain::campaign::{review_warnings, ReviewWarning};
+use crate::domain::campaign::{review_warnings, translation_warnings, ReviewWarning};
 use crate::domain::picture;
 use crate::error::Error;
 use crate::model::{Campaign, SignatureCounts, Status};
@@ -81,10 +81,18 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
         None => None,
     };
 
+    let mut warnings = review_warnings(&campaign);
+    // The organizer's language is one the campaign is used in.
+    let used: Vec<_> = account.lang.into_iter().collect();
+    warnings.extend(translation_warnings(
+        &campaign,
+        &used,
+        &store.translations(campaign.id)?,
+    ));
     let review = Review {
         card,
         signatures: store.signature_counts(campaign.id)?,
-        warnings: review_warnings(&campaign),
+        warnings,
         campaign: campaign.clone(),
     };
     if ctx.output.json && !args.launch {

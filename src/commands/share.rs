@@ -99,11 +99,19 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     }
     ensure_shareable(&campaign)?;
     let lang = args.lang.unwrap_or(campaign.lang);
+    // The petition's own words in that language, where it has them.
+    let campaign = store.campaign_texts(&campaign, lang)?.applied_to(&campaign);
     if inviting {
         return invite(ctx, &campaign, lang, &args);
     }
 
-    let posts = share::share_posts(&campaign, lang, &args.channel.channels());
+    let organizer = ctx.account()?.name;
+    let posts = share::share_posts(
+        &campaign,
+        lang,
+        &args.channel.channels(),
+        organizer.as_deref(),
+    );
     if ctx.output.json {
         ui::out_json(&posts)?;
         return Ok(());
@@ -222,22 +230,10 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
     let sent = report.written.iter().filter(|w| w.sent).count();
     let waiting = report.written.len() - sent;
     if sent > 0 {
-        ui::status(
-            ctx,
-            format!(
-                "sent {}",
-                ui::plural(sent as u64, "invitation", "invitations")
-            ),
-        );
+        ui::status(ctx, ui::count("invitations_sent", sent, &[]));
     }
     if waiting > 0 {
-        ui::status(
-            ctx,
-            format!(
-                "{} waiting in the outbox: review them, then `campaign outbox --send`",
-                ui::plural(waiting as u64, "invitation", "invitations")
-            ),
-        );
+        ui::status(ctx, ui::count("invitations_waiting", waiting, &[]));
     }
     Ok(())
 }

@@ -13,13 +13,15 @@ pub(crate) mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
+mod signer_edits;
 mod store_impl;
+mod translations;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys, UnknownSheet};
+pub use import::{SqliteImport, UnknownSheet};
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
