@@ -31,6 +31,9 @@ _campaign() {
             campaign,edit)
                 cmd="campaign__subcmd__edit"
                 ;;
+            campaign,encrypt)
+                cmd="campaign__subcmd__encrypt"
+                ;;
             campaign,enter-signatures)
                 cmd="campaign__subcmd__enter__subcmd__signatures"
                 ;;
@@ -39,6 +42,9 @@ _campaign() {
                 ;;
             campaign,help)
                 cmd="campaign__subcmd__help"
+                ;;
+            campaign,init)
+                cmd="campaign__subcmd__init"
                 ;;
             campaign,list)
                 cmd="campaign__subcmd__list"
@@ -61,6 +67,9 @@ _campaign() {
             campaign,paper-form)
                 cmd="campaign__subcmd__paper__subcmd__form"
                 ;;
+            campaign,passphrase)
+                cmd="campaign__subcmd__passphrase"
+                ;;
             campaign,review)
                 cmd="campaign__subcmd__review"
                 ;;
@@ -69,6 +78,9 @@ _campaign() {
                 ;;
             campaign,show)
                 cmd="campaign__subcmd__show"
+                ;;
+            campaign,signer)
+                cmd="campaign__subcmd__signer"
                 ;;
             campaign__subcmd__help,account)
                 cmd="campaign__subcmd__help__subcmd__account"
@@ -85,6 +97,9 @@ _campaign() {
             campaign__subcmd__help,edit)
                 cmd="campaign__subcmd__help__subcmd__edit"
                 ;;
+            campaign__subcmd__help,encrypt)
+                cmd="campaign__subcmd__help__subcmd__encrypt"
+                ;;
             campaign__subcmd__help,enter-signatures)
                 cmd="campaign__subcmd__help__subcmd__enter__subcmd__signatures"
                 ;;
@@ -93,6 +108,9 @@ _campaign() {
                 ;;
             campaign__subcmd__help,help)
                 cmd="campaign__subcmd__help__subcmd__help"
+                ;;
+            campaign__subcmd__help,init)
+                cmd="campaign__subcmd__help__subcmd__init"
                 ;;
             campaign__subcmd__help,list)
                 cmd="campaign__subcmd__help__subcmd__list"
@@ -115,6 +133,9 @@ _campaign() {
             campaign__subcmd__help,paper-form)
                 cmd="campaign__subcmd__help__subcmd__paper__subcmd__form"
                 ;;
+            campaign__subcmd__help,passphrase)
+                cmd="campaign__subcmd__help__subcmd__passphrase"
+                ;;
             campaign__subcmd__help,review)
                 cmd="campaign__subcmd__help__subcmd__review"
                 ;;
@@ -124,6 +145,42 @@ _campaign() {
             campaign__subcmd__help,show)
                 cmd="campaign__subcmd__help__subcmd__show"
                 ;;
+            campaign__subcmd__help,signer)
+                cmd="campaign__subcmd__help__subcmd__signer"
+                ;;
+            campaign__subcmd__help__subcmd__signer,edit)
+                cmd="campaign__subcmd__help__subcmd__signer__subcmd__edit"
+                ;;
+            campaign__subcmd__help__subcmd__signer,history)
+                cmd="campaign__subcmd__help__subcmd__signer__subcmd__history"
+                ;;
+            campaign__subcmd__help__subcmd__signer,remove)
+                cmd="campaign__subcmd__help__subcmd__signer__subcmd__remove"
+                ;;
+            campaign__subcmd__signer,edit)
+                cmd="campaign__subcmd__signer__subcmd__edit"
+                ;;
+            campaign__subcmd__signer,help)
+                cmd="campaign__subcmd__signer__subcmd__help"
+                ;;
+            campaign__subcmd__signer,history)
+                cmd="campaign__subcmd__signer__subcmd__history"
+                ;;
+            campaign__subcmd__signer,remove)
+                cmd="campaign__subcmd__signer__subcmd__remove"
+                ;;
+            campaign__subcmd__signer__subcmd__help,edit)
+                cmd="campaign__subcmd__signer__subcmd__help__subcmd__edit"
+                ;;
+            campaign__subcmd__signer__subcmd__help,help)
+                cmd="campaign__subcmd__signer__subcmd__help__subcmd__help"
+                ;;
+            campaign__subcmd__signer__subcmd__help,history)
+                cmd="campaign__subcmd__signer__subcmd__help__subcmd__history"
+                ;;
+            campaign__subcmd__signer__subcmd__help,remove)
+                cmd="campaign__subcmd__signer__subcmd__help__subcmd__remove"
+                ;;
             *)
                 ;;
         esac
@@ -131,13 +188,21 @@ _campaign() {
 
     case "${cmd}" in
         campaign)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -149,7 +214,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__account)
-            opts="-y -q -h -V --name --email --organization --lang --country --smtp-url --reply-to --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --name --email --organization --lang --country --smtp-url --reply-to --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +252,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -195,7 +268,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__admins)
-            opts="-y -q -h -V --add --remove --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --add --remove --send --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,6 +286,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -221,7 +302,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__completions)
-            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --help --version bash elvish fish powershell zsh"
+            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +316,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -243,7 +332,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__deliver)
-            opts="-y -q -h -V --all --status --out --show --include --split-by --lang --email-to --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --all --status --out --show --include --split-by --lang --paper --include-sender-email --allow-unprintable --email-to --send --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,11 +362,23 @@ _campaign() {
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
                     return 0
                     ;;
+                --paper)
+                    COMPREPLY=($(compgen -W "letter a4" -- "${cur}"))
+                    return 0
+                    ;;
                 --email-to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -289,7 +390,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__edit)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --in --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,7 +436,45 @@ _campaign() {
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
                     return 0
                     ;;
+                --in)
+                    COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__encrypt)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -347,7 +486,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__enter__subcmd__signatures)
-            opts="-y -q -h -V --from --rejects --encoding --source --sheet --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --from --rejects --encoding --source --sheet --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,6 +516,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -385,7 +532,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__export)
-            opts="-o -y -q -h -V --opted-in --format --out --db --json --no-input --yes --quiet --help --version"
+            opts="-o -y -q -h -V --opted-in --format --out --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +554,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -415,7 +570,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help)
-            opts="account new review list show edit offline online share admins paper-form enter-signatures export deliver outbox completions man help"
+            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +653,20 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__help__subcmd__encrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__help__subcmd__enter__subcmd__signatures)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -527,6 +696,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -638,6 +821,20 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__help__subcmd__passphrase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__help__subcmd__review)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -680,8 +877,90 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__help__subcmd__signer)
+            opts="edit remove history"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__signer__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__signer__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__signer__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__init)
+            opts="-y -q -h -V --encrypt --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__list)
-            opts="-y -q -h -V --status --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --status --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,6 +974,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -703,7 +990,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__man)
-            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --dir --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,6 +1004,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -725,7 +1020,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__new)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --template --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --template --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -779,6 +1074,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -787,13 +1090,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__offline)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -805,13 +1116,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__online)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -823,13 +1142,21 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__outbox)
-            opts="-y -q -h -V --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --send --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -841,7 +1168,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__paper__subcmd__form)
-            opts="-o -y -q -h -V --out --sheets --lines --paper --lang --db --json --no-input --yes --quiet --help --version"
+            opts="-o -y -q -h -V --out --sheets --lines --paper --lang --short-why --with-instructions --allow-unprintable --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,7 +1198,53 @@ _campaign() {
                     COMPREPLY=($(compgen -W "en es both" -- "${cur}"))
                     return 0
                     ;;
+                --short-why)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__passphrase)
+            opts="-y -q -h -V --new-passphrase-fd --new-passphrase-file --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --new-passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -883,7 +1256,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__review)
-            opts="-y -q -h -V --picture --launch --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --picture --launch --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -897,6 +1270,14 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -905,7 +1286,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__share)
-            opts="-y -q -h -V --channel --lang --invite --invite-file --message --send --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --channel --lang --invite --invite-file --message --send --card --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,7 +1312,19 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --card)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -943,13 +1336,219 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__show)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --help --version"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version edit remove history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__edit)
+            opts="-y -q -h -V --name --email --postcode --phone --opt-in --private --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --postcode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --opt-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__help)
+            opts="edit remove history help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__history)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__signer__subcmd__remove)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

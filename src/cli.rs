@@ -29,8 +29,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every subcommand takes.
+/// Flags every subcommand takes, listed under their own heading in every `--help`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Database: a file, or a PostgreSQL URL shared by a team
     /// (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or
@@ -61,6 +62,21 @@ pub struct GlobalArgs {
     /// Print less on stderr: no status lines or progress bars (errors still show)
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+
+    /// Read the passphrase of an encrypted database from this open file descriptor (e.g.
+    /// `--passphrase-fd 3 3< file`; the first line)
+    #[arg(long, global = true, value_name = "FD")]
+    pub passphrase_fd: Option<i32>,
+
+    /// Read the passphrase of an encrypted database from this file (the first line; it
+    /// must be private: chmod 600)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "CAMPAIGN_PASSPHRASE_FILE"
+    )]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -72,6 +88,8 @@ impl GlobalArgs {
             quiet: self.quiet,
             no_input: self.no_input,
             yes: self.yes,
+            passphrase_fd: self.passphrase_fd,
+            passphrase_file: self.passphrase_file.clone(),
         }
     }
 }
@@ -86,15 +104,17 @@ mod tests {
     use crate::commands;
 
     /// Flags naming a file the command reads: listed in [`commands::inputs`].
-    const INPUTS: [(&str, &str); 3] = [
+    const INPUTS: [(&str, &str); 4] = [
         ("enter-signatures", "from"),
+        ("passphrase", "new_passphrase_file"),
         ("review", "picture"),
         ("share", "invite_file"),
     ];
     /// Flags naming where the command writes: every one goes through `Ctx::files`
     /// (man pages and completion folders are for packagers and hold no signer).
-    const OUTPUTS: [(&str, &str); 6] = [
+    const OUTPUTS: [(&str, &str); 7] = [
         ("export", "out"),
+        ("share", "card"),
         ("deliver", "out"),
         ("paper-form", "out"),
         ("enter-signatures", "rejects"),

@@ -54,6 +54,26 @@ pub enum Error {
         /// How long we waited before giving up, when we did.
         waited: Option<std::time::Duration>,
     },
+    #[error(
+        "wrong passphrase for {db} (key file {key}); nothing was changed. Try again, or the new \
+         one if you changed it with `campaign passphrase`"
+    )]
+    WrongPassphrase { db: String, key: String },
+    #[error("cannot use the key file {key}: {reason}; nothing was changed")]
+    KeyFile { key: String, reason: String },
+    #[error("the database {db} is encrypted (its key file is {key}): it needs its passphrase")]
+    Locked { db: String, key: String },
+    #[error(
+        "{key} does not unlock {db}: it belongs to another database, or {db} was replaced by a \
+         copy that is not encrypted; nothing was changed"
+    )]
+    KeyMismatch { db: String, key: String },
+    #[error(
+        "{db} cannot be read: it is encrypted and its key file {key} is missing (put your copy \
+         of the key file back there; without it the data cannot be read), or it is not a \
+         campaign database"
+    )]
+    NotADatabase { db: String, key: String },
     #[error("no organizer account yet: run `campaign account --name \"Your Name\" --email you@example.org` first")]
     NoAccount,
     /// One email could not be sent; it stays in the outbox with the reason.

@@ -63,10 +63,16 @@ pub fn narrow(file: &File) -> io::Result<()> {
 }
 
 /// The files SQLite keeps beside a database, and what each is.
-const DATABASE_COMPANIONS: [(&str, &str); 3] = [
+const DATABASE_COMPANIONS: [(&str, &str); 6] = [
     ("-wal", "the campaigns database's write-ahead log"),
     ("-shm", "the campaigns database's shared-memory index"),
     ("-journal", "the campaigns database's rollback journal"),
+    (".key", "the key file of the encrypted database"),
+    (".key.new", "the key file of the encrypted database"),
+    (
+        ".encrypting",
+        "the encrypted copy of the database being made",
+    ),
 ];
 
 /// A path no output may land on, and what it is ("the campaigns database").

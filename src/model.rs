@@ -144,6 +144,108 @@ pub struct CampaignEdit {
     pub edited_at: String,
 }
 
+/// How an edit of a saved signer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignerEdited {
+    Saved,
+    /// Another signer of the campaign already has the new email (or name and postcode).
+    KeyTaken,
+    /// The row changed (or was removed) since it was read: nothing saved.
+    ChangedMeanwhile,
+}
+
+/// The petition's own words in one language: what documents, share texts and emails in
+/// that language print.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignTexts {
+    pub title: String,
+    pub target: String,
+    pub ask: String,
+    pub why: String,
+}
+
+impl CampaignTexts {
+    /// The campaign's own text (in its language).
+    pub fn of(c: &Campaign) -> CampaignTexts {
+        CampaignTexts {
+            title: c.title.clone(),
+            target: c.target.clone(),
+            ask: c.ask.clone(),
+            why: c.why.clone(),
+        }
+    }
+
+    /// `c` speaking these words (for code that takes a whole campaign).
+    pub fn applied_to(&self, c: &Campaign) -> Campaign {
+        Campaign {
+            title: self.title.clone(),
+            target: self.target.clone(),
+            ask: self.ask.clone(),
+            why: self.why.clone(),
+            ..c.clone()
+        }
+    }
+}
+
+/// A translation of the petition's text as stored: a field not translated yet is `None`
+/// (the campaign's own is used there).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Translation {
+    pub lang: Option<Lang>,
+    pub title: Option<String>,
+    pub target: Option<String>,
+    pub ask: Option<String>,
+    pub why: Option<String>,
+}
+
+impl Translation {
+    /// The fields not translated yet.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("title", &self.title),
+            ("target", &self.target),
+            ("ask", &self.ask),
+            ("why", &self.why),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.as_deref().is_none_or(|v| v.trim().is_empty()))
+        .map(|(f, _)| f)
+        .collect()
+    }
+
+    /// The texts in this language, each missing field from `own`.
+    pub fn texts(&self, own: &Campaign) -> CampaignTexts {
+        let pick = |t: &Option<String>, o: &str| {
+            t.clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| o.to_string())
+        };
+        CampaignTexts {
+            title: pick(&self.title, &own.title),
+            target: pick(&self.target, &own.target),
+            ask: pick(&self.ask, &own.ask),
+            why: pick(&self.why, &own.why),
+        }
+    }
+}
+
+/// One change to a saved signer (`campaign signer edit|remove`): a field's old and new
+/// value, or a removal (no field, no values: a removed signer's data is not kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureEdit {
+    pub signature_id: i64,
+    /// Where the row was when it changed.
+    pub sheet_id: Option<String>,
+    pub line: Option<i64>,
+    /// `edit` or `remove`.
+    pub action: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub edited_by: Option<String>,
+    pub edited_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Admin {
     pub email: String,

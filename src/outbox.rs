@@ -766,7 +766,7 @@ mod tests {
     use super::*;
     use crate::model::Lang;
     use crate::render::mail::tests::{campaign, sender};
-    use crate::render::mail::{delivery_email_with, Friend};
+    use crate::render::mail::{delivery_email_with, DeliveryText, Friend};
 
     #[test]
     fn delivery_email_waits_and_keeps_its_reason_when_sending_fails() {
@@ -774,7 +774,7 @@ mod tests {
         let outbox = Outbox::with_dirs(dir.path().join("outbox"), dir.path().join("sent"));
         let mail = delivery_email_with(
             &sender(),
-            &campaign(Lang::En),
+            &DeliveryText::of(&campaign(Lang::En), Lang::En),
             "mayor@example.gov",
             12,
             "d.pdf",

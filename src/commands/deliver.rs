@@ -9,7 +9,8 @@ use crate::context::Ctx;
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
-use crate::ops::deliver::{self, CampaignFailure, DeliveryPlan, Mailer, Request};
+use crate::ops::deliver::{self, CampaignFailure, DeliveryPlan, Mailer, Request, Sender};
+use crate::render::pdf::Paper;
 use crate::store::Store;
 use crate::ui::{self, plural};
 
@@ -60,6 +61,21 @@ pub struct DeliverArgs {
     #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
 
+    /// Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico
+    /// and the other countries that use it, A4 elsewhere]
+    #[arg(long, value_parser = super::values::paper(), ignore_case = true)]
+    pub paper: Option<Paper>,
+
+    /// Print your email under your name on the cover letter (it is not printed otherwise)
+    #[arg(long)]
+    pub include_sender_email: bool,
+
+    /// Deliver even when a name has characters no font here can draw: the name is printed
+    /// as "[name not printable]" and the cover counts those rows. Without it, nothing is
+    /// written and the rows and characters are listed
+    #[arg(long)]
+    pub allow_unprintable: bool,
+
     /// Email the PDF to the target at this address. The message waits in the outbox
     /// (`campaign outbox`) unless --send is given
     #[arg(long, value_name = "ADDRESS")]
@@ -107,16 +123,16 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         ui::status(ctx, "nothing delivered");
         return Ok(());
     }
+    let account = ctx.account().ok();
     let request = Request {
         show: args.show,
         include: args.include.clone(),
         lang: args.lang,
         split,
-        date: time::OffsetDateTime::now_utc().date().to_string(),
-        organization: ctx
-            .account()
-            .map(|a| a.display_organization())
-            .unwrap_or_default(),
+        today: time::OffsetDateTime::now_utc().date(),
+        sender: Sender::of(account.as_ref(), args.include_sender_email),
+        paper: args.paper,
+        allow_unprintable: args.allow_unprintable,
     };
     let bar = ui::progress::bar(ctx, campaigns.len() as u64, "delivering");
     let results = plan.deliver(

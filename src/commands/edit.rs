@@ -20,11 +20,20 @@ pub struct EditArgs {
 
     #[command(flatten)]
     pub fields: CampaignFields,
+
+    /// Set the petition's text in another language instead (with --title, --target,
+    /// --ask, --why): documents, share texts and emails in LANG use it, and what is not
+    /// translated stays in the campaign's own language
+    #[arg(long = "in", value_name = "LANG", value_parser = super::values::lang())]
+    pub in_lang: Option<Lang>,
 }
 
 pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
+    if let Some(lang) = args.in_lang.filter(|l| *l != campaign.lang) {
+        return translate(ctx, &mut *store, &campaign, lang, &args.fields);
+    }
     let update = if !args.fields.is_empty() {
         update_from_flags(&args.fields)?
     } else if ctx.interactive {
@@ -68,14 +77,81 @@ pub fn run(ctx: &Ctx, args: EditArgs) -> anyhow::Result<()> {
     let changed = store.update_campaign(campaign.id, &changes, account.email.as_deref())?;
     ui::status(
         ctx,
-        format!(
-            "{} updated ({changed} field{})",
-            campaign.slug,
-            if changed == 1 { "" } else { "s" }
-        ),
+        ui::count("fields_updated", changed, &[("slug", &campaign.slug)]),
     );
     if ctx.output.json {
         ui::out_json(&store.campaign_by_id(campaign.id)?)?;
+    }
+    Ok(())
+}
+
+/// `edit --in LANG`: the petition's text in LANG, field by field.
+fn translate(
+    ctx: &Ctx,
+    store: &mut dyn crate::store::Store,
+    campaign: &Campaign,
+    lang: Lang,
+    f: &CampaignFields,
+) -> anyhow::Result<()> {
+    let only_text = CampaignFields {
+        title: f.title.clone(),
+        target: f.target.clone(),
+        ask: f.ask.clone(),
+        why: f.why.clone(),
+        ..Default::default()
+    };
+    let mut rest = f.clone();
+    (rest.title, rest.target, rest.ask, rest.why) = (None, None, None, None);
+    if !rest.is_empty() {
+        return Err(Error::Usage(format!(
+            "--in {lang} takes only --title, --target, --ask and --why: change the rest without --in"
+        ))
+        .into());
+    }
+    if only_text.is_empty() {
+        return Err(Error::Usage(format!(
+            "--in {lang} sets the petition's text in {lang}: pass --title, --target, --ask and/or --why"
+        ))
+        .into());
+    }
+    let update = update_from_flags(&only_text)?;
+    let texts = crate::model::Translation {
+        lang: Some(lang),
+        title: update.title,
+        target: update.target,
+        ask: update.ask,
+        why: update.why,
+    };
+    let account = ctx.account()?;
+    let changed = store.set_translation(campaign.id, lang, &texts, account.email.as_deref())?;
+    let lang_text = lang.to_string();
+    ui::status(
+        ctx,
+        ui::count(
+            "fields_translated",
+            changed,
+            &[("slug", &campaign.slug), ("lang", &lang_text)],
+        ),
+    );
+    let missing = store
+        .translations(campaign.id)?
+        .into_iter()
+        .find(|t| t.lang == Some(lang))
+        .map(|t| t.missing())
+        .unwrap_or_default();
+    if !missing.is_empty() {
+        ui::warn(format!(
+            "not in {lang} yet: {} (the campaign's own text is used there); add with --in {lang} {}",
+            missing.join(", "),
+            missing
+                .iter()
+                .map(|m| format!("--{m} ..."))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if ctx.output.json {
+        ui::out_json(&store.translations(campaign.id)?)?;
     }
     Ok(())
 }

@@ -2,35 +2,36 @@
 //! CSV import (`--from`) in one all-or-nothing transaction.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::mpsc;
 
 use anyhow::Context as _;
 use clap::Args;
 use encoding_rs::Encoding;
-use rayon::prelude::*;
 
-use super::export::neutralize;
+mod report;
+
+use self::report::{render_report, Bar, RejectsFile};
 use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::domain::signer::Region;
 use crate::error::Error;
-use crate::input::{Checked, CsvInput};
-use crate::model::{Campaign, NewSignature, Problem, Source};
+use crate::model::{Campaign, Source};
+use crate::ops;
 use crate::ops::entry::{EntrySummary, Session};
-use crate::store::{
-    key_hash, ImportCounts, ImportDefaults, Rejected, SeenKeys, Store, UnknownSheet,
-};
+use crate::ops::import::{ImportOptions, Rejects};
+use crate::store::{ImportDefaults, Store};
 use crate::ui;
 use crate::ui::entry::LineReader;
 
 /// Type in signatures from paper sheets, or import a CSV file of signatures.
 ///
-/// On a terminal without --from: asks the sheet id once, then line, name, email,
-/// ZIP/postcode, phone, mailing list and "don't show my name" for each signer. Every row
-/// is saved as soon as it is accepted. Type `<` to correct the previous row, `.` (or
-/// Ctrl-D) to finish; at the line prompt a sheet id switches to that sheet.
+/// On a terminal without --from: asks the sheet id once, then name, email, ZIP/postcode,
+/// phone, mailing list and "don't show my name" for each signer (yes/no take one key;
+/// the line number counts itself, and the next sheet is asked at the end of a sheet).
+/// Every row is saved as soon as it is accepted. Type `<` to go back a field (from a
+/// name: to the previous row), `.` (or Ctrl-D) to finish; at a name, `#7` jumps to line 7
+/// and a sheet id switches to that sheet.
 ///
 /// With --from: imports a CSV whose first row names the columns, in English or Spanish
 /// (name, email, zip, ...; nombre, correo, CP, ...). Its encoding (UTF-8, UTF-16,
@@ -95,114 +96,8 @@ pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Rows validated per batch: large enough to keep both cores busy, small enough that
-/// memory stays flat.
-const BATCH: usize = 8192;
-
-/// Rows checked on the reader thread: row number, the signer or why not, and the key's
-/// hash, which the dedupe pass (in file order) replaces with 1 when the key is new.
-/// Sent as it is: converting it would copy every row again.
-type Batch = Vec<(u64, Checked, u64)>;
-
-/// Rows that were not UTF-8 in a file that looked like plain ASCII before them.
-#[derive(Debug, Default)]
-struct DecodedRows {
-    count: u64,
-    first: u64,
-    last: u64,
-}
-
-/// A byte order mark before the rejects file: Excel reads a CSV without one as
-/// Windows-1252 and would garble every accent the organizer is about to fix.
-const UTF8_BOM: &[u8] = "\u{feff}".as_bytes();
-
-/// Where the pipeline's rows go: SQLite's fast path, or any store's
-/// [`Store::begin_import`] (PostgreSQL), until `ops::import` runs on the interface alone.
-enum Sink<'s> {
-    Sqlite(crate::store::sqlite::Import<'s>),
-    Store {
-        import: Box<dyn crate::store::Import + 's>,
-        counts: ImportCounts,
-    },
-}
-
-impl<'s> Sink<'s> {
-    fn open(
-        store: &'s mut dyn Store,
-        campaign_id: i64,
-        source: Source,
-        entered_by: Option<String>,
-    ) -> Result<Sink<'s>, Error> {
-        if store.as_sqlite().is_some() {
-            let sqlite = store.as_sqlite().expect("checked");
-            return Ok(Sink::Sqlite(sqlite.begin_import(
-                campaign_id,
-                source,
-                entered_by,
-            )?));
-        }
-        let defaults = ImportDefaults {
-            source,
-            entered_by,
-            signed_at: crate::clock::now(),
-        };
-        Ok(Sink::Store {
-            import: store.begin_import(campaign_id, defaults)?,
-            counts: ImportCounts::default(),
-        })
-    }
-
-    fn take_seen_keys(&mut self) -> SeenKeys {
-        match self {
-            Sink::Sqlite(import) => import.take_seen_keys(),
-            Sink::Store { .. } => SeenKeys::default(),
-        }
-    }
-
-    fn add_all_checked<I, F>(&mut self, rows: I, mut rejected: F) -> Result<(), Error>
-    where
-        I: IntoIterator<Item = (u64, Result<NewSignature, Problem>, bool)>,
-        F: FnMut(Rejected),
-    {
-        match self {
-            Sink::Sqlite(import) => import.add_all_checked(rows, rejected),
-            Sink::Store { import, counts } => {
-                let mut batch = Vec::new();
-                for (row, signer, _) in rows {
-                    counts.read += 1;
-                    match signer {
-                        Ok(s) => batch.push(s),
-                        Err(problem) => {
-                            counts.rejected += 1;
-                            rejected(Rejected {
-                                row,
-                                reason: problem.to_string(),
-                                value: problem.value,
-                            });
-                        }
-                    }
-                }
-                import.add_batch(&batch)
-            }
-        }
-    }
-
-    fn commit(self) -> Result<(ImportCounts, Vec<UnknownSheet>), Error> {
-        match self {
-            Sink::Sqlite(import) => {
-                let unknown = import.unknown_sheets().to_vec();
-                Ok((import.commit()?, unknown))
-            }
-            Sink::Store { import, mut counts } => {
-                let outcome = import.commit()?;
-                counts.added = outcome.added;
-                counts.duplicates = outcome.duplicates;
-                Ok((counts, outcome.unknown_sheets))
-            }
-        }
-    }
-}
-
+/// `--from`: a short adapter over [`ops::import`]: opens the input and the rejects file,
+/// says how the file is read, runs the import and renders what it did.
 fn import(
     ctx: &Ctx,
     store: &mut dyn Store,
@@ -214,8 +109,8 @@ fn import(
 ) -> anyhow::Result<()> {
     // Opened first: the file helper refuses a rejects file that is the input (or the
     // database) before anything is read.
-    let mut rejects = match &args.rejects {
-        Some(path) => Some(BufWriter::new(ctx.files().create(path)?)),
+    let rejects_out = match &args.rejects {
+        Some(path) => Some(ctx.files().create(path)?),
         None => None,
     };
     let stdin = from.as_os_str() == "-";
@@ -231,13 +126,13 @@ fn import(
     } else {
         from.display().to_string()
     };
-    let mut input = CsvInput::open(input, args.encoding).map_err(|e| match e {
+    let opened = ops::import::open(input, args.encoding).map_err(|e| match e {
         Error::Invalid(message) => {
             anyhow::Error::new(Error::Invalid(format!("{shown_name}: {message}")))
         }
         other => anyhow::Error::new(other).context(format!("cannot read {shown_name}")),
     })?;
-    match (input.encoding_note(), input.delimiter_note()) {
+    match (opened.encoding_note(), opened.delimiter_note()) {
         (Some(encoding), Some(delimiter)) => ui::status(
             ctx,
             format!("reading {shown_name} as {encoding}, columns separated by {delimiter}"),
@@ -249,197 +144,43 @@ fn import(
         ),
         (None, None) => {}
     }
-    let rules = input.rules().clone();
-    if !rules.map.unknown.is_empty() {
+    if !opened.unknown_columns().is_empty() {
         ui::warn(format!(
             "ignoring unknown columns: {}",
-            rules.map.unknown.join(", ")
+            opened.unknown_columns().join(", ")
         ));
     }
-    let headers = input.headers().clone();
-    let delimiter = rules.delimiter;
-
-    let mut import = Sink::open(
-        store,
-        campaign.id,
-        args.source.unwrap_or(Source::Online),
-        entered_by,
-    )?;
-    let mut seen = import.take_seen_keys();
-    // About 50 bytes a row: room for the file's keys without growing the set as we go.
-    seen.reserve(size.map_or(0, |s| (s / 50) as usize));
-
-    // Reading, validating (parallel) and the first dedupe pass (in file order) run on
-    // their own thread while this one inserts.
-    let (tx, rx) = mpsc::sync_channel::<anyhow::Result<(Batch, u64)>>(4);
-    let producer = std::thread::spawn(move || {
-        let mut record = csv::ByteRecord::new();
-        let mut decoded = DecodedRows::default();
-        loop {
-            let mut raw: Vec<(u64, csv::ByteRecord)> = Vec::with_capacity(BATCH);
-            let mut done = false;
-            while raw.len() < BATCH {
-                match input.read(&mut record) {
-                    Ok(Some(row)) => raw.push((row, record.clone())),
-                    Ok(None) => {
-                        done = true;
-                        break;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into()));
-                        return decoded;
-                    }
-                }
-            }
-            let position = input.position();
-            let mut batch: Batch = raw
-                .into_par_iter()
-                .map(|(row, bytes)| {
-                    let checked = rules.check(bytes, region);
-                    let hash = checked
-                        .result
-                        .as_ref()
-                        .map_or(0, |s| key_hash(&s.dedupe_key));
-                    (row, checked, hash)
-                })
-                .collect();
-            for (row, checked, key) in &mut batch {
-                if checked.decoded {
-                    if decoded.count == 0 {
-                        decoded.first = *row;
-                    }
-                    decoded.count += 1;
-                    decoded.last = *row;
-                }
-                *key = u64::from(checked.result.is_ok() && seen.first_time(*key));
-            }
-            if tx.send(Ok((batch, position))).is_err() || done {
-                return decoded;
-            }
-        }
-    });
-
-    let bar = ui::progress::bar(ctx, size.unwrap_or(0), "importing");
-    // The rows as they were, every column in its place, after a row and a reason column:
-    // fixed in a spreadsheet, the file imports again as it is (see `Column::RejectsNote`).
-    // Same delimiter as the input, so it opens the way the input did.
-    let mut reject_csv = match rejects.as_mut() {
-        Some(w) => {
-            w.write_all(UTF8_BOM)?;
-            let mut w = csv::WriterBuilder::new()
-                .flexible(true)
-                .delimiter(delimiter)
-                .from_writer(w);
-            let header: Vec<_> = ["row", "reason"]
-                .into_iter()
-                .map(std::borrow::Cow::Borrowed)
-                .chain(headers.iter().map(neutralize))
-                .collect();
-            w.write_record(header.iter().map(|c| c.as_bytes()))?;
-            Some(w)
-        }
+    let mut rejects = match rejects_out {
+        Some(out) => Some(RejectsFile::start(
+            out,
+            opened.headers(),
+            opened.delimiter(),
+        )?),
         None => None,
     };
-    let mut shown = Vec::new();
-    for message in rx {
-        let (batch, position) = message?;
-        let mut failed = Ok(());
-        // The store hears of a rejected row as it takes it from the iterator, before the
-        // next one: the row as read waits here for the rejects file meanwhile.
-        let original = std::cell::Cell::new(None);
-        let rows = batch.into_iter().map(|(row, checked, first)| {
-            let signer = checked.result.map_err(|rejection| {
-                original.set(Some(rejection.original));
-                rejection.problem
-            });
-            (row, signer, first == 1)
-        });
-        import.add_all_checked(rows, |r| {
-            let rows: Vec<csv::StringRecord> = original.take().unwrap_or_default();
-            if let Some(w) = reject_csv.as_mut() {
-                let row = r.row.to_string();
-                for cells in &rows {
-                    let record: Vec<_> = [row.as_str(), r.reason.as_str()]
-                        .into_iter()
-                        .map(std::borrow::Cow::Borrowed)
-                        .chain(cells.iter().map(neutralize))
-                        .collect();
-                    if let Err(e) = w.write_record(record.iter().map(|c| c.as_bytes())) {
-                        failed = Err(e);
-                    }
-                }
-            }
-            if shown.len() < 5 {
-                shown.push(format!("row {}: {}", r.row, r.reason));
-            }
-        })?;
-        failed?;
-        if size.is_none() {
-            bar.set_length(position);
-        }
-        bar.set_position(position);
-    }
-    let decoded = producer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the CSV reader stopped unexpectedly"))?;
-    if let Some(mut w) = reject_csv.take() {
-        w.flush()?;
-    }
-    drop(reject_csv);
-    // In place only now, before the import commits: a rejects file that cannot be
-    // written leaves nothing imported.
-    if let Some(rejects) = rejects {
-        rejects.into_inner().map_err(|e| e.into_error())?.commit()?;
-    }
-    let (counts, unknown_sheets) = import.commit()?;
-    bar.finish_and_clear();
 
-    if decoded.count > 0 {
-        let rows = if decoded.count == 1 {
-            format!("row {} was", decoded.first)
-        } else {
-            format!(
-                "rows {} to {} ({} rows) were",
-                decoded.first, decoded.last, decoded.count
-            )
-        };
-        ui::warn(format!(
-            "{rows} not UTF-8 and read as Windows-1252 (the rows before were plain ASCII): \
-             check their names with `campaign export`; if they look wrong, import the file \
-             again with --encoding"
-        ));
-    }
-
-    // Kept as provenance (an export from another campaign names its sheets): one line
-    // per sheet id, not per row.
-    for sheet in &unknown_sheets {
-        ui::warn(format!(
-            "sheet {} was never printed for this campaign: its {} row{} kept that sheet id as written",
-            sheet.sheet_id,
-            sheet.rows,
-            if sheet.rows == 1 { " was" } else { "s were" }
-        ));
-    }
-
-    if counts.rejected > 0 {
-        let more = counts.rejected as usize - shown.len();
-        let mut message = format!("{} rows not imported:", counts.rejected);
-        for line in &shown {
-            message.push_str(&format!("\n  {line}"));
-        }
-        if more > 0 {
-            message.push_str(&format!("\n  ... and {more} more"));
-        }
-        match &args.rejects {
-            Some(path) => message.push_str(&format!(
-                "\n  (all listed in {}: fix them there, delete its reason column and import it again)",
-                path.display()
-            )),
-            None => message.push_str("\n  (pass --rejects FILE to list them all)"),
-        }
-        ui::warn(message);
-    }
-    render_counts(ctx, &counts)
+    let options = ImportOptions {
+        campaign_id: campaign.id,
+        region,
+        defaults: ImportDefaults {
+            source: args.source.unwrap_or(Source::Online),
+            entered_by,
+            signed_at: crate::clock::now(),
+        },
+    };
+    let bar = Bar {
+        bar: ui::progress::bar(ctx, size.unwrap_or(0), "importing"),
+        growing: size.is_none(),
+    };
+    let report = ops::import::run(
+        store,
+        opened,
+        &options,
+        rejects.as_mut().map(|r| r as &mut dyn Rejects),
+        &bar,
+    )?;
+    bar.bar.finish_and_clear();
+    render_report(ctx, args, &report)
 }
 
 /// Parses `--encoding`: any label the WHATWG Encoding Standard knows (`latin1` is
@@ -452,18 +193,6 @@ fn parse_encoding(label: &str) -> Result<&'static Encoding, String> {
              utf-16le or utf-16be"
         )),
     }
-}
-
-fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
-    if ctx.output.json {
-        ui::out_json(counts)?;
-    } else {
-        ui::out_line(format!(
-            "read {}, added {}, duplicates {}, rejected {}",
-            counts.read, counts.added, counts.duplicates, counts.rejected
-        ))?;
-    }
-    Ok(())
 }
 
 /// Typed entry: the session decides what to ask and what to show; this loop asks on the

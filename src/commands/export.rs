@@ -69,11 +69,26 @@ struct Row<'a> {
 }
 
 /// Prefixes a quote to a cell a spreadsheet would treat as a formula (`=`, `+`, `-`,
-/// `@`, tab, CR), so `=HYPERLINK(...)` typed as a name stays text.
+/// `@`, tab, CR), so `=HYPERLINK(...)` typed as a name stays text. A plain signed number
+/// (`+15105550101`, `-5`, `-5.5`) is no formula and is left as it is: a phone in E.164
+/// comes out as written.
 pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {
+        Some(b'+' | b'-') if plain_number(&cell[1..]) => cell.into(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
         _ => cell.into(),
+    }
+}
+
+/// Digits, with at most one decimal point between digits: nothing a spreadsheet could
+/// run (`5`, `15105550101`, `5.5`; not `1+2`, `5.`, `SUM(A1)`, `1e3`).
+fn plain_number(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(whole), None, _) => digits(whole),
+        (Some(whole), Some(fraction), None) => digits(whole) && digits(fraction),
+        _ => false,
     }
 }
 
@@ -192,9 +207,35 @@ mod tests {
     #[test]
     fn formulas_are_defused() {
         assert_eq!(neutralize("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutralize("+15105550199"), "'+15105550199");
+        // A phone in E.164 is a plain number, not a formula.
+        assert_eq!(neutralize("+15105550199"), "+15105550199");
         assert_eq!(neutralize("@foo"), "'@foo");
         assert_eq!(neutralize("\tx"), "'\tx");
         assert_eq!(neutralize("Nguyễn Thị Minh Khai"), "Nguyễn Thị Minh Khai");
+    }
+
+    #[test]
+    fn plain_numbers_are_left_alone_and_formulas_are_guarded() {
+        for plain in ["+15105550101", "-5", "-5.5", "+0", "5", "Ana", "94612"] {
+            assert_eq!(neutralize(plain), plain);
+        }
+        for formula in [
+            "=1+1",
+            "@SUM(A1)",
+            "+SUM(A1:A9)",
+            "-1+2",
+            "+1 510",
+            "-5.",
+            "-.5",
+            "+",
+            "-",
+            "+1e3",
+            "-5.5.5",
+            "\t=1",
+            "\r=1",
+            "=HYPERLINK(\"x\")",
+        ] {
+            assert_eq!(neutralize(formula), format!("'{formula}"), "{formula:?}");
+        }
     }
 }

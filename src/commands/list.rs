@@ -27,37 +27,121 @@ pub fn run(ctx: &Ctx, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn table(campaigns: &[CampaignSummary]) -> ui::table::Table {
-    let mut table = ui::table::new_table([
-        "slug",
-        "title",
-        "status",
-        "where",
-        "signatures",
-        "paper",
-        "online",
-        "unnamed",
-        "goal",
-    ]);
-    for CampaignSummary {
-        campaign,
-        signatures,
-    } in campaigns
-    {
-        table.add_row(vec![
-            campaign.slug.clone(),
-            ui::shorten(&campaign.title, 50),
-            campaign.status.to_string(),
-            ui::shorten(&campaign.place(), 30),
-            signatures.total.to_string(),
-            signatures.paper.to_string(),
-            signatures.online.to_string(),
-            signatures.private.to_string(),
-            campaign
-                .goal
-                .map(|g| g.to_string())
-                .unwrap_or_else(|| "-".into()),
-        ]);
+/// What `list` prints: a table, or (narrow) lines.
+pub enum Listing {
+    Table(ui::table::Table),
+    Lines(String),
+}
+
+impl std::fmt::Display for Listing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listing::Table(t) => t.fmt(f),
+            Listing::Lines(l) => f.write_str(l),
+        }
     }
-    table
+}
+
+/// The campaigns as a table fitted to the terminal ([`ui::table::width`]). The id and
+/// the slug are never wrapped: they are what every other command takes. When the full
+/// table (with where and the paper/online/unnamed counts) cannot fit, a plain one
+/// without lines keeps the id, slug, status, count and goal whole and wraps the title.
+pub fn table(campaigns: &[CampaignSummary]) -> Listing {
+    let goal = |c: &CampaignSummary| {
+        c.campaign
+            .goal
+            .map(|g| g.to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let widest = |header: &str, cell: &dyn Fn(&CampaignSummary) -> String| -> usize {
+        campaigns
+            .iter()
+            .map(|c| cell(c).chars().count())
+            .chain([header.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let id = |c: &CampaignSummary| c.campaign.id.to_string();
+    let slug = |c: &CampaignSummary| c.campaign.slug.clone();
+    let status = |c: &CampaignSummary| c.campaign.status.to_string();
+    let count = |c: &CampaignSummary| c.signatures.total.to_string();
+    // Whole columns, each with its padding and one border; title and where at least 12.
+    let whole = widest("id", &id) + widest("slug", &slug) + widest("status", &status);
+    let full_needs = whole
+        + widest("signatures", &count)
+        + "paper".len().max(6)
+        + "online".len().max(6)
+        + "unnamed".len()
+        + widest("goal", &goal)
+        + 2 * 12
+        + 10 * 3
+        + 1;
+    let full = ui::table::width().is_none_or(|w| full_needs <= usize::from(w));
+    if full {
+        let mut table = ui::table::new_table([
+            "id",
+            "slug",
+            "title",
+            "status",
+            "where",
+            "signatures",
+            "paper",
+            "online",
+            "unnamed",
+            "goal",
+        ]);
+        for c in campaigns {
+            let s = &c.signatures;
+            table.add_row(vec![
+                id(c),
+                slug(c),
+                ui::shorten(&c.campaign.title, 50),
+                status(c),
+                ui::shorten(&c.campaign.place(), 30),
+                s.total.to_string(),
+                s.paper.to_string(),
+                s.online.to_string(),
+                s.private.to_string(),
+                goal(c),
+            ]);
+        }
+        for column in [0, 1, 3, 5, 6, 7, 8, 9] {
+            table.keep_whole(column);
+        }
+        return Listing::Table(table);
+    }
+    // Narrow: one line of whole columns per campaign, the title under it (cut to fit).
+    let width = ui::table::width().map_or(80, usize::from);
+    let widths = [
+        widest("id", &id),
+        widest("slug", &slug),
+        widest("status", &status),
+        widest("signed", &count),
+        widest("goal", &goal),
+    ];
+    let line = |cells: [String; 5]| -> String {
+        let mut out = String::new();
+        for (cell, w) in cells.iter().zip(widths) {
+            out.push_str(&format!("{cell:<w$}  "));
+        }
+        out.trim_end().to_string()
+    };
+    let mut out = vec![line(
+        ["id", "slug", "status", "signed", "goal"].map(String::from),
+    )];
+    for c in campaigns {
+        out.push(line([id(c), slug(c), status(c), count(c), goal(c)]));
+        let indent = widths[0] + 2;
+        out.push(format!(
+            "{:indent$}{}",
+            "",
+            // Cut by display width: a CJK character takes two columns.
+            console::truncate_str(
+                &ui::term::sanitize_cell(&c.campaign.title),
+                width.saturating_sub(indent).max(12),
+                "…"
+            )
+        ));
+    }
+    Listing::Lines(out.join("\n"))
 }

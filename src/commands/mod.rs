@@ -7,17 +7,21 @@ pub mod admins;
 pub mod completions;
 pub mod deliver;
 pub mod edit;
+pub mod encrypt;
 pub mod enter_signatures;
 pub mod export;
 pub mod fields;
+pub mod init;
 pub mod list;
 pub mod man;
 pub mod new;
 pub mod outbox;
 pub mod paper_form;
+pub mod passphrase;
 pub mod review;
 pub mod share;
 pub mod show;
+pub mod signer;
 pub mod status;
 pub mod values;
 
@@ -33,6 +37,8 @@ use crate::ui;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create the campaigns database; with --encrypt, an encrypted one protected by a passphrase
+    Init(init::InitArgs),
     /// Set or show who you are: your name and email sign campaigns and emails
     Account(account::AccountArgs),
     /// Start a new petition (saved as a draft)
@@ -58,12 +64,19 @@ pub enum Command {
     PaperForm(paper_form::PaperFormArgs),
     /// Type in paper signatures, or import a CSV of signatures
     EnterSignatures(enter_signatures::EnterSignaturesArgs),
+    /// Correct or remove a saved signer by sheet and line (OAK-0007:5), kept in the history
+    Signer(signer::SignerArgs),
     /// Write a campaign's signers to CSV or JSON lines
     Export(export::ExportArgs),
     /// Write the petition as a PDF for its target, and optionally email it
     Deliver(deliver::DeliverArgs),
     /// List the emails waiting to be sent, or send them
     Outbox(outbox::OutboxArgs),
+    /// Encrypt an existing database with a passphrase (every row kept; the plain file is
+    /// replaced only after the encrypted copy is checked)
+    Encrypt(encrypt::EncryptArgs),
+    /// Change the passphrase of the encrypted database (the data is not re-encrypted)
+    Passphrase(passphrase::PassphraseArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
     /// Write man pages (for packagers)
@@ -75,6 +88,7 @@ pub enum Command {
 /// passed in so that no command depends on the top-level parser.
 pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyhow::Result<()> {
     match command {
+        Command::Init(args) => init::run(ctx, args),
         Command::Account(args) => account::run(ctx, args),
         Command::New(args) => new::run(ctx, args),
         Command::Review(args) => review::run(ctx, args),
@@ -87,9 +101,12 @@ pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyh
         Command::Admins(args) => admins::run(ctx, args),
         Command::PaperForm(args) => paper_form::run(ctx, args),
         Command::EnterSignatures(args) => enter_signatures::run(ctx, args),
+        Command::Signer(args) => signer::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
         Command::Deliver(args) => deliver::run(ctx, args),
         Command::Outbox(args) => outbox::run(ctx, args),
+        Command::Encrypt(args) => encrypt::run(ctx, args),
+        Command::Passphrase(args) => passphrase::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args, app),
         Command::Man(args) => man::run(ctx, args, app),
     }
@@ -109,8 +126,47 @@ pub fn inputs(command: &Command) -> Vec<(PathBuf, String)> {
         Command::EnterSignatures(a) => named(&a.from, "the CSV file --from imports"),
         Command::Review(a) => named(&a.picture, "the picture --picture adds"),
         Command::Share(a) => named(&a.invite_file, "the contacts file --invite-file reads"),
+        Command::Passphrase(a) => named(&a.new_passphrase_file, "the new passphrase file"),
         _ => Vec::new(),
     }
+}
+
+/// The slugs closest to a mistyped one (at most three, closest first): a prefix or a
+/// part of one, or a near spelling.
+pub fn closest_slugs<'a>(typed: &str, slugs: &'a [String]) -> Vec<&'a str> {
+    let typed = typed.trim().to_lowercase();
+    let mut scored: Vec<(f64, &str)> = slugs
+        .iter()
+        .map(|slug| {
+            let score = if typed.len() >= 3 && slug.contains(typed.as_str()) {
+                1.0
+            } else {
+                // The typed words against the slug's first words as much as against all of it.
+                let head: String = slug.chars().take(typed.chars().count() + 2).collect();
+                strsim::jaro_winkler(&typed, slug).max(strsim::jaro_winkler(&typed, &head))
+            };
+            (score, slug.as_str())
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, slug)| slug).collect()
+}
+
+/// No campaign `typed`: the closest slugs, if any, and where to see them all.
+fn not_found(typed: &str, slugs: &[String]) -> Error {
+    let close = closest_slugs(typed, slugs);
+    if close.is_empty() {
+        return Error::CampaignNotFound(typed.to_string());
+    }
+    let list = match close.as_slice() {
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [] => unreachable!(),
+    };
+    Error::Invalid(format!(
+        "no campaign {typed:?}: did you mean {list}? (`campaign list` shows every slug and id)"
+    ))
 }
 
 /// What a command is about to do with a campaign; managing it is for its organizers.
@@ -135,7 +191,17 @@ pub fn load_campaign(
     reference: &str,
     access: Access,
 ) -> anyhow::Result<Campaign> {
-    let campaign = store.find_campaign(reference)?;
+    let campaign = match store.find_campaign(reference) {
+        Err(Error::CampaignNotFound(missing)) => {
+            let slugs: Vec<String> = store
+                .list_campaigns(None)?
+                .into_iter()
+                .map(|c| c.campaign.slug)
+                .collect();
+            return Err(not_found(&missing, &slugs).into());
+        }
+        found => found?,
+    };
     let account = ctx.account()?;
     let me = account
         .email
@@ -180,4 +246,38 @@ pub fn load_campaign(
         slug = campaign.slug
     ))
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_slug_finds_its_closest_ones() {
+        let slugs: Vec<String> = [
+            "make-oakland-a-sanctuary-city",
+            "hacer-de-oakland-una-ciudad-santuario",
+            "stop-ice-raids-in-fruitvale",
+            "oakland-sanctuary",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            closest_slugs("make-oakland", &slugs),
+            ["make-oakland-a-sanctuary-city"]
+        );
+        assert_eq!(
+            closest_slugs("oakland-sanctuary-", &slugs)[0],
+            "oakland-sanctuary"
+        );
+        assert_eq!(
+            closest_slugs("stop-ice-raid", &slugs),
+            ["stop-ice-raids-in-fruitvale"]
+        );
+        assert_eq!(
+            closest_slugs("fruitvale", &slugs),
+            ["stop-ice-raids-in-fruitvale"]
+        );
+        assert!(closest_slugs("xyz", &slugs).is_empty());
+    }
 }

@@ -3,7 +3,7 @@ use clap::Args;
 use super::fields::{CampaignFields, TemplateArg};
 use crate::config::Account;
 use crate::context::Ctx;
-use crate::domain::campaign::{self as rules, MissingField};
+use crate::domain::campaign::{self as rules};
 use crate::domain::slug::slugify;
 use crate::domain::templates::template;
 use crate::domain::text::{clean, clean_multiline, clean_opt};
@@ -28,10 +28,24 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
 
     if ctx.interactive {
         ask_for_missing(&mut draft, args.template.template.is_some())?;
-    } else if let Some(MissingField { field, flag }) =
-        rules::missing_fields(&draft).into_iter().next()
-    {
-        return Err(ctx.missing(format!("campaign {field}"), flag).into());
+    } else {
+        // Every missing flag at once: one run to fix them all.
+        let missing = rules::missing_fields(&draft);
+        if !missing.is_empty() {
+            let fields: Vec<&str> = missing.iter().map(|m| m.field).collect();
+            // "--location PLACE, --national or --global" is one choice among the flags.
+            let flags: Vec<String> = missing
+                .iter()
+                .map(|m| match m.flag.contains(' ') && missing.len() > 1 {
+                    true => format!("({})", m.flag),
+                    false => m.flag.to_string(),
+                })
+                .collect();
+            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            return Err(ctx
+                .missing(format!("campaign {}", and_list(&fields)), and_list(&flags))
+                .into());
+        }
     }
     if rules::title_too_long(&draft.title) {
         ui::warn(format!(
@@ -141,6 +155,15 @@ fn draft_from_flags(args: &NewArgs, account: &Account) -> anyhow::Result<Campaig
         url: clean_opt(f.url.as_deref()),
         lang: Some(lang),
     })
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 fn non_empty(value: &str) -> Result<(), String> {

@@ -69,13 +69,10 @@ pub fn run(ctx: &Ctx, args: OutboxArgs) -> anyhow::Result<()> {
         ]);
     }
     ui::out_line(table.to_string())?;
+    let dir = ctx.paths.outbox_dir().display().to_string();
     ui::status(
         ctx,
-        format!(
-            "{} waiting in {}; send them with `campaign outbox --send`",
-            ui::plural(rows.len() as u64, "email", "emails"),
-            ctx.paths.outbox_dir().display()
-        ),
+        ui::count("emails_waiting", rows.len(), &[("dir", &dir)]),
     );
     Ok(())
 }
@@ -122,13 +119,7 @@ fn send(ctx: &Ctx, outbox: &Outbox) -> anyhow::Result<()> {
             ui::out_line(q.file.display().to_string())?;
         }
     }
-    ui::status(
-        ctx,
-        format!(
-            "sent {}",
-            ui::plural(report.sent.len() as u64, "email", "emails")
-        ),
-    );
+    ui::status(ctx, ui::count("emails_sent", report.sent.len(), &[]));
     if !report.failed.is_empty() {
         return Err(Error::SomeNotSent {
             failed: report.failed.len(),

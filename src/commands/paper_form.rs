@@ -7,8 +7,13 @@ use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::render::pdf::fonts::font_hint;
-use crate::render::pdf::paper_form::{self, FormInput, FormLang, Paper, Picture};
+use crate::render::pdf::paper_form::{self, FormInput, FormLang, Picture, Unfit};
+use crate::render::pdf::{Paper, PetitionText};
 use crate::ui;
+
+mod checks;
+
+use checks::{printable, too_long};
 
 /// Most sheets one run prints: more is almost surely a typo (and a lot of paper).
 const MAX_SHEETS: usize = 500;
@@ -32,14 +37,31 @@ pub struct PaperFormArgs {
     #[arg(long, value_name = "N")]
     pub lines: Option<usize>,
 
-    /// Paper size (printed landscape)
-    #[arg(long, value_enum, default_value_t = Paper::Letter)]
-    pub paper: Paper,
+    /// Paper size, printed landscape [default: letter for a campaign (or account) in the
+    /// US, Canada, Mexico and the other countries that use it, A4 elsewhere]
+    #[arg(long, value_parser = super::values::paper(), ignore_case = true)]
+    pub paper: Option<Paper>,
 
     /// Language of the form's own words: en, es, or both on one page [default: the
     /// campaign's language]
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::form_lang())]
     pub lang: Option<FormLang>,
+
+    /// A shorter why to print on the sheets instead of the petition's own, when that one
+    /// does not fit (the petition is not changed)
+    #[arg(long, value_name = "TEXT")]
+    pub short_why: Option<String>,
+
+    /// Start the PDF with a page for organizers: how to hand the sheets out, what the
+    /// boxes mean, and how to type the sheets in (the sheets never name the tool)
+    #[arg(long)]
+    pub with_instructions: bool,
+
+    /// Print the form even when its text has characters no font here can draw, each
+    /// printed as the replacement mark U+FFFD. Without it, nothing is printed and the
+    /// characters are listed
+    #[arg(long)]
+    pub allow_unprintable: bool,
 }
 
 /// What `paper-form` reports: the file and the sheet ids it printed.
@@ -79,35 +101,52 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     let picture = store
         .picture(campaign.id)?
         .map(|(bytes, _mime)| Picture { bytes });
+    let paper = args.paper.unwrap_or_else(|| {
+        Paper::for_country(campaign.country.as_deref().or(account.country.as_deref()))
+    });
 
-    let input = FormInput {
+    let mut petition = PetitionText::of(&campaign);
+    if let Some(why) = &args.short_why {
+        // An empty one is a mistake (an unset shell variable), not a wish for no why.
+        if why.trim().is_empty() {
+            return Err(Error::Usage(
+                "--short-why is empty: give the shorter why to print, or leave the flag out".into(),
+            )
+            .into());
+        }
+        petition.why = why.trim().to_string();
+    }
+    let mut input = FormInput {
         organization,
         contact,
         slug: campaign.slug.clone(),
-        target: campaign.target.clone(),
-        ask: campaign.ask.clone(),
-        why: campaign.why.clone(),
-        place: campaign.place(),
+        petition,
         url: campaign.url.clone(),
         example_postcode: campaign.postcode.clone(),
         picture,
         lang: args.lang.unwrap_or(campaign.lang.into()),
-        paper: args.paper,
+        paper,
     };
+    printable(&mut input, args.allow_unprintable)?;
 
-    let bounds = paper_form::form_line_bounds(&input);
-    let lines = match args.lines {
-        None => bounds.default,
-        Some(n) if (1..=bounds.max).contains(&n) => n,
-        Some(n) => {
+    if args.lines == Some(0) {
+        return Err(Error::Usage("--lines 0: a sheet needs at least 1 line".into()).into());
+    }
+    let form = match paper_form::fit(&input, args.lines) {
+        Ok(form) => form,
+        Err(Unfit::Lines { max }) => {
             return Err(Error::Usage(format!(
-                "--lines {n} does not fit on a {} page with room to write: use 1 to {}",
-                args.paper_name(),
-                bounds.max
+                "--lines {} does not fit on a {} page with room to write: use 1 to {max}",
+                args.lines.unwrap_or_default(),
+                paper.name(),
             ))
             .into())
         }
+        Err(Unfit::TooLong { field, cut }) => {
+            return Err(too_long(&campaign.slug, paper, field, cut, &args).into())
+        }
     };
+    let lines = form.lines;
 
     // A refused --out costs no sheet ids.
     if let Some(out) = &args.out {
@@ -118,7 +157,7 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
     let prefix = crate::domain::sheets::prefix(&campaign.slug);
     let sheets = store.record_sheets(campaign.id, &prefix, args.sheets, lines as i64)?;
     let ids: Vec<String> = sheets.into_iter().map(|s| s.sheet_id).collect();
-    let rendered = paper_form::render(&input, lines, &ids)
+    let rendered = paper_form::render(&input, &form, &ids, args.with_instructions)
         .map_err(|e| anyhow::anyhow!("cannot make the paper form PDF: {e}"))?;
     if let Some(problem) = &rendered.picture_problem {
         ui::warn(format!(
@@ -171,13 +210,4 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         ui::out_line(output.file.display().to_string())?;
     }
     Ok(())
-}
-
-impl PaperFormArgs {
-    fn paper_name(&self) -> &'static str {
-        match self.paper {
-            Paper::Letter => "letter",
-            Paper::A4 => "A4",
-        }
-    }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{load_campaign, Access};
 use crate::bounded::{self, Accept};
 use crate::context::Ctx;
-use crate::domain::campaign::{review_warnings, ReviewWarning};
+use crate::domain::campaign::{review_warnings, translation_warnings, ReviewWarning};
 use crate::domain::picture;
 use crate::error::Error;
 use crate::model::{Campaign, SignatureCounts, Status};
@@ -32,6 +32,9 @@ pub struct Review {
     pub campaign: Campaign,
     pub signatures: SignatureCounts,
     pub warnings: Vec<ReviewWarning>,
+    /// The share card written for the new picture, if one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
@@ -58,10 +61,38 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> anyhow::Result<()> {
         ui::status(ctx, format!("picture saved ({width}x{height} px)"));
         campaign = store.campaign_by_id(campaign.id)?;
     }
+    // A new picture: show the organizer the card people will see when the link is posted.
+    let card = match &args.picture {
+        Some(_) => {
+            let path = ctx
+                .paths
+                .documents_dir()
+                .join(format!("{}-card.png", campaign.slug));
+            let path = super::share::write_card(ctx, &*store, &campaign, &path)?;
+            ui::status(
+                ctx,
+                format!(
+                    "share card (what a post of the link shows): {}",
+                    path.display()
+                ),
+            );
+            Some(path)
+        }
+        None => None,
+    };
 
+    let mut warnings = review_warnings(&campaign);
+    // The organizer's language is one the campaign is used in.
+    let used: Vec<_> = account.lang.into_iter().collect();
+    warnings.extend(translation_warnings(
+        &campaign,
+        &used,
+        &store.translations(campaign.id)?,
+    ));
     let review = Review {
+        card,
         signatures: store.signature_counts(campaign.id)?,
-        warnings: review_warnings(&campaign),
+        warnings,
         campaign: campaign.clone(),
     };
     if ctx.output.json && !args.launch {
@@ -127,6 +158,10 @@ fn render(review: &Review) -> String {
         c.picture_mime.as_deref().unwrap_or("none")
     ));
     out.push_str(&format!("URL: {}\n", c.url.as_deref().unwrap_or("none")));
+    out.push_str(&format!(
+        "Share card: `campaign share {} --card {}-card.png` draws what a post of the link shows\n",
+        c.slug, c.slug
+    ));
     out.push_str(&format!("Status: {}", c.status));
     out
 }

@@ -12,6 +12,10 @@ use crate::render::mail::Friend;
 use crate::render::share::{self, Channel};
 use crate::ui;
 
+mod card;
+
+pub(crate) use card::write_card;
+
 /// Prints ready-to-post texts and share links for each channel, in the campaign's
 /// language. With --invite or --invite-file, writes one personal invitation email per
 /// friend into the outbox instead (or sends them with --send).
@@ -43,6 +47,12 @@ pub struct ShareArgs {
     /// Send the invitations now through your SMTP server instead of leaving them in the outbox
     #[arg(long)]
     pub send: bool,
+
+    /// Write the share card to this PNG file instead of printing texts: the 1200x630
+    /// picture a post of the link shows (the campaign picture cropped to fill, with the
+    /// title). Works for drafts too, to see it before launching
+    #[arg(long, value_name = "FILE.png", conflicts_with_all = ["invite", "invite_file", "message", "send"])]
+    pub card: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,13 +88,30 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     }
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
+    if let Some(path) = &args.card {
+        let path = card::write_card(ctx, &*store, &campaign, path)?;
+        if ctx.output.json {
+            ui::out_json(&serde_json::json!({ "card": path }))?;
+        } else {
+            ui::out_line(path.display().to_string())?;
+        }
+        return Ok(());
+    }
     ensure_shareable(&campaign)?;
     let lang = args.lang.unwrap_or(campaign.lang);
+    // The petition's own words in that language, where it has them.
+    let campaign = store.campaign_texts(&campaign, lang)?.applied_to(&campaign);
     if inviting {
         return invite(ctx, &campaign, lang, &args);
     }
 
-    let posts = share::share_posts(&campaign, lang, &args.channel.channels());
+    let organizer = ctx.account()?.name;
+    let posts = share::share_posts(
+        &campaign,
+        lang,
+        &args.channel.channels(),
+        organizer.as_deref(),
+    );
     if ctx.output.json {
         ui::out_json(&posts)?;
         return Ok(());
@@ -203,22 +230,10 @@ fn render_invites(ctx: &Ctx, report: &InviteReport) -> anyhow::Result<()> {
     let sent = report.written.iter().filter(|w| w.sent).count();
     let waiting = report.written.len() - sent;
     if sent > 0 {
-        ui::status(
-            ctx,
-            format!(
-                "sent {}",
-                ui::plural(sent as u64, "invitation", "invitations")
-            ),
-        );
+        ui::status(ctx, ui::count("invitations_sent", sent, &[]));
     }
     if waiting > 0 {
-        ui::status(
-            ctx,
-            format!(
-                "{} waiting in the outbox: review them, then `campaign outbox --send`",
-                ui::plural(waiting as u64, "invitation", "invitations")
-            ),
-        );
+        ui::status(ctx, ui::count("invitations_waiting", waiting, &[]));
     }
     Ok(())
 }

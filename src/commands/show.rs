@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use super::{load_campaign, Access};
 use crate::context::Ctx;
-use crate::model::{Campaign, CampaignEdit, Delivery, SignatureCounts};
+use crate::model::{Campaign, CampaignEdit, Delivery, SignatureCounts, Translation};
 use crate::ui;
 
 /// Shows a campaign's text, counts, edit history and deliveries.
@@ -19,6 +19,8 @@ pub struct CampaignDetails {
     pub signatures: SignatureCounts,
     pub history: Vec<CampaignEdit>,
     pub deliveries: Vec<Delivery>,
+    /// The petition's text in other languages (`edit --in LANG`).
+    pub translations: Vec<Translation>,
 }
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
@@ -28,6 +30,7 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
         signatures: store.signature_counts(campaign.id)?,
         history: store.campaign_edits(campaign.id)?,
         deliveries: store.deliveries(campaign.id)?,
+        translations: store.translations(campaign.id)?,
         campaign,
     };
     if ctx.output.json {
@@ -66,6 +69,25 @@ fn render(d: &CampaignDetails) -> String {
         ("updated", c.updated_at.clone()),
     ])
     .to_string();
+    for t in &d.translations {
+        let Some(lang) = t.lang else { continue };
+        out.push_str(&format!("\n\nIn {lang}:\n"));
+        let not_yet = || format!("(not translated: the {} text is used)", c.lang);
+        let field = |v: &Option<String>| {
+            v.clone()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(not_yet)
+        };
+        out.push_str(
+            &ui::table::key_values([
+                ("title", field(&t.title)),
+                ("to", field(&t.target)),
+                ("ask", field(&t.ask)),
+                ("why", field(&t.why)),
+            ])
+            .to_string(),
+        );
+    }
     if !d.history.is_empty() {
         out.push_str("\n\nHistory:\n");
         let mut table = ui::table::new_table(["when", "field", "old", "new", "by"]);

@@ -8,6 +8,8 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::model::{Lang, Source, Status};
+use crate::render::pdf::paper_form::FormLang;
+use crate::render::pdf::Paper;
 
 /// A parser offering `values` (each with its help, "" for none) and giving a `T`.
 fn parser<T>(values: &'static [(&'static str, &'static str)]) -> impl TypedValueParser<Value = T>
@@ -53,6 +55,25 @@ pub fn contact_field() -> impl TypedValueParser<Value = ContactField> {
     parser(&[("email", ""), ("phone", "")])
 }
 
+pub fn paper() -> impl TypedValueParser<Value = Paper> {
+    parser(&[
+        (
+            "letter",
+            "US Letter, 8.5 x 11 in (the US, Canada, Mexico and much of Latin America)",
+        ),
+        ("a4", "A4, 210 x 297 mm (most of the world)"),
+    ])
+}
+
+/// The languages of a paper form's own words: one, or both on the same page.
+pub fn form_lang() -> impl TypedValueParser<Value = FormLang> {
+    parser(&[
+        ("en", "English"),
+        ("es", "Spanish"),
+        ("both", "English and Spanish on the same page"),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +104,13 @@ mod tests {
             assert_eq!(v.parse::<ContactField>().unwrap().as_str(), v);
         }
         assert_eq!(offered(show_level()).len(), 4);
+        for v in offered(paper()) {
+            assert_eq!(v.parse::<Paper>().unwrap().as_str(), v);
+        }
+        for v in offered(form_lang()) {
+            assert_eq!(v.parse::<FormLang>().unwrap().as_str(), v);
+        }
+        assert_eq!(offered(paper()).len(), 2);
+        assert_eq!(offered(form_lang()).len(), 3);
     }
 }

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::model::{Campaign, CampaignDraft, CampaignUpdate, FieldChange, Scope};
+use crate::model::{
+    Campaign, CampaignDraft, CampaignUpdate, FieldChange, Lang, Scope, Translation,
+};
 
 /// Titles longer than this still work, but get cut off in shares and on paper.
 pub const TITLE_SOFT_MAX: usize = 80;
@@ -86,6 +88,47 @@ pub fn title_too_long(title: &str) -> bool {
 pub struct ReviewWarning {
     pub field: &'static str,
     pub message: String,
+}
+
+/// A language the campaign is used in (the organizer's, or one it has a translation
+/// for) without the petition's full text in it: documents and share texts in that
+/// language would print those fields in the campaign's own language.
+pub fn translation_warnings(
+    campaign: &Campaign,
+    used: &[Lang],
+    translations: &[Translation],
+) -> Vec<ReviewWarning> {
+    let mut langs: Vec<Lang> = used
+        .iter()
+        .copied()
+        .chain(translations.iter().filter_map(|t| t.lang))
+        .filter(|l| *l != campaign.lang)
+        .collect();
+    langs.sort_by_key(|l| l.as_str());
+    langs.dedup();
+    langs
+        .into_iter()
+        .filter_map(|lang| {
+            let missing = translations
+                .iter()
+                .find(|t| t.lang == Some(lang))
+                .map_or_else(|| vec!["title", "target", "ask", "why"], Translation::missing);
+            (!missing.is_empty()).then(|| ReviewWarning {
+                field: "translation",
+                message: format!(
+                    "no {lang} text for the {}: documents and share texts in {lang} print it in {}; add it with `campaign edit {} --in {lang} {}`",
+                    missing.join(", "),
+                    campaign.lang,
+                    campaign.slug,
+                    missing
+                        .iter()
+                        .map(|m| format!("--{m} ..."))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            })
+        })
+        .collect()
 }
 
 /// What to fix in `campaign` before (or after) launching it.
@@ -202,6 +245,35 @@ mod tests {
             ..Default::default()
         };
         assert!(missing_fields(&global).is_empty());
+    }
+
+    #[test]
+    fn a_used_language_without_a_full_translation_is_warned_about() {
+        let campaign = crate::render::mail::tests::campaign(Lang::En);
+        assert!(translation_warnings(&campaign, &[Lang::En], &[]).is_empty());
+        let none = translation_warnings(&campaign, &[Lang::Es], &[]);
+        assert_eq!(none.len(), 1);
+        assert!(none[0]
+            .message
+            .contains("no es text for the title, target, ask, why"));
+        let partial = Translation {
+            lang: Some(Lang::Es),
+            title: Some("T".into()),
+            ask: Some("A".into()),
+            ..Default::default()
+        };
+        // A translation makes its language a used one, even if the account's is not.
+        let w = translation_warnings(&campaign, &[], std::slice::from_ref(&partial));
+        assert!(
+            w[0].message.contains("no es text for the target, why"),
+            "{w:?}"
+        );
+        let full = Translation {
+            target: Some("X".into()),
+            why: Some("Y".into()),
+            ..partial
+        };
+        assert!(translation_warnings(&campaign, &[Lang::Es], &[full]).is_empty());
     }
 
     #[test]

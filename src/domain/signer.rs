@@ -33,6 +33,9 @@ pub struct Region {
     /// US campaigns get their ZIPs' dropped leading zero back (and unusual ZIPs a second
     /// look at the prompt); no one else's postcode is touched.
     pub us: bool,
+    /// A 4-digit US ZIP gets its dropped leading zero back: a spreadsheet's doing. Off
+    /// for typed entry ([`Region::typed`]), where a person copying a form is asked.
+    pub restore_zip_zero: bool,
 }
 
 fn parse_country(c: Option<&str>) -> Option<country::Id> {
@@ -58,7 +61,20 @@ impl Region {
             (_, Some(c)) => c == country::Id::US,
             (_, None) => account.is_none_or(|a| a == country::Id::US),
         };
-        Region { phone, us }
+        Region {
+            phone,
+            us,
+            restore_zip_zero: us,
+        }
+    }
+
+    /// The region for a person typing: postcodes are kept as typed (an unusual US ZIP
+    /// is asked about at the prompt instead of being padded).
+    pub fn typed(self) -> Region {
+        Region {
+            restore_zip_zero: false,
+            ..self
+        }
     }
 
     /// A US local campaign run from a US account: the region of most tests and benches.
@@ -106,7 +122,7 @@ fn problem_with(field: &'static str, message: impl Into<String>, value: &str) ->
 /// see `text::is_unsafe`). They are not stripped: a name with an ESC sequence or a
 /// hidden override is not what the signer wrote, so a person retypes it.
 fn refuse_unsafe(field: &'static str, input: &str) -> Result<(), Problem> {
-    if text::has_unsafe(input) {
+    if might_be_unsafe(input.as_bytes()) && text::has_unsafe(input) {
         return Err(problem_with(
             field,
             format!(
@@ -117,6 +133,54 @@ fn refuse_unsafe(field: &'static str, input: &str) -> Result<(), Problem> {
         ));
     }
     Ok(())
+}
+
+/// False when no byte of `input` can start a character [`text::has_unsafe`] refuses
+/// (controls and DEL, or the lead bytes of C1 controls and bidi overrides): a branch-free
+/// pass the compiler vectorizes, before the exact scan on the few fields that need it.
+fn might_be_unsafe(input: &[u8]) -> bool {
+    input.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b == 0xe2)
+    })
+}
+
+/// `email_ok`, without the `email_address` parser for the plain addresses most rows hold.
+fn address_ok(email: &str) -> bool {
+    plain_address_ok(email.as_bytes()).unwrap_or_else(|| email_ok(email))
+}
+
+/// What `email_ok` says of an address made only of ASCII letters, digits and the atom
+/// punctuation RFC 5322 allows unquoted, with one `@` and a domain of letters, digits,
+/// `-` and `.`: `None` for any other text (quotes, spaces, brackets, non-ASCII, a second
+/// `@`), which the crate reads. For these bytes the crate's rules are exactly: a local
+/// part of 1 to 64 bytes without an empty dot-separated piece; a domain of at most 254
+/// bytes whose labels are 1 to 63 bytes starting and ending with a letter or digit; and,
+/// ours, a dot in the domain (see `tests::plain_addresses_are_read_as_the_crate_reads_them`).
+fn plain_address_ok(email: &[u8]) -> Option<bool> {
+    let at = email.iter().position(|&b| b == b'@')?;
+    let (local, domain) = (&email[..at], &email[at + 1..]);
+    let atom = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-.".contains(&b);
+    let host = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+    if !local.iter().all(|&b| atom(b)) || !domain.iter().all(|&b| host(b)) {
+        return None;
+    }
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split(|&b| b == b'.').all(|piece| !piece.is_empty());
+    let domain_ok = !domain.is_empty()
+        && domain.len() <= 254
+        && domain.contains(&b'.')
+        && domain
+            .split(|&b| b == b'.')
+            .all(|label| match (label.first(), label.last()) {
+                (Some(first), Some(last)) => {
+                    label.len() <= 63
+                        && first.is_ascii_alphanumeric()
+                        && last.is_ascii_alphanumeric()
+                }
+                _ => false,
+            });
+    Some(local_ok && domain_ok)
 }
 
 /// Refuses a field longer than `max` characters (counted only when the bytes could be).
@@ -138,6 +202,9 @@ fn too_long(field: &'static str, input: &str, max: usize) -> Problem {
 /// `text::clean`, without the allocation when the text is already clean (the common
 /// case on a million-row import).
 pub fn clean(input: &str) -> Cow<'_, str> {
+    if tidy_ascii(input.as_bytes()) {
+        return Cow::Borrowed(input);
+    }
     let tidy = !input.is_empty()
         && !input.starts_with(char::is_whitespace)
         && !input.ends_with(char::is_whitespace)
@@ -156,11 +223,34 @@ pub fn clean(input: &str) -> Cow<'_, str> {
     }
 }
 
+/// Printable ASCII with single spaces between words and none at the ends: what
+/// [`clean`] keeps as it is, told in one pass over the bytes (most fields of a file).
+fn tidy_ascii(bytes: &[u8]) -> bool {
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') || bytes.is_empty() {
+        return false;
+    }
+    let mut space = false;
+    for &b in bytes {
+        match b {
+            b' ' if space => return false,
+            b' ' => space = true,
+            0x21..=0x7e => space = false,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Name: cleaned (a line break in a multi-line cell becomes a space), never otherwise
 /// changed. Refused when empty, longer than [`NAME_MAX`], holding control characters,
 /// or holding an email address (a name never does: a stray quote or a shifted column
 /// put it there).
 pub fn check_name(input: &str) -> Result<String, Problem> {
+    checked_name(input).map(Cow::into_owned)
+}
+
+/// [`check_name`] without the copy when the name is already clean.
+fn checked_name(input: &str) -> Result<Cow<'_, str>, Problem> {
     refuse_unsafe("name", input)?;
     // Far too long to be a name however its spaces are tidied: refused before the work
     // of cleaning it (a 10 MB cell).
@@ -184,41 +274,55 @@ pub fn check_name(input: &str) -> Result<String, Problem> {
             &name,
         ));
     }
-    Ok(name.into_owned())
+    Ok(name)
 }
 
 /// Email: trimmed; `None` when empty; an error when it cannot receive mail (longer than
 /// [`EMAIL_MAX`], control characters, not an address).
 pub fn check_email(input: &str) -> Result<Option<String>, Problem> {
+    Ok(checked_email(input)?.map(Cow::into_owned))
+}
+
+/// [`check_email`] without the copy.
+fn checked_email(input: &str) -> Result<Option<Cow<'_, str>>, Problem> {
     let email = input.trim();
     if email.is_empty() {
         return Ok(None);
     }
     refuse_unsafe("email", email)?;
     refuse_long("email", email, EMAIL_MAX)?;
-    if !email_ok(email) {
+    if !address_ok(email) {
         return Err(problem_with(
             "email",
             "not an email address (like ana@example.org): fix it or leave it empty",
             email,
         ));
     }
-    Ok(Some(clean(email).into_owned()))
+    Ok(Some(clean(email)))
 }
 
 /// Postcode: trimmed, at most 12 characters; a 4-digit US ZIP gets its leading zero back
 /// (spreadsheets drop it).
 pub fn check_postcode(input: &str, region: Region) -> Result<Option<String>, Problem> {
+    Ok(checked_postcode(input, region)?.map(Cow::into_owned))
+}
+
+/// [`check_postcode`] without the copy when the code is kept as written.
+fn checked_postcode(input: &str, region: Region) -> Result<Option<Cow<'_, str>>, Problem> {
     refuse_unsafe("postcode", input)?;
     let code = clean(input);
     if code.is_empty() {
         return Ok(None);
     }
     refuse_long("postcode", &code, POSTCODE_MAX)?;
-    if region.us && code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(Some(format!("0{code}")));
+    if region.us
+        && region.restore_zip_zero
+        && code.len() == 4
+        && code.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Ok(Some(Cow::Owned(format!("0{code}"))));
     }
-    Ok(Some(code.into_owned()))
+    Ok(Some(code))
 }
 
 /// True for a US ZIP that is neither 5 nor 9 digits (`94612`, `94612-1234`): worth a
@@ -307,27 +411,73 @@ fn parse_e164(raw: &str, region: country::Id) -> Option<String> {
 
 /// yes / y / true / 1 / x / sí / si, in any case; anything else (empty too) is no.
 pub fn truthy(input: &str) -> bool {
+    const YES: [&str; 7] = ["yes", "y", "true", "1", "x", "sí", "si"];
     let v = input.trim();
-    ["yes", "y", "true", "1", "x", "sí", "si"]
-        .iter()
+    if v.is_ascii() {
+        // ASCII text lowercases only in ASCII: no allocation (every row, twice).
+        return YES.iter().any(|t| v.eq_ignore_ascii_case(t));
+    }
+    YES.iter()
         .any(|t| v.eq_ignore_ascii_case(t) || v.to_lowercase() == *t)
 }
 
 /// One signer, one row: the lowercased email, or without one the lowercased name and
 /// the postcode.
 pub fn dedupe_key(name: &str, email: Option<&str>, postcode: Option<&str>) -> String {
+    let mut key = String::new();
+    dedupe_key_into(name, email, postcode, &mut key);
+    key
+}
+
+/// [`dedupe_key`] written into `key` (its buffer reused).
+pub fn dedupe_key_into(name: &str, email: Option<&str>, postcode: Option<&str>, key: &mut String) {
+    key.clear();
     match email {
-        Some(email) => email.trim().to_lowercase(),
+        Some(email) => push_lowercase(key, email.trim()),
         None => {
-            let postcode: String = postcode
-                .unwrap_or("")
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .flat_map(char::to_uppercase)
-                .collect();
+            push_lowercase(key, &clean(name));
             // No email contains a newline, so these keys never meet an email key.
-            format!("{}\n{postcode}", clean(name).to_lowercase())
+            key.push('\n');
+            let postcode = postcode.unwrap_or("");
+            key.extend(
+                postcode
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .flat_map(char::to_uppercase),
+            );
         }
+    }
+}
+
+/// The key that says two rows are the same person whatever their emails: name and
+/// postcode, as [`dedupe_key`] writes them for a row without an email. `None` without a
+/// postcode.
+pub fn person_key(name: &str, postcode: Option<&str>) -> Option<String> {
+    postcode
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| dedupe_key(name, None, Some(p)))
+}
+
+/// Appends `text.to_lowercase()`, without allocating when it is ASCII.
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
+}
+
+/// Puts `value` in `slot`, reusing the buffer already there.
+fn put(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(buffer), Some(value)) => {
+            buffer.clear();
+            buffer.push_str(value);
+        }
+        (None, Some(value)) => *slot = Some(value.to_string()),
+        (_, None) => *slot = None,
     }
 }
 
@@ -352,9 +502,25 @@ pub fn sheet_id(input: &str) -> Option<String> {
 /// Applies every rule to a row. Sheet ids are only shaped here (see [`sheet_id`]);
 /// whether the sheet was printed for the campaign is for the caller to ask the store.
 pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Problem> {
-    let name = check_name(&raw.name)?;
-    let email = check_email(raw.email)?;
-    let postcode = check_postcode(raw.postcode, region)?;
+    let mut signature = NewSignature::default();
+    validate_into(raw, region, &mut signature)?;
+    Ok(signature)
+}
+
+/// [`validate`], writing the signer into `out` and reusing its buffers (an import checks
+/// a million rows: no allocation a field). On an error `out` holds parts of the row.
+pub fn validate_into(
+    raw: &RawSigner<'_>,
+    region: Region,
+    out: &mut NewSignature,
+) -> Result<(), Problem> {
+    let name = checked_name(&raw.name)?;
+    out.name.clear();
+    out.name.push_str(&name);
+    let email = checked_email(raw.email)?;
+    put(&mut out.email, email.as_deref());
+    let postcode = checked_postcode(raw.postcode, region)?;
+    put(&mut out.postcode, postcode.as_deref());
     if email.is_none() && postcode.is_none() {
         return Err(problem(
             "email",
@@ -393,7 +559,7 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
     };
     let signed_at = match raw.signed_at.trim() {
         "" => None,
-        t if OffsetDateTime::parse(t, &Rfc3339).is_ok() => Some(t.to_string()),
+        t if OffsetDateTime::parse(t, &Rfc3339).is_ok() => Some(t),
         t => {
             return Err(problem_with(
                 "signed_at",
@@ -402,22 +568,22 @@ pub fn validate(raw: &RawSigner<'_>, region: Region) -> Result<NewSignature, Pro
             ))
         }
     };
-    let dedupe_key = dedupe_key(&name, email.as_deref(), postcode.as_deref());
-    Ok(NewSignature {
-        name,
-        email,
-        postcode,
-        phone,
-        phone_valid,
-        opt_in: truthy(raw.opt_in),
-        private: truthy(raw.private),
-        source,
-        sheet_id,
-        line,
-        entered_by: None,
-        signed_at,
-        dedupe_key,
-    })
+    dedupe_key_into(
+        &out.name,
+        out.email.as_deref(),
+        out.postcode.as_deref(),
+        &mut out.dedupe_key,
+    );
+    out.phone = phone;
+    out.phone_valid = phone_valid;
+    out.opt_in = truthy(raw.opt_in);
+    out.private = truthy(raw.private);
+    out.source = source;
+    out.sheet_id = sheet_id;
+    out.line = line;
+    out.entered_by = None;
+    put(&mut out.signed_at, signed_at);
+    Ok(())
 }
 
 /// What a CSV column holds.
@@ -859,6 +1025,26 @@ mod tests {
     }
 
     #[test]
+    fn typed_entry_keeps_a_four_digit_zip_and_the_person_key_ignores_email() {
+        let typed = us().typed();
+        assert_eq!(
+            check_postcode("9461", us()).unwrap().as_deref(),
+            Some("09461")
+        );
+        assert_eq!(
+            check_postcode("9461", typed).unwrap().as_deref(),
+            Some("9461")
+        );
+        assert!(typed.us);
+        assert_eq!(
+            person_key(" Ana  López ", Some("sw1a 1aa")),
+            person_key("ana lópez", Some("SW1A1AA"))
+        );
+        assert_eq!(person_key("Ana", None), None);
+        assert_eq!(person_key("Ana", Some(" ")), None);
+    }
+
+    #[test]
     fn sheet_ids_get_their_number_padded() {
         for typed in ["oak-7", "OAK-7", " Oak-0007 ", "oak 7", "OAK-00007"] {
             assert_eq!(sheet_id(typed).as_deref(), Some("OAK-0007"), "{typed}");
@@ -1048,6 +1234,108 @@ mod tests {
             us(),
         );
         assert_eq!(e.unwrap_err().field, "phone");
+    }
+
+    mod plain_addresses {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Bytes that decide the shape, the awkward ones included.
+        const PIECES: &[&str] = &[
+            "a",
+            "Z",
+            "0",
+            "9",
+            ".",
+            "..",
+            "-",
+            "_",
+            "+",
+            "@",
+            "@@",
+            "\"",
+            " ",
+            "<",
+            ">",
+            "[",
+            "]",
+            "\\",
+            "é",
+            "李",
+            "!",
+            "~",
+            "'",
+            "(",
+            ")",
+            ",",
+            ";",
+            ":",
+            "\t",
+            "x.org",
+            "example.org",
+            "gmail.com",
+            "ana.reyes",
+            "-x",
+            "x-",
+            ".x",
+            "x.",
+        ];
+
+        fn address() -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::collection::vec(0..PIECES.len(), 0..14)
+                    .prop_map(|p| p.into_iter().map(|i| PIECES[i]).collect::<String>()),
+                // Lengths around the limits: local parts, labels, whole domains.
+                (1..70usize, 1..70usize, 1..5usize).prop_map(|(local, label, labels)| {
+                    let label = "d".repeat(label);
+                    format!("{}@{}", "l".repeat(local), vec![label; labels].join("."))
+                }),
+                (200..260usize).prop_map(|n| format!("a@{}.org", "d.".repeat(n / 2))),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn plain_addresses_are_read_as_the_crate_reads_them(email in address()) {
+                prop_assert_eq!(address_ok(&email), email_ok(&email), "{:?}", email);
+            }
+        }
+
+        #[test]
+        fn the_shapes_of_the_realistic_file_take_the_plain_path() {
+            for email in [
+                "ana.reyes@example.org",
+                "min_wang731027@example.org",
+                "o'brien+x@sub.mail.co.uk",
+            ] {
+                assert_eq!(plain_address_ok(email.as_bytes()), Some(true), "{email}");
+            }
+            for email in ["ana@localhost", ".ana@x.org", "ana@x..org", "ana@-x.org"] {
+                assert_eq!(plain_address_ok(email.as_bytes()), Some(false), "{email}");
+                assert!(!email_ok(email), "{email}");
+            }
+            for email in [
+                "Ana <ana@x.org>",
+                "\"ana\"@x.org",
+                "ana@@x.org",
+                "josé@x.org",
+                "ana@[1.2.3.4]",
+            ] {
+                assert_eq!(plain_address_ok(email.as_bytes()), None, "{email}");
+            }
+        }
+
+        #[test]
+        fn unsafe_bytes_are_never_missed_by_the_quick_pass() {
+            for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+                if text::is_unsafe(c) {
+                    let s = format!("a{c}b");
+                    assert!(might_be_unsafe(s.as_bytes()), "{:04X}", c as u32);
+                }
+            }
+        }
     }
 
     #[test]

@@ -21,8 +21,11 @@ use crate::model::NewDelivery;
 use crate::model::{Campaign, Lang, Signature, SignatureCounts};
 use crate::outbox::{Posted, Postman};
 use crate::paths::Paths;
-use crate::render::mail::delivery_email;
-use crate::render::pdf::delivery::{write_delivery, DeliveryDoc, Uncovered};
+use crate::render::mail::{delivery_email, DeliveryText, Part};
+use crate::render::pdf::delivery::{
+    self, check_printable, write_delivery, DeliveryDoc, Uncovered, Unprintable,
+};
+use crate::render::pdf::{Paper, PetitionText};
 use crate::store::{DbLocation, Store};
 
 /// How the signers are split into files.
@@ -41,9 +44,46 @@ pub struct Request {
     /// The document's language [default: each campaign's].
     pub lang: Option<Lang>,
     pub split: Option<SplitBy>,
-    /// The date on the cover and in file names (`2026-12-01`).
-    pub date: String,
+    /// The day of the letter (written out on the cover, `2026-12-01` in file names).
+    pub today: time::Date,
+    /// Who the cover letter is from.
+    pub sender: Sender,
+    /// [default: by the campaign's country, else the account's]
+    pub paper: Option<Paper>,
+    /// Print a placeholder for a name no font draws (and count it on the cover) instead
+    /// of refusing the delivery.
+    pub allow_unprintable: bool,
+}
+
+impl Request {
+    /// The date in file names: `2026-12-01`.
+    fn date(&self) -> String {
+        self.today.to_string()
+    }
+}
+
+/// Who a cover letter is from: the account's organization and name (its email only when
+/// asked), and its country, the paper size's fallback.
+#[derive(Debug, Clone, Default)]
+pub struct Sender {
     pub organization: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub country: Option<String>,
+}
+
+impl Sender {
+    pub fn of(account: Option<&Account>, include_email: bool) -> Sender {
+        let Some(a) = account else {
+            return Sender::default();
+        };
+        Sender {
+            organization: a.display_organization(),
+            name: a.name.clone().unwrap_or_default(),
+            email: a.email.clone().filter(|_| include_email),
+            country: a.country.clone(),
+        }
+    }
 }
 
 /// One campaign that could not be delivered, with why: the batch goes on without it,
@@ -83,16 +123,22 @@ impl Mailer {
         campaign: &Campaign,
         lang: Lang,
         file: &DeliveredFile,
+        campaign_total: i64,
     ) -> anyhow::Result<Posted> {
-        let campaign = Campaign {
+        let about = DeliveryText {
+            slug: campaign.slug.clone(),
             lang,
-            ..campaign.clone()
+            petition: petition_text(campaign, lang),
         };
         let mail = delivery_email(
             &self.postman.sender,
-            &campaign,
+            &about,
             &self.to,
             file.signatures,
+            file.postcode.as_deref().map(|postcode| Part {
+                postcode,
+                campaign_total,
+            }),
             Path::new(&file.file),
         )?;
         Ok(self.postman.post(&mail)?)
@@ -108,9 +154,11 @@ pub fn email_and_record(
     delivered: &mut Delivered,
 ) -> anyhow::Result<()> {
     let campaign = &delivered.campaign;
+    // Split files together hold every signer of the campaign.
+    let total = delivered.files.iter().map(|f| f.signatures).sum();
     for f in &mut delivered.files {
         if let Some(mailer) = mailer {
-            f.email = Some(mailer.post(campaign, lang.unwrap_or(campaign.lang), f)?);
+            f.email = Some(mailer.post(campaign, lang.unwrap_or(campaign.lang), f, total)?);
         }
         let included: Vec<String> = f.included.iter().map(|c| c.as_str().to_string()).collect();
         store.record_delivery(&NewDelivery {
@@ -482,10 +530,33 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
     // Each lane its own store: SQLite connections are not shared across threads.
     let store = crate::store::open(shared.db)?;
     let lang = request.lang.unwrap_or(campaign.lang);
+    // Outputs that cannot be taken back (a pipe, one file of several) are checked for
+    // unprintable names first; a single file is checked as it is written, and dropped.
+    if !request.allow_unprintable && request.show.lists_signers() {
+        if request.split.is_some() {
+            check_printable(request.show, &request.include, |f| {
+                store.for_each_signer_by_postcode(campaign.id, &mut |key, s| f(Some(key), s))
+            })?;
+        } else if shared.plan.stream().is_some() {
+            check_printable(request.show, &request.include, |f| {
+                store.for_each_signer(campaign.id, &mut |s| f(None, s))
+            })?;
+        }
+    }
+    let paper = request.paper.unwrap_or_else(|| {
+        Paper::for_country(
+            campaign
+                .country
+                .as_deref()
+                .or(request.sender.country.as_deref()),
+        )
+    });
     let job = Job {
         shared,
         campaign,
+        petition: petition_text(campaign, lang),
         lang,
+        paper,
     };
     match (request.split, &shared.plan.target) {
         (Some(SplitBy::Postcode), Target::Folder(dir)) => deliver_split(&*store, &job, dir),
@@ -502,11 +573,13 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
             let counts = store.signature_counts(campaign.id)?;
             let out = match target {
                 Target::File(path) => shared.files.create(path)?,
-                Target::Folder(dir) => shared.files.create_new(
-                    &dir.join(format!("{}-delivery-{}.pdf", campaign.slug, request.date)),
-                )?,
+                Target::Folder(dir) => shared.files.create_new(&dir.join(format!(
+                    "{}-delivery-{}.pdf",
+                    campaign.slug,
+                    request.date()
+                )))?,
             };
-            let file = job.write(out, None, counts, table.as_ref(), |f| {
+            let file = job.write(out, None, counts, counts.total, table.as_ref(), |f| {
                 store.for_each_signer(campaign.id, f)
             })?;
             Ok(vec![file])
@@ -542,8 +615,9 @@ fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<
     let files_out = job.shared.files;
     {
         let groups = store.signature_counts_by_postcode(campaign_id)?;
+        let campaign_total: i64 = groups.iter().map(|(_, c)| c.total).sum();
         let codes: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
-        let names = split_names(&job.campaign.slug, &codes, &job.shared.request.date);
+        let names = split_names(&job.campaign.slug, &codes, &job.shared.request.date());
         let names = &names;
         let mut files = Vec::with_capacity(groups.len());
         // The writer's own error, kept aside while the read is stopped.
@@ -579,7 +653,7 @@ fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<
                     let handle = scope.spawn(move || {
                         let table = BTreeMap::from([(code.clone(), counts.total)]);
                         let out = files_out.create_new(&dir.join(&names[code.as_str()]))?;
-                        job.write(out, Some(code), counts, Some(&table), |f| {
+                        job.write(out, Some(code), counts, campaign_total, Some(&table), |f| {
                             for s in rx {
                                 f(s)?;
                             }
@@ -621,11 +695,20 @@ fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<
     }
 }
 
+/// The petition's words in `lang`, as the delivery letter and its email print them: the
+/// campaign's own text for now, whatever the language (a translation plugs in here).
+fn petition_text(campaign: &Campaign, _lang: Lang) -> PetitionText {
+    PetitionText::of(campaign)
+}
+
 /// What every file of one campaign's delivery shares.
 struct Job<'a> {
     shared: &'a Shared<'a>,
     campaign: &'a Campaign,
+    /// The petition's words as this delivery prints them.
+    petition: PetitionText,
     lang: Lang,
+    paper: Paper,
 }
 
 impl Job<'_> {
@@ -636,6 +719,7 @@ impl Job<'_> {
         out: Output,
         postcode: Option<String>,
         counts: SignatureCounts,
+        campaign_total: i64,
         table: Option<&BTreeMap<String, i64>>,
         signers: F,
     ) -> anyhow::Result<DeliveredFile>
@@ -645,16 +729,28 @@ impl Job<'_> {
         ) -> crate::error::Result<()>,
     {
         let request = self.shared.request;
+        let sender = &request.sender;
         let doc = DeliveryDoc {
-            campaign: self.campaign,
-            organization: &request.organization,
-            date: &request.date,
+            petition: &self.petition,
+            sender: delivery::Sender {
+                organization: &sender.organization,
+                name: &sender.name,
+                email: sender.email.as_deref(),
+            },
+            date: request.today,
             lang: self.lang,
+            paper: self.paper,
             show: request.show,
             include: &request.include,
             counts,
             postcode: postcode.as_deref(),
+            campaign_total,
             postcode_counts: table,
+            unprintable: if request.allow_unprintable {
+                Unprintable::Placeholder
+            } else {
+                Unprintable::Refuse
+            },
         };
         let (out, written) = write_delivery(out.hashing(), &doc, signers)?;
         let recorded = &self.shared.plan.recorded;

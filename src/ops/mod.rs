@@ -4,4 +4,6 @@
 
 pub mod deliver;
 pub mod entry;
+pub mod import;
 pub mod invites;
+pub mod signers;

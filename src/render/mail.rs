@@ -15,6 +15,7 @@ use crate::config::Account;
 use crate::error::{Error, Result};
 use crate::i18n;
 use crate::model::{Campaign, Lang};
+use crate::render::pdf::PetitionText;
 
 /// The largest delivery PDF attached to an email.
 pub const MAX_ATTACHMENT: u64 = 150 * 1024 * 1024;
@@ -279,14 +280,46 @@ pub fn admin_invitation(
     })
 }
 
+/// One postcode's file of a delivery split by postcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part<'a> {
+    /// The postcode ("" for the signers without one).
+    pub postcode: &'a str,
+    /// Everyone who signed the campaign, said beside the part's count.
+    pub campaign_total: i64,
+}
+
+/// What a delivery email says: the petition's words in the email's language (the same
+/// text the delivery PDF printed), and the campaign it is filed under.
+#[derive(Debug, Clone)]
+pub struct DeliveryText {
+    pub slug: String,
+    pub lang: Lang,
+    pub petition: PetitionText,
+}
+
+impl DeliveryText {
+    /// The campaign's own text, in `lang`'s words around it.
+    pub fn of(campaign: &Campaign, lang: Lang) -> DeliveryText {
+        DeliveryText {
+            slug: campaign.slug.clone(),
+            lang,
+            petition: PetitionText::of(campaign),
+        }
+    }
+}
+
 /// The delivery email: from the organizer to the target's address, subject with the
-/// campaign title and the signature count, a short letter in the campaign's language,
-/// and the delivery PDF attached (application/pdf).
+/// petition title and the signature count, a short letter in `about.lang`,
+/// and the delivery PDF attached (application/pdf). For one postcode's file of a split
+/// delivery, the subject and the letter name the postcode and say the campaign's total
+/// beside the part, so the messages for different postcodes never look alike.
 pub fn delivery_email(
     sender: &Sender,
-    campaign: &Campaign,
+    about: &DeliveryText,
     to: &str,
     signatures: i64,
+    part: Option<Part<'_>>,
     pdf: &Path,
 ) -> Result<Mail> {
     // Bounded: only memory is at stake here (mail servers refuse far smaller files).
@@ -299,31 +332,75 @@ pub fn delivery_email(
     let filename = pdf
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| format!("{}.pdf", campaign.slug));
-    delivery_email_with(sender, campaign, to, signatures, &filename, bytes)
+        .unwrap_or_else(|| format!("{}.pdf", about.slug));
+    delivery_email_of_part(sender, about, to, signatures, part, &filename, bytes)
 }
 
-/// [`delivery_email`] with the PDF already in memory.
+/// [`delivery_email`] with the PDF already in memory, for a whole campaign.
 pub fn delivery_email_with(
     sender: &Sender,
-    campaign: &Campaign,
+    about: &DeliveryText,
     to: &str,
     signatures: i64,
     filename: &str,
     pdf: Vec<u8>,
 ) -> Result<Mail> {
-    let lang = campaign.lang;
+    delivery_email_of_part(sender, about, to, signatures, None, filename, pdf)
+}
+
+/// [`delivery_email`] with the PDF already in memory.
+pub fn delivery_email_of_part(
+    sender: &Sender,
+    about: &DeliveryText,
+    to: &str,
+    signatures: i64,
+    part: Option<Part<'_>>,
+    filename: &str,
+    pdf: Vec<u8>,
+) -> Result<Mail> {
+    let lang = about.lang;
+    let petition = &about.petition;
     let count = i18n::count(lang, "delivery.signatures", signatures);
-    let vars = [
-        ("title", campaign.title.as_str()),
-        ("target", campaign.target.as_str()),
-        ("ask", campaign.ask.as_str()),
+    let mut vars = vec![
+        ("title", petition.title.as_str()),
+        ("target", petition.target.as_str()),
+        ("ask", petition.ask.as_str()),
         ("signatures", count.as_str()),
         ("sender", sender.name.as_str()),
         ("org", sender.organization.as_str()),
     ];
-    let subject = i18n::t(lang, "delivery.subject", &vars);
-    let body = i18n::t(lang, "delivery.body", &vars);
+    let (subject, body) = match part {
+        None => (
+            i18n::t(lang, "delivery.subject", &vars),
+            i18n::t(lang, "delivery.body", &vars),
+        ),
+        Some(part) => {
+            let place = if part.postcode.is_empty() {
+                i18n::t(lang, "delivery.where_none", &[])
+            } else {
+                i18n::t(
+                    lang,
+                    "delivery.where_postcode",
+                    &[("postcode", part.postcode)],
+                )
+            };
+            let part_count = signatures.to_string();
+            let total_signatures = i18n::count(lang, "delivery.signatures", part.campaign_total);
+            let total_signed = i18n::count(lang, "delivery.total", part.campaign_total);
+            vars.extend([("where", place.as_str()), ("part", part_count.as_str())]);
+            let subject = i18n::t(
+                lang,
+                "delivery.subject_part",
+                &[vars.as_slice(), &[("total", total_signatures.as_str())]].concat(),
+            );
+            let body = i18n::t(
+                lang,
+                "delivery.body_part",
+                &[vars.as_slice(), &[("total", total_signed.as_str())]].concat(),
+            );
+            (subject, body)
+        }
+    };
     let pdf_type = ContentType::parse("application/pdf").expect("static MIME type parses");
     let message = built(
         builder(sender, to, None, &subject)?.multipart(
@@ -339,7 +416,7 @@ pub fn delivery_email_with(
             from: sender.email.clone(),
             to: to.trim().to_string(),
             subject,
-            campaign: Some(campaign.slug.clone()),
+            campaign: Some(about.slug.clone()),
         },
     })
 }
@@ -389,6 +466,10 @@ pub(crate) mod tests {
         }
     }
 
+    fn about(lang: Lang) -> DeliveryText {
+        DeliveryText::of(&campaign(lang), lang)
+    }
+
     pub(crate) fn sender() -> Sender {
         Sender {
             name: "Ana Reyes Muñoz".into(),
@@ -403,7 +484,7 @@ pub(crate) mod tests {
         let pdf = b"%PDF-1.7\n% fake but enough\n".to_vec();
         let mail = delivery_email_with(
             &sender(),
-            &campaign(Lang::Es),
+            &about(Lang::Es),
             "alcaldia@oakland.example.gov",
             1234,
             "santuario-oakland.pdf",
@@ -494,15 +575,70 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_split_delivery_email_names_its_postcode_and_the_campaign_total() {
+        let subject_and_body = |lang, postcode| {
+            let mail = delivery_email_of_part(
+                &sender(),
+                &about(lang),
+                "mayor@example.gov",
+                120,
+                Some(Part {
+                    postcode,
+                    campaign_total: 395,
+                }),
+                "x.pdf",
+                b"%PDF-1.7\n".to_vec(),
+            )
+            .unwrap();
+            let bytes = mail.to_bytes();
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&bytes[..])
+                .unwrap();
+            (
+                parsed.subject().unwrap().to_string(),
+                parsed.body_text(0).unwrap().to_string(),
+            )
+        };
+        let (subject, body) = subject_and_body(Lang::En, "94612");
+        assert_eq!(
+            subject,
+            "Petition: Oakland, ciudad santuario para todos, postcode 94612 (120 of 395 people)"
+        );
+        assert!(
+            body.contains(
+                "for postcode 94612: 120 of the 395 people who signed the whole petition"
+            ),
+            "{body}"
+        );
+        let (subject, body) = subject_and_body(Lang::Es, "94601");
+        assert!(
+            subject.contains("código postal 94601 (120 de 395 personas)"),
+            "{subject}"
+        );
+        assert!(
+            body.contains(
+                "del código postal 94601: 120 de 395 personas que firmaron toda la petición"
+            ),
+            "{body}"
+        );
+        let (subject, _) = subject_and_body(Lang::En, "");
+        assert!(
+            subject.contains("signers without a postcode (120 of 395 people)"),
+            "{subject}"
+        );
+    }
+
+    #[test]
     fn delivery_email_reads_the_pdf_file_and_speaks_english() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("delivery.pdf");
         std::fs::write(&path, b"%PDF-1.7\n").unwrap();
         let mail = delivery_email(
             &sender(),
-            &campaign(Lang::En),
+            &about(Lang::En),
             "mayor@example.gov",
             1,
+            None,
             &path,
         )
         .unwrap();
@@ -512,13 +648,14 @@ pub(crate) mod tests {
         );
         let missing = delivery_email(
             &sender(),
-            &campaign(Lang::En),
+            &about(Lang::En),
             "mayor@example.gov",
             1,
+            None,
             &dir.path().join("nope.pdf"),
         );
         assert!(matches!(missing, Err(Error::Invalid(m)) if m.contains("nope.pdf")));
-        let bad = delivery_email(&sender(), &campaign(Lang::En), "not an email", 1, &path);
+        let bad = delivery_email(&sender(), &about(Lang::En), "not an email", 1, None, &path);
         assert!(matches!(bad, Err(Error::Invalid(m)) if m.contains("not an email")));
     }
 }

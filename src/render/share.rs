@@ -76,12 +76,19 @@ pub fn encode(text: &str) -> String {
     utf8_percent_encode(text, COMPONENT).to_string()
 }
 
-/// The texts and links for `channels`, in `lang`.
-pub fn share_posts(campaign: &Campaign, lang: Lang, channels: &[Channel]) -> Shares {
+/// The texts and links for `channels`, in `lang`; the email is signed by `organizer`
+/// (the account's name) when there is one.
+pub fn share_posts(
+    campaign: &Campaign,
+    lang: Lang,
+    channels: &[Channel],
+    organizer: Option<&str>,
+) -> Shares {
     let url = campaign.url.as_deref().filter(|u| !u.trim().is_empty());
+    let organizer = organizer.map(str::trim).filter(|n| !n.is_empty());
     channels
         .iter()
-        .map(|&channel| (channel, post(campaign, lang, channel, url)))
+        .map(|&channel| (channel, post(campaign, lang, channel, url, organizer)))
         .collect()
 }
 
@@ -92,7 +99,13 @@ fn no_url_note(campaign: &Campaign) -> String {
     )
 }
 
-fn post(campaign: &Campaign, lang: Lang, channel: Channel, url: Option<&str>) -> SharePost {
+fn post(
+    campaign: &Campaign,
+    lang: Lang,
+    channel: Channel,
+    url: Option<&str>,
+    organizer: Option<&str>,
+) -> SharePost {
     let vars = [
         ("title", campaign.title.as_str()),
         ("target", campaign.target.as_str()),
@@ -169,11 +182,15 @@ fn post(campaign: &Campaign, lang: Lang, channel: Channel, url: Option<&str>) ->
         }
         Channel::Email => {
             let subject = i18n::t(lang, "share.email.subject", &vars);
-            // The link goes before the closing, where a reader acts on it.
+            // The link goes before the closing, where a reader acts on it; the closing
+            // carries the organizer's name (a friend's email is signed).
+            let closing = match organizer {
+                Some(name) => i18n::t(lang, "share.email.signed", &[("name", name)]),
+                None => i18n::t(lang, "share.email.closing", &[]),
+            };
             let text = format!(
-                "{}\n\n{}",
+                "{}\n\n{closing}",
                 with_link(i18n::t(lang, "share.email.body", &vars)),
-                i18n::t(lang, "share.email.closing", &[])
             );
             SharePost {
                 link: Some(format!(
@@ -190,7 +207,8 @@ fn post(campaign: &Campaign, lang: Lang, channel: Channel, url: Option<&str>) ->
 }
 
 /// The X post text, shortened (ask first, then title) so that text, a space and the link
-/// fit the limit.
+/// fit the limit. Cut at a word boundary with "…" (in scripts written without spaces,
+/// such as Chinese or Thai, at any character).
 fn x_text(campaign: &Campaign, lang: Lang) -> String {
     let budget = X_LIMIT - X_LINK_WEIGHT - 1;
     let render = |title: &str, ask: &str| {
@@ -200,37 +218,56 @@ fn x_text(campaign: &Campaign, lang: Lang) -> String {
             &[("title", title), ("ask", ask), ("target", &campaign.target)],
         )
     };
-    let mut title: Vec<char> = campaign.title.chars().collect();
-    let mut ask: Vec<char> = campaign.ask.chars().collect();
-    let shorten = |chars: &[char], cut: bool| -> String {
-        let mut s: String = chars.iter().collect();
-        if cut {
-            s = s.trim_end().to_string();
-            s.push('…');
-        }
-        s
-    };
-    // Nothing longer than the budget can fit: cut there first so the loop stays short.
-    let mut title_cut = title.len() > budget;
-    let mut ask_cut = ask.len() > budget;
-    title.truncate(budget);
-    ask.truncate(budget);
-    loop {
-        let text = render(&shorten(&title, title_cut), &shorten(&ask, ask_cut));
-        if x_weight(&text) <= budget {
-            return text;
-        }
-        if !ask.is_empty() {
-            ask.pop();
-            ask_cut = true;
-        } else if !title.is_empty() {
-            title.pop();
-            title_cut = true;
-        } else {
-            // Only the catalog's own words are left; they are written to fit.
-            return text;
+    let fits = |title: &str, ask: &str| x_weight(&render(title, ask)) <= budget;
+    let title = campaign.title.trim();
+    let ask = campaign.ask.trim();
+    if fits(title, ask) {
+        return render(title, ask);
+    }
+    // The longest cut of the ask that fits with the whole title...
+    let asks = word_cuts(ask);
+    if let Some(a) = asks.iter().find(|a| fits(title, a)) {
+        return render(title, a);
+    }
+    // ...else the shortest ask, and the longest cut of the title.
+    let shortest = asks.last().cloned().unwrap_or_default();
+    for t in word_cuts(title) {
+        if fits(&t, &shortest) {
+            return render(&t, &shortest);
         }
     }
+    // Only the catalog's own words are left; they are written to fit.
+    render("…", "…")
+}
+
+/// Every shortening of `text` at a word boundary, longest first, each ending in "…":
+/// the cut drops trailing spaces and punctuation. A boundary is a space, or any
+/// character of a script written without spaces (weight 2 in [`x_weight`]).
+fn word_cuts(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let wide = |c: char| x_weight(c.encode_utf8(&mut [0; 4])) == 2;
+    let mut cuts = Vec::new();
+    for end in (1..chars.len()).rev() {
+        let boundary = chars[end].is_whitespace()
+            || (wide(chars[end]) && !chars[end].is_ascii_punctuation())
+            || wide(chars[end - 1]);
+        if !boundary {
+            continue;
+        }
+        let head: String = chars[..end].iter().collect();
+        let head = head.trim_end_matches(|c: char| c.is_whitespace() || ",;:-–—(".contains(c));
+        if !head.is_empty() {
+            cuts.push(format!("{head}…"));
+        }
+    }
+    cuts.dedup();
+    if cuts.is_empty() {
+        // One long word: cut it anywhere rather than drop it.
+        for end in (1..chars.len()).rev() {
+            cuts.push(format!("{}…", chars[..end].iter().collect::<String>()));
+        }
+    }
+    cuts
 }
 
 /// Length as X counts it: most Latin, Greek, Cyrillic, Hebrew, Arabic... characters count
@@ -248,6 +285,14 @@ pub fn x_weight(text: &str) -> usize {
 mod tests {
     use super::*;
 
+    fn with_text(title: &str, ask: &str) -> Campaign {
+        Campaign {
+            title: title.into(),
+            ask: ask.into(),
+            ..crate::render::mail::tests::campaign(Lang::En)
+        }
+    }
+
     #[test]
     fn encodes_any_script_as_utf8() {
         assert_eq!(
@@ -255,6 +300,51 @@ mod tests {
             "%C2%A1S%C3%AD%20se%20puede%21%20a%2Bb"
         );
         assert_eq!(encode("line\nnext"), "line%0Anext");
+    }
+
+    #[test]
+    fn the_x_text_is_cut_at_a_word_and_fits() {
+        let campaign = with_text(
+            "Make Oakland a sanctuary city",
+            "Declare Oakland a sanctuary city for every immigrant, documented or not, and refuse to act as an arm of deportation in any way, ever, by any department of the city, starting with the police and the schools and the housing authority, because our neighbors deserve to live without fear.",
+        );
+        let text = x_text(&campaign, Lang::En);
+        assert!(x_weight(&text) < X_LIMIT - X_LINK_WEIGHT, "{text}");
+        let cut = text.split('…').next().unwrap();
+        let last_word = cut.rsplit(' ').next().unwrap();
+        assert!(
+            campaign
+                .ask
+                .split(' ')
+                .any(|w| w.trim_end_matches(',') == last_word),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("Make Oakland a sanctuary city: Declare"),
+            "{text}"
+        );
+        assert!(text.ends_with("… Sign and share! #HereToStay"), "{text}");
+        // Chinese has no spaces: cut between characters.
+        let zh = with_text(
+            "让奥克兰成为庇护城市",
+            &"宣布奥克兰为所有移民的庇护城市".repeat(12),
+        );
+        let text = x_text(&zh, Lang::En);
+        assert!(x_weight(&text) < X_LIMIT - X_LINK_WEIGHT, "{text}");
+        assert!(text.contains("…"), "{text}");
+    }
+
+    #[test]
+    fn the_email_is_signed_by_the_organizer() {
+        let campaign = with_text("T", "Do it");
+        let signed = share_posts(&campaign, Lang::En, &[Channel::Email], Some(" Ana Reyes "));
+        assert!(signed[&Channel::Email]
+            .text
+            .ends_with("Thank you,\nAna Reyes"));
+        let es = share_posts(&campaign, Lang::Es, &[Channel::Email], Some("Ana Reyes"));
+        assert!(es[&Channel::Email].text.ends_with("\nAna Reyes"));
+        let unsigned = share_posts(&campaign, Lang::En, &[Channel::Email], None);
+        assert!(unsigned[&Channel::Email].text.ends_with("Thank you!"));
     }
 
     #[test]

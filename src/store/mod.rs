@@ -22,14 +22,12 @@ pub use sqlite::busy::{
     describe as describe_wait, on_busy, parse_timeout as parse_busy_timeout, set_busy_timeout, Wait,
 };
 pub use sqlite::migrations;
-pub use sqlite::{
-    key_hash, ImportCounts, Rejected, RowOutcome, SeenKeys, SqliteStore, UnknownSheet,
-};
+pub use sqlite::{SqliteStore, UnknownSheet};
 
 use crate::error::Result;
 use crate::model::{
-    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, Sheet, Signature,
-    SignatureCounts, Source, Status,
+    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, CampaignTexts, Delivery, Lang,
+    Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited, Source, Status, Translation,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 
@@ -145,6 +143,29 @@ pub trait Store: Send {
         edited_by: Option<&str>,
     ) -> Result<()>;
     fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()>;
+    /// Sets the translated fields of `texts` that are `Some` for `lang` (the others stay),
+    /// recording each change in the edit history (`title (es)`). Returns how many changed.
+    fn set_translation(
+        &mut self,
+        campaign_id: i64,
+        lang: Lang,
+        texts: &Translation,
+        edited_by: Option<&str>,
+    ) -> Result<usize>;
+    /// The campaign's translations, by language.
+    fn translations(&self, campaign_id: i64) -> Result<Vec<Translation>>;
+    /// The petition's words in `lang`: its own in its language, else the translation,
+    /// each field not translated yet from the campaign's own.
+    fn campaign_texts(&self, campaign: &Campaign, lang: Lang) -> Result<CampaignTexts> {
+        if lang == campaign.lang {
+            return Ok(CampaignTexts::of(campaign));
+        }
+        Ok(self
+            .translations(campaign.id)?
+            .into_iter()
+            .find(|t| t.lang == Some(lang))
+            .map_or_else(|| CampaignTexts::of(campaign), |t| t.texts(campaign)))
+    }
     fn picture(&self, campaign_id: i64) -> Result<Option<(Vec<u8>, String)>>;
 
     // Signers.
@@ -154,6 +175,33 @@ pub trait Store: Send {
     /// Replaces signer `id`; false when another signer already has the new key.
     fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool>;
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>>;
+    /// The signers added after signer `after_id` (every one from 0), in entry order:
+    /// typed entry reads the campaign once, then only what is new (the same-person check).
+    fn for_each_signer_after(
+        &self,
+        campaign_id: i64,
+        after_id: i64,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()>;
+    /// Signer `id` of the campaign.
+    fn signature(&self, campaign_id: i64, id: i64) -> Result<Option<Signature>>;
+    /// The signers entered at `line` of `sheet_id`, in entry order (one, unless two
+    /// imports named the same line).
+    fn signatures_at(&self, campaign_id: i64, sheet_id: &str, line: i64) -> Result<Vec<Signature>>;
+    /// Replaces `old`'s fields with `new` and records `changes` in the signer history,
+    /// at once, only if the row is still as `old` says (else nothing changes).
+    fn edit_signature(
+        &mut self,
+        old: &Signature,
+        new: &NewSignature,
+        changes: &[FieldChange],
+        edited_by: Option<&str>,
+    ) -> Result<SignerEdited>;
+    /// Removes a signer and records where it was, by whom and when (not its data);
+    /// false when it was already gone.
+    fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool>;
+    /// The signer history (edits and removals), oldest first.
+    fn signature_edits(&self, campaign_id: i64) -> Result<Vec<SignatureEdit>>;
     /// The highest line entered on `sheet_id` (0 for none).
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64>;
     /// Every signer, in entry order, one at a time.
@@ -217,13 +265,6 @@ pub trait Store: Send {
     // Deliveries.
     fn record_delivery(&mut self, d: &NewDelivery<'_>) -> Result<Delivery>;
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>>;
-
-    /// The SQLite store behind this one, for the CSV import's fast path until it runs
-    /// on [`Store::begin_import`] (`ops::import`). Not for new code.
-    #[doc(hidden)]
-    fn as_sqlite(&mut self) -> Option<&mut SqliteStore> {
-        None
-    }
 }
 
 #[cfg(test)]

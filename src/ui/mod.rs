@@ -153,6 +153,14 @@ pub fn shorten(text: &str, max: usize) -> String {
     out
 }
 
+/// A counted terminal message from the catalog (`cli.KEY.one`, `cli.KEY.other`): the
+/// plural agrees everywhere in the sentence ("1 invitation waiting ... review it"). The
+/// terminal speaks English; `args` fill the other placeholders.
+pub fn count(key: &str, n: usize, args: &[(&str, &str)]) -> String {
+    let text = crate::i18n::count(crate::model::Lang::En, &format!("cli.{key}"), n as i64);
+    crate::i18n::fill(&text, args)
+}
+
 /// "1 page", "2 pages".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -2,7 +2,7 @@
 //! Questions and choices are sanitized like every other line for a person.
 
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Confirm, Editor, Input, Select};
+use dialoguer::{Confirm, Editor, Input, Password, Select};
 
 use super::term::{sanitize, sanitize_cell, strip};
 use crate::error::{Error, Result};
@@ -39,6 +39,16 @@ where
         input = input.with_initial_text(strip(initial));
     }
     input.interact_text().map_err(prompt_err)
+}
+
+/// Asks for a passphrase without echoing it; `confirm` asks a second time (a new one).
+pub fn password(prompt: &str, confirm: bool) -> Result<String> {
+    let theme = theme();
+    let mut ask = Password::with_theme(&theme).with_prompt(sanitize(prompt));
+    if confirm {
+        ask = ask.with_confirmation("Type it again", "The two did not match; try again");
+    }
+    ask.interact().map_err(prompt_err)
 }
 
 pub fn confirm(prompt: &str, default: bool) -> Result<bool> {

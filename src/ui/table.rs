@@ -5,7 +5,7 @@
 use std::fmt;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::ContentArrangement;
+use comfy_table::{ColumnConstraint, ContentArrangement};
 
 use super::term::sanitize_cell;
 
@@ -26,6 +26,31 @@ impl Table {
         );
         self
     }
+
+    /// Column `index` is never wrapped (a slug or an id is copied whole): the other
+    /// columns make room.
+    pub fn keep_whole(&mut self, index: usize) -> &mut Self {
+        if let Some(column) = self.0.column_mut(index) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+        self
+    }
+}
+
+/// The width tables are fitted to: `$COLUMNS` when set, else the terminal's when stdout
+/// is one; `None` (no wrapping) for a pipe or a file.
+pub fn width() -> Option<u16> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c > 0)
+    {
+        return Some(columns);
+    }
+    let term = console::Term::stdout();
+    term.is_term()
+        .then(|| term.size_checked().map(|(_, cols)| cols))
+        .flatten()
 }
 
 impl fmt::Display for Table {
@@ -39,6 +64,9 @@ fn base(preset: &str) -> comfy_table::Table {
     table
         .load_preset(preset)
         .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = width() {
+        table.set_width(width);
+    }
     table
 }
 

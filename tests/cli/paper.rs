@@ -57,16 +57,17 @@ fn paper_form_prints_the_petition_the_table_and_a_sheet_id_per_page() {
         for heading in [
             "Name",
             "Email",
-            "ZIP/Postcode",
+            "ZIP code",
             "Phone",
-            "Join Oakland Sanctuary Coalition's mailing list",
-            "Count me, but don't show my name to the target",
+            "Join list: tick to get emails from Oakland Sanctuary Coalition",
+            "Private: tick to be counted without your name being shown",
         ] {
             assert_has(page, heading);
         }
         assert_has(page, "collects this information");
-        assert_has(page, "never pre-ticked");
-        assert_has(page, "campaign enter-signatures");
+        assert_has(page, "Never pre-ticked");
+        // A sheet the public handles names no tool and no command.
+        assert!(!page.contains("campaign "), "{page}");
         assert_has(page, "ana@example.org");
     }
     assert!(!squash(&pages[0]).contains("OAK-0002"));
@@ -87,10 +88,10 @@ fn both_languages_print_spanish_headings_too() {
     for heading in [
         "Name / Nombre",
         "Email / Correo electrónico",
-        "ZIP/Postcode / Código postal",
+        "ZIP code / Código postal",
         "Phone / Teléfono",
-        "Unirme a la lista de correo de Oakland Sanctuary Coalition",
-        "Cuenten mi firma, pero no muestren mi nombre",
+        "marque para recibir correos de Oakland Sanctuary Coalition",
+        "marque para que su firma se cuente sin mostrar su nombre",
     ] {
         assert_has(page, heading);
     }
@@ -98,7 +99,7 @@ fn both_languages_print_spanish_headings_too() {
         page,
         "Privacidad: Oakland Sanctuary Coalition recoge estos datos",
     );
-    assert_has(page, "la casilla nunca viene marcada");
+    assert_has(page, "Nunca viene marcada");
     assert_has(page, "collects this information");
 }
 
@@ -150,8 +151,8 @@ fn numbered_lines_follow_the_lines_flag() {
     let slug = home.live_campaign("Oakland is a sanctuary");
     let out = home.ok(["paper-form", &slug, "--lines", "3"]);
     let page = squash(&pages_text(Path::new(out.trim()))[0]);
-    // The example row (unnumbered), then lines 1, 2 and 3, then the privacy notice.
-    assert!(page.contains("(510)555-0142123Privacy:"), "{page}");
+    // The example row (unnumbered), then lines 1, 2 and 3, then the legend.
+    assert!(page.contains("(510)555-0142123Joinlist:"), "{page}");
     let lines = home
         .store()
         .sheets(1)
@@ -218,7 +219,7 @@ fn names_in_any_script_and_the_campaign_picture_make_it_onto_the_form() {
     assert_has(page, "ningún agente de ICE en la escuela");
     assert_has(page, "Nombre");
     assert!(
-        !squash(page).contains("ZIP/Postcode"),
+        !squash(page).contains("ZIPcode"),
         "Spanish campaign: Spanish form"
     );
 

@@ -437,9 +437,8 @@ fn typed_entry_through_a_terminal() {
     p.expect("Sheet id").unwrap();
     p.send_line("oak-1").unwrap();
 
-    // Row 1, with a bad email corrected.
-    p.expect("Line [1]: ").unwrap();
-    p.send_line("").unwrap();
+    // Row 1, with a bad email corrected. Yes/no questions take one key.
+    p.expect("line 1 · 0 entered").unwrap();
     p.expect("Name: ").unwrap();
     p.send_line("Nguyễn Thị Minh Khai").unwrap();
     p.expect("Email: ").unwrap();
@@ -456,14 +455,13 @@ fn typed_entry_through_a_terminal() {
     p.expect("Phone: ").unwrap();
     p.send_line("510 555 0101").unwrap();
     p.expect("mailing list? (y/N): ").unwrap();
-    p.send_line("y").unwrap();
+    p.send("y").unwrap();
     p.expect("show my name? (y/N): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("saved").unwrap();
 
-    // Row 2: already signed, skipped.
-    p.expect("Line [2]: ").unwrap();
-    p.send_line("").unwrap();
+    // Row 2: already signed, skipped (line 2 is consumed).
+    p.expect("line 2 · 1 entered").unwrap();
     p.expect("Name: ").unwrap();
     p.send_line("李娜").unwrap();
     p.expect("Email: ").unwrap();
@@ -471,11 +469,10 @@ fn typed_entry_through_a_terminal() {
     p.expect("already signed: Nguyễn Thị Minh Khai <minh@example.org>")
         .unwrap();
     p.expect("orrect it? [s]: ").unwrap();
-    p.send_line("s").unwrap();
+    p.send("s").unwrap();
 
     // Row 3: no email, the ZIP carried over.
-    p.expect("Line [2]: ").unwrap();
-    p.send_line("").unwrap();
+    p.expect("line 3 · 1 entered").unwrap();
     p.expect("Name: ").unwrap();
     p.send_line("محمد الأحمد").unwrap();
     p.expect("Email: ").unwrap();
@@ -485,15 +482,15 @@ fn typed_entry_through_a_terminal() {
     p.expect("Phone: ").unwrap();
     p.send_line("").unwrap();
     p.expect("mailing list? (y/N): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("show my name? (y/N): ").unwrap();
-    p.send_line("y").unwrap();
+    p.send("y").unwrap();
     p.expect("saved").unwrap();
 
     // `<`: back to row 3 to fix its ZIP.
-    p.expect("Line [3]: ").unwrap();
+    p.expect("line 4 · 2 entered").unwrap();
     p.send_line("<").unwrap();
-    p.expect("Line [2]: ").unwrap();
+    p.expect("Line [3]: ").unwrap();
     p.send_line("").unwrap();
     p.expect("Name [محمد الأحمد]: ").unwrap();
     p.send_line("").unwrap();
@@ -504,28 +501,24 @@ fn typed_entry_through_a_terminal() {
     p.expect("Phone: ").unwrap();
     p.send_line("").unwrap();
     p.expect("mailing list? (y/N): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("show my name? (Y/n): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("corrected").unwrap();
 
     // A duplicate skipped after the correction...
-    p.expect("Line [3]: ").unwrap();
-    p.send_line("").unwrap();
-    p.expect("Name: ").unwrap();
+    p.expect("line 4 · 2 entered").unwrap();
     p.send_line("Thu Hà").unwrap();
     p.expect("Email: ").unwrap();
     p.send_line("minh@example.org").unwrap();
     p.expect("orrect it? [s]: ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     // ...then `<` still reopens the corrected row, and `<` again the one before it,
     // left unchanged.
-    p.expect("Line [3]: ").unwrap();
+    p.expect("line 5 · 2 entered").unwrap();
     p.send_line("<").unwrap();
     p.expect("correcting the previous row").unwrap();
-    p.expect("Line [2]: ").unwrap();
-    p.send_line("").unwrap();
-    p.expect("Name [محمد الأحمد]: ").unwrap();
+    p.expect("Line [3]: ").unwrap();
     p.send_line("<").unwrap();
     p.expect("correcting the row before it").unwrap();
     p.expect("Line [1]: ").unwrap();
@@ -539,13 +532,13 @@ fn typed_entry_through_a_terminal() {
     p.expect("Phone [510 555 0101]: ").unwrap();
     p.send_line("").unwrap();
     p.expect("mailing list? (Y/n): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("show my name? (y/N): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("unchanged").unwrap();
-    p.expect("Line [3]: ").unwrap();
+    p.expect("line 5 · 2 entered").unwrap();
     p.send_line("<").unwrap();
-    p.expect("Line [2]: ").unwrap();
+    p.expect("Line [3]: ").unwrap();
     p.send_line("").unwrap();
     p.expect("Name [محمد الأحمد]: ").unwrap();
     p.send_line("").unwrap();
@@ -553,10 +546,10 @@ fn typed_entry_through_a_terminal() {
     p.expect("Email: ").unwrap();
     p.send_line("MINH@example.org").unwrap();
     p.expect("orrect it? [s]: ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
     p.expect("correction skipped: the row stays as it was")
         .unwrap();
-    p.expect("Line [3]: ").unwrap();
+    p.expect("line 5 · 2 entered").unwrap();
     p.send_line(".").unwrap();
     p.expect("added 2, skipped 3, corrected 1").unwrap();
     p.expect("2 of 500").unwrap();
@@ -582,7 +575,7 @@ fn typed_entry_through_a_terminal() {
     );
     assert_eq!(
         (ahmad.sheet_id.as_deref(), ahmad.line),
-        (Some("OAK-0001"), Some(2))
+        (Some("OAK-0001"), Some(3))
     );
     assert!(!ahmad.opt_in && ahmad.private);
     assert_eq!(ahmad.entered_by.as_deref(), Some("ana@example.org"));
@@ -599,8 +592,7 @@ fn killed_typing_keeps_every_accepted_row() {
         ("1", "Faadumo Cali", "faadumo@example.org"),
         ("2", "Wideline Pierre", ""),
     ] {
-        p.expect(format!("Line [{line}]: ").as_str()).unwrap();
-        p.send_line("").unwrap();
+        p.expect(format!("line {line} · ").as_str()).unwrap();
         p.expect("Name: ").unwrap();
         p.send_line(name).unwrap();
         p.expect("Email: ").unwrap();
@@ -610,14 +602,13 @@ fn killed_typing_keeps_every_accepted_row() {
         p.expect("Phone: ").unwrap();
         p.send_line("").unwrap();
         p.expect("mailing list?").unwrap();
-        p.send_line("").unwrap();
+        p.send("\r").unwrap();
         p.expect("show my name?").unwrap();
-        p.send_line("").unwrap();
+        p.send("\r").unwrap();
         p.expect("saved").unwrap();
     }
     // Halfway through a third row.
-    p.expect("Line [3]: ").unwrap();
-    p.send_line("").unwrap();
+    p.expect("line 3 · ").unwrap();
     p.expect("Name: ").unwrap();
     p.send_line("Half Typed").unwrap();
     p.expect("Email: ").unwrap();

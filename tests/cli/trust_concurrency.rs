@@ -493,11 +493,10 @@ fn typed_entry_keeps_a_row_typed_while_an_import_holds_the_database() {
     p.set_expect_timeout(Some(Duration::from_secs(20)));
     p.expect("Sheet id").unwrap();
     p.send_line("OAK-0001").unwrap();
-    p.expect("Line [1]: ").unwrap();
+    p.expect("line 1 · ").unwrap();
 
     // Another volunteer starts an import in another terminal while this one types.
     let import = LongImport::start(&home, &slug, 30_000);
-    p.send_line("").unwrap();
     p.expect("Name: ").unwrap();
     p.send_line("አበበ ቢቂላ").unwrap();
     p.expect("Email: ").unwrap();
@@ -507,9 +506,9 @@ fn typed_entry_keeps_a_row_typed_while_an_import_holds_the_database() {
     p.expect("Phone: ").unwrap();
     p.send_line("").unwrap();
     p.expect("mailing list? (y/N): ").unwrap();
-    p.send_line("y").unwrap();
+    p.send("y").unwrap();
     p.expect("show my name? (y/N): ").unwrap();
-    p.send_line("").unwrap();
+    p.send("\r").unwrap();
 
     // The save waits and says so; when the wait runs out the row is kept and retried.
     p.expect(WAITING).unwrap();
@@ -517,7 +516,7 @@ fn typed_entry_keeps_a_row_typed_while_an_import_holds_the_database() {
     p.expect(WAITING).unwrap();
     import.finish();
     p.expect("saved ✓").unwrap();
-    p.expect("Line [2]: ").unwrap();
+    p.expect("line 2 · ").unwrap();
     p.send_line(".").unwrap();
     p.expect("added 1, skipped 0, corrected 0").unwrap();
     p.expect(Eof).unwrap();

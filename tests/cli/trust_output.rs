@@ -303,11 +303,18 @@ fn typed_entry_shows_a_hostile_earlier_signer_without_obeying_it() {
         transcript.extend_from_slice(seen.as_bytes());
         p.send_line(send).unwrap();
     };
-    step(&mut p, "Line [1]: ", "");
-    step(&mut p, "Name: ", "Ana Reyes");
+    step(&mut p, "line 1 · ", "Ana Reyes");
     step(&mut p, "Email: ", "ana@example.org");
-    step(&mut p, "orrect it? [s]: ", "s");
-    step(&mut p, "Line [1]: ", ".");
+    // One key: no Enter after it.
+    let seen = p.expect("orrect it? [s]: ").unwrap();
+    transcript.extend_from_slice(seen.as_bytes());
+    p.send("s").unwrap();
+    let mut step = |p: &mut expectrl::session::OsSession, expect: &str, send: &str| {
+        let seen = p.expect(expect).unwrap();
+        transcript.extend_from_slice(seen.as_bytes());
+        p.send_line(send).unwrap();
+    };
+    step(&mut p, "line 2 · ", ".");
     let rest = p.expect(Eof).unwrap();
     transcript.extend_from_slice(rest.as_bytes());
     let text = String::from_utf8_lossy(&transcript);

@@ -102,13 +102,13 @@ pub(super) fn report_uncovered(f: &DeliveredFile) {
         let hints: std::collections::BTreeSet<String> =
             u.chars.iter().map(|c| font_hint(*c)).collect();
         ui::warn(format!(
-            "{}: signer row {} (signature id {}) has characters no font here draws: {:?} ({}); they are left out of the name. Install {} and deliver again.",
+            "{}: signer row {} (signature id {}) has characters no font here draws: {:?} ({}); the name is printed as a placeholder. What draws them: {}.",
             f.file,
             u.row,
             u.signature_id,
             chars,
             codes.join(" "),
-            hints.into_iter().collect::<Vec<_>>().join(", or ")
+            hints.into_iter().collect::<Vec<_>>().join("; or ")
         ));
     }
 }

@@ -1,57 +1,95 @@
 //! The fonts names are drawn with: the bundled ones (compiled in, so the tool needs
 //! nothing installed) and, for scripts they lack, the system's fonts found with `fontdb`.
 //!
-//! Fonts load once per process ([`FontSet::global`]) and are shared by every thread.
-//! Only TrueType-outline (`glyf`) fonts are used, because [`subset_keeping_ids`] can then
-//! subset them without renumbering glyphs: text can be emitted before the document knows
-//! which glyphs it will use.
+//! The font set is one per process ([`FontSet::global`]), shared by every thread. A
+//! bundled font is parsed the first time a character of its script needs it, so a
+//! document in Latin script never touches the Ethiopic or Sinhala fonts.
+//!
+//! Two kinds of outlines are drawn ([`Outlines`]): TrueType `glyf` fonts (every bundled
+//! font) are subset by [`subset_keeping_ids`] without renumbering glyphs, so text can be
+//! written before the document knows which glyphs it uses; CFF (PostScript-outline)
+//! fonts, such as Debian's `fonts-noto-cjk`, are subset by the `subsetter` crate, which
+//! numbers glyphs anew: writers give each glyph its new number as they first use it (see
+//! [`Font::keeps_ids`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// At most this many fonts per process (bundled plus system fallbacks).
-const MAX_FONTS: usize = 256;
+use unicode_script::{Script, UnicodeScript};
+
+/// At most this many system fonts per process (bundled ones come on top).
+const MAX_SYSTEM_FONTS: usize = 256;
 
 /// Index of a font in the global [`FontSet`]; stable for the life of the process.
+/// Bundled fonts have the indexes of [`BUNDLED`]; system fonts follow.
 pub type FontRef = usize;
 
-/// A bundled font: file name under `assets/fonts/` and its bytes.
+/// A bundled font: file name under `assets/fonts/`, its bytes, and the scripts it is
+/// there for (where a character of that script looks first).
 struct Bundled {
     file: &'static str,
     bytes: &'static [u8],
+    scripts: &'static [Script],
 }
 
-/// In fallback order: the first font that has a character draws it.
-const BUNDLED: &[Bundled] = &[
-    // Latin (with Vietnamese), Greek, Cyrillic.
-    Bundled {
-        file: "NotoSans-Regular.ttf",
-        bytes: include_bytes!("../../../assets/fonts/NotoSans-Regular.ttf"),
-    },
-    Bundled {
-        file: "NotoSansArabic-Regular.ttf",
-        bytes: include_bytes!("../../../assets/fonts/NotoSansArabic-Regular.ttf"),
-    },
-    Bundled {
-        file: "NotoSansHebrew-Regular.ttf",
-        bytes: include_bytes!("../../../assets/fonts/NotoSansHebrew-Regular.ttf"),
-    },
-    Bundled {
-        file: "NotoSansDevanagari-Regular.ttf",
-        bytes: include_bytes!("../../../assets/fonts/NotoSansDevanagari-Regular.ttf"),
-    },
+macro_rules! bundled {
+    ($file:literal, [$($script:ident),* $(,)?]) => {
+        Bundled {
+            file: $file,
+            bytes: include_bytes!(concat!("../../../assets/fonts/", $file)),
+            scripts: &[$(Script::$script),*],
+        }
+    };
+}
+
+/// In fallback order: a character is drawn by the first font made for its script that
+/// has it, else by the first font here that has it, else by a system font. A `static`:
+/// a `const` put a copy of every font in the binary for each function naming it.
+static BUNDLED: &[Bundled] = &[
+    // Latin (with Vietnamese), Greek, Cyrillic, and the digits and punctuation every
+    // script shares.
+    bundled!(
+        "NotoSans-Regular.ttf",
+        [Latin, Greek, Cyrillic, Common, Inherited]
+    ),
+    bundled!("NotoSansArabic-Regular.ttf", [Arabic]),
+    bundled!("NotoSansHebrew-Regular.ttf", [Hebrew]),
+    bundled!("NotoSansDevanagari-Regular.ttf", [Devanagari]),
+    bundled!("NotoSansBengali-Regular.ttf", [Bengali]),
+    bundled!("NotoSansGurmukhi-Regular.ttf", [Gurmukhi]),
+    bundled!("NotoSansGujarati-Regular.ttf", [Gujarati]),
+    bundled!("NotoSansTamil-Regular.ttf", [Tamil]),
+    bundled!("NotoSansTelugu-Regular.ttf", [Telugu]),
+    bundled!("NotoSansKannada-Regular.ttf", [Kannada]),
+    bundled!("NotoSansMalayalam-Regular.ttf", [Malayalam]),
+    bundled!("NotoSansSinhala-Regular.ttf", [Sinhala]),
+    bundled!("NotoSansThai-Regular.ttf", [Thai]),
+    bundled!("NotoSansLao-Regular.ttf", [Lao]),
+    bundled!("NotoSansKhmer-Regular.ttf", [Khmer]),
+    // Burmese, and Karen, Mon and Shan written in Myanmar script.
+    bundled!("NotoSansMyanmar-Regular.ttf", [Myanmar]),
+    // Amharic, Tigrinya, Oromo in Ge'ez script.
+    bundled!("NotoSansEthiopic-Regular.ttf", [Ethiopic]),
+    bundled!("NotoSansArmenian-Regular.ttf", [Armenian]),
+    bundled!("NotoSansGeorgian-Regular.ttf", [Georgian]),
     // Chinese, Japanese kana.
-    Bundled {
-        file: "DroidSansFallbackFull.ttf",
-        bytes: include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf"),
-    },
+    bundled!(
+        "DroidSansFallbackFull.ttf",
+        [Han, Hiragana, Katakana, Bopomofo]
+    ),
     // Korean Hangul (Droid Sans Fallback has none).
-    Bundled {
-        file: "CampaignHangul-Regular.ttf",
-        bytes: include_bytes!("../../../assets/fonts/CampaignHangul-Regular.ttf"),
-    },
+    bundled!("CampaignHangul-Regular.ttf", [Hangul]),
 ];
+
+/// How a font's glyphs are described, which decides how it is subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outlines {
+    /// TrueType quadratic outlines (`glyf`): subset keeping glyph ids.
+    Glyf,
+    /// PostScript cubic outlines (`CFF `): subset with glyphs numbered anew.
+    Cff,
+}
 
 /// One loaded font face, ready to shape with and to embed.
 pub struct Font {
@@ -62,6 +100,7 @@ pub struct Font {
     pub data: &'static [u8],
     pub index: u32,
     pub face: rustybuzz::Face<'static>,
+    pub outlines: Outlines,
     pub units_per_em: u16,
     pub ascender: i16,
     pub descender: i16,
@@ -69,10 +108,17 @@ pub struct Font {
 }
 
 impl Font {
-    fn load(data: &'static [u8], index: u32, origin: String) -> Option<Font> {
+    /// A font from its bytes, or `None` when it cannot be parsed or has outlines this
+    /// module cannot subset (CFF2, bitmaps only).
+    pub fn load(data: &'static [u8], index: u32, origin: String) -> Option<Font> {
         let face = rustybuzz::Face::from_slice(data, index)?;
-        // Only glyf outlines: those can be subset keeping glyph ids (see module doc).
-        face.tables().glyf?;
+        let outlines = if face.tables().glyf.is_some() {
+            Outlines::Glyf
+        } else if face.tables().cff.is_some() {
+            Outlines::Cff
+        } else {
+            return None;
+        };
         let name = face
             .names()
             .into_iter()
@@ -86,6 +132,7 @@ impl Font {
         Some(Font {
             name,
             origin,
+            outlines,
             units_per_em: ttf_parser::Face::units_per_em(&face),
             ascender: ttf_parser::Face::ascender(&face),
             descender: ttf_parser::Face::descender(&face),
@@ -109,21 +156,40 @@ impl Font {
             / self.units_per_em as f32
     }
 
+    /// Whether [`Font::subset`] keeps glyph ids: true for `glyf` fonts. For CFF fonts a
+    /// writer numbers glyphs itself with a [`subsetter::GlyphRemapper`] as it uses them,
+    /// writes those numbers, and subsets with [`Font::subset_remapped`].
+    pub fn keeps_ids(&self) -> bool {
+        self.outlines == Outlines::Glyf
+    }
+
     /// The font program to embed: only `used` glyphs keep outlines, ids unchanged.
+    /// For `glyf` fonts only (see [`Font::keeps_ids`]).
     pub fn subset(&self, used: &BTreeSet<u16>) -> Result<Vec<u8>, String> {
         subset_keeping_ids(self.data, self.index, used)
     }
+
+    /// The bare CFF font program (CID-keyed, CID = the remapped glyph number) with the
+    /// glyphs `remapper` numbered: what a PDF embeds as `/FontFile3 /CIDFontType0C`.
+    pub fn subset_remapped(&self, remapper: &subsetter::GlyphRemapper) -> Result<Vec<u8>, String> {
+        let sfnt = subsetter::subset(self.data, self.index, remapper)
+            .map_err(|e| format!("cannot subset {} ({}): {e}", self.name, self.origin))?;
+        sfnt_table(&sfnt, 0, b"CFF ")
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("the subset of {} has no CFF table", self.name))
+    }
 }
 
-/// Every font available to this process, in fallback order: bundled first, then system
-/// fonts added the first time a character needs one.
+/// Every font available to this process, in fallback order: bundled first (parsed when
+/// first needed), then system fonts added the first time a character needs one.
 pub struct FontSet {
+    /// One slot per [`BUNDLED`] font, filled the first time its script comes up.
+    bundled: Box<[OnceLock<Option<&'static Font>>]>,
     /// Append-only and read on every glyph run by every thread: slots set once, so
     /// reading takes no lock (a shared RwLock's counter bounced between the cores).
-    fonts: Box<[OnceLock<&'static Font>]>,
-    len: AtomicUsize,
-    bundled: usize,
-    system: Mutex<SystemFonts>,
+    system: Box<[OnceLock<&'static Font>]>,
+    system_len: AtomicUsize,
+    lookup: Mutex<SystemFonts>,
 }
 
 struct SystemFonts {
@@ -135,66 +201,77 @@ struct SystemFonts {
 }
 
 impl FontSet {
-    /// The process-wide font set; the first call loads the bundled fonts.
+    /// The process-wide font set. Nothing is parsed until a character asks for a font.
     pub fn global() -> &'static FontSet {
         static SET: OnceLock<FontSet> = OnceLock::new();
-        SET.get_or_init(|| {
-            let fonts: Vec<&'static Font> = BUNDLED
-                .iter()
-                .filter_map(|b| Font::load(b.bytes, 0, b.file.to_string()))
-                .map(|f| &*Box::leak(Box::new(f)))
-                .collect();
-            FontSet {
-                bundled: fonts.len(),
-                len: AtomicUsize::new(fonts.len()),
-                fonts: (0..MAX_FONTS)
-                    .map(|i| match fonts.get(i) {
-                        Some(f) => OnceLock::from(*f),
-                        None => OnceLock::new(),
-                    })
-                    .collect(),
-                system: Mutex::new(SystemFonts {
-                    db: None,
-                    by_char: HashMap::new(),
-                    loaded: HashMap::new(),
-                }),
-            }
+        SET.get_or_init(|| FontSet {
+            bundled: BUNDLED.iter().map(|_| OnceLock::new()).collect(),
+            system: (0..MAX_SYSTEM_FONTS).map(|_| OnceLock::new()).collect(),
+            system_len: AtomicUsize::new(0),
+            lookup: Mutex::new(SystemFonts {
+                db: None,
+                by_char: HashMap::new(),
+                loaded: HashMap::new(),
+            }),
+        })
+    }
+
+    /// Bundled font `i`, parsed on first use (`None` if it failed to parse: a bug
+    /// caught by the tests, never a crash).
+    fn bundled_font(&self, i: usize) -> Option<&'static Font> {
+        *self.bundled[i].get_or_init(|| {
+            let b = &BUNDLED[i];
+            Font::load(b.bytes, 0, b.file.to_string()).map(|f| &*Box::leak(Box::new(f)))
         })
     }
 
     /// The font behind a [`FontRef`].
     pub fn font(&self, font: FontRef) -> &'static Font {
-        self.fonts[font]
-            .get()
-            .expect("a FontRef names a loaded font")
-    }
-
-    /// How many fonts are loaded so far.
-    pub fn len(&self) -> usize {
-        self.len.load(Ordering::Acquire)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The first font that has `c`: bundled ones first, then (loading them on demand)
-    /// the system's. `None` when no font here has it.
-    pub fn font_for(&self, c: char) -> Option<FontRef> {
-        if let Some(i) = (0..self.bundled).find(|&i| self.font(i).covers(c)) {
-            return Some(i);
+        match font.checked_sub(BUNDLED.len()) {
+            None => self.bundled_font(font),
+            Some(i) => self.system[i].get().copied(),
         }
-        self.system_font_for(c)
+        .expect("a FontRef names a loaded font")
+    }
+
+    /// How many bundled fonts there are (their [`FontRef`]s come first).
+    pub fn bundled_len(&self) -> usize {
+        BUNDLED.len()
+    }
+
+    /// The first font that has `c`: a bundled one made for its script, else any bundled
+    /// one (in order), else (loading them on demand) the system's. `None` when no font
+    /// here has it.
+    pub fn font_for(&self, c: char) -> Option<FontRef> {
+        let script = c.script();
+        let made_for = |i: &usize| BUNDLED[*i].scripts.contains(&script);
+        let covers = |i: &usize| self.bundled_font(*i).is_some_and(|f| f.covers(c));
+        let bundled = (0..BUNDLED.len())
+            .filter(made_for)
+            .find(covers)
+            .or_else(|| (0..BUNDLED.len()).filter(|i| !made_for(i)).find(covers));
+        bundled.or_else(|| self.system_font_for(c))
+    }
+
+    /// Which bundled fonts are parsed so far (for tests of lazy loading).
+    pub fn bundled_loaded(&self) -> Vec<&'static str> {
+        BUNDLED
+            .iter()
+            .zip(self.bundled.iter())
+            .filter(|(_, slot)| matches!(slot.get(), Some(Some(_))))
+            .map(|(b, _)| b.file)
+            .collect()
     }
 
     fn system_font_for(&self, c: char) -> Option<FontRef> {
-        let mut guard = self.system.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.lookup.lock().unwrap_or_else(|e| e.into_inner());
         let sys = &mut *guard;
         if let Some(found) = sys.by_char.get(&c) {
             return *found;
         }
         // Fonts already loaded from the system first.
-        let loaded: Vec<FontRef> = sys.loaded.values().copied().collect();
+        let mut loaded: Vec<FontRef> = sys.loaded.values().copied().collect();
+        loaded.sort_unstable();
         for i in loaded {
             if self.font(i).covers(c) {
                 sys.by_char.insert(c, Some(i));
@@ -218,36 +295,33 @@ impl FontSet {
             candidates.push((path.display().to_string(), face.index, face.id));
         }
         candidates.sort();
-        let mut hit: Option<(String, u32, Vec<u8>)> = None;
+        let mut found = None;
         for (path, index, id) in candidates {
             if sys.loaded.contains_key(&(path.clone(), index)) {
                 continue;
             }
             // Memory-mapped: only the cmap pages of each file are read.
             let bytes = db.with_face_data(id, |data, i| {
-                let has = ttf_parser::Face::parse(data, i)
-                    .ok()
-                    .and_then(|f| f.glyph_index(c))
-                    .is_some_and(|g| g.0 != 0);
-                has.then(|| data.to_vec())
+                let usable = ttf_parser::Face::parse(data, i).ok().filter(|f| {
+                    f.glyph_index(c).is_some_and(|g| g.0 != 0)
+                        && (f.tables().glyf.is_some() || f.tables().cff.is_some())
+                });
+                usable.map(|_| data.to_vec())
             });
-            if let Some(Some(bytes)) = bytes {
-                hit = Some((path, index, bytes));
+            let Some(Some(bytes)) = bytes else { continue };
+            let r = self.system_len.load(Ordering::Acquire);
+            if r >= MAX_SYSTEM_FONTS {
                 break;
             }
-        }
-        let mut found = None;
-        if let Some((path, index, bytes)) = hit {
             let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            let r = self.len.load(Ordering::Acquire);
-            if r < MAX_FONTS {
-                if let Some(font) = Font::load(data, index, path.clone()) {
-                    // Only this thread appends (we hold the system lock).
-                    let _ = self.fonts[r].set(Box::leak(Box::new(font)));
-                    self.len.store(r + 1, Ordering::Release);
-                    sys.loaded.insert((path, index), r);
-                    found = Some(r);
-                }
+            if let Some(font) = Font::load(data, index, path.clone()) {
+                // Only this thread appends (we hold the lookup lock).
+                let _ = self.system[r].set(Box::leak(Box::new(font)));
+                self.system_len.store(r + 1, Ordering::Release);
+                let font_ref = BUNDLED.len() + r;
+                sys.loaded.insert((path, index), font_ref);
+                found = Some(font_ref);
+                break;
             }
         }
         sys.by_char.insert(c, found);
@@ -256,27 +330,50 @@ impl FontSet {
 }
 
 /// Which font package would draw `c`, for the "no font has these characters" report.
+/// Every package named here has fonts this module can use (TrueType or CFF).
 pub fn font_hint(c: char) -> String {
-    use unicode_script::UnicodeScript;
     let script = c.script();
     match script {
-        unicode_script::Script::Common | unicode_script::Script::Inherited
-            if (c as u32) >= 0x1F000 =>
-        {
-            "an emoji font (Debian: fonts-noto-color-emoji)".to_string()
+        Script::Common | Script::Inherited if (c as u32) >= 0x1F000 => {
+            "installing an emoji font (Debian: fonts-noto-color-emoji)".to_string()
         }
-        unicode_script::Script::Han
-        | unicode_script::Script::Hiragana
-        | unicode_script::Script::Katakana
-        | unicode_script::Script::Hangul => "Noto Sans CJK (Debian: fonts-noto-cjk)".to_string(),
-        unicode_script::Script::Unknown => {
-            "a font for this code point (it is unassigned in Unicode)".to_string()
+        Script::Han | Script::Hiragana | Script::Katakana | Script::Hangul | Script::Bopomofo => {
+            "installing Noto Sans CJK (Debian: fonts-noto-cjk)".to_string()
+        }
+        Script::Unknown => {
+            if matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0x10FFFF) {
+                "no installable font: it is a private-use code point (a custom font's \
+                 symbol or a typing slip), so correct the name"
+                    .to_string()
+            } else {
+                "no font yet: the code point is unassigned in Unicode, so correct the name"
+                    .to_string()
+            }
         }
         s => format!(
-            "Noto Sans {} (Debian: fonts-noto-core or fonts-noto-extra)",
+            "installing Noto Sans {} (Debian: fonts-noto-core or fonts-noto-extra)",
             s.full_name().replace('_', " ")
         ),
     }
+}
+
+/// A table of an sfnt (or of face `index` of a collection).
+fn sfnt_table<'a>(data: &'a [u8], index: u32, wanted: &[u8; 4]) -> Option<&'a [u8]> {
+    let base = if data.get(..4) == Some(b"ttcf") {
+        be32(data, 12 + 4 * index as usize)? as usize
+    } else {
+        0
+    };
+    let num_tables = be16(data, base + 4)? as usize;
+    (0..num_tables).find_map(|i| {
+        let rec = base + 12 + 16 * i;
+        if data.get(rec..rec + 4)? != wanted {
+            return None;
+        }
+        let off = be32(data, rec + 8)? as usize;
+        let len = be32(data, rec + 12)? as usize;
+        data.get(off..off.checked_add(len)?)
+    })
 }
 
 // ---- Subsetting ---------------------------------------------------------------------

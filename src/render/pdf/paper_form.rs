@@ -1,15 +1,24 @@
-//! Printable paper signature forms, one page per sheet.
+//! Printable paper signature forms, one page per sheet, and an optional first page of
+//! instructions for the organizers.
 //!
-//! Modelled on ControlShift's form, the one the #HereToStay guide describes: landscape,
-//! the organization, "To:" the target in large type, the ask (and a short why), then a
-//! table of numbered lines with a grey example row, a short privacy notice, and a footer
-//! with the sheet id, where to return the sheet and how the organizer enters it.
+//! Designed as canvassers' forms are: landscape; the petition's title as the headline,
+//! "To:" the target under it, the ask and the why in full (wrapped, in smaller type when
+//! long, never below 9 pt: a text that still does not fit is refused, saying how much to
+//! cut); the organization, the URL in full beside its QR code (or the code alone), a
+//! table of numbered lines sized for handwriting (the email column widest, the two check
+//! boxes narrow, short headings of at least 8 pt explained by a legend under the table),
+//! a grey example row, a privacy notice, and a footer with the sheet id and where to
+//! return the sheet. Nothing on a sheet names the tool or a command: those go on the
+//! organizers' page.
 //!
-//! Layout decisions (how many lines fit, column widths, wrapping and shortening) are
-//! plain functions over a `measure` closure so they can be tested without fonts. The
-//! renderer returns bytes; it never prints or writes files.
+//! Every word the form prints comes from the catalog (`paper.*` keys); the petition's
+//! own text comes in as [`PetitionText`], so a translated petition can be printed too.
+//! Layout is decided once ([`fit`]) by plain functions over a `measure` closure, so it
+//! can be tested without fonts. The renderer returns bytes; it never prints or writes
+//! files.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use printpdf::{
     Color, Greyscale, Line, LinePoint, Op, PdfDocument, PdfPage, PdfSaveOptions, Point, Pt,
@@ -18,72 +27,17 @@ use printpdf::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::text::PdfText;
+use super::text::{shape, PdfText};
+use super::{Paper, PetitionText};
+use crate::i18n;
 use crate::model::Lang;
 
 // ---------------------------------------------------------------------------------------
 // The form's own words
 // ---------------------------------------------------------------------------------------
 
-/// Every word the form prints that is not the campaign's own text. `{org}`, `{contact}`
-/// and `{slug}` are filled in when drawing. Labels carry no colon: with both languages
-/// they are joined first ("To / Para:").
-pub struct Words {
-    pub to: &'static str,
-    pub why: &'static str,
-    pub place: &'static str,
-    pub name: &'static str,
-    pub email: &'static str,
-    pub postcode: &'static str,
-    pub phone: &'static str,
-    pub join: &'static str,
-    pub private: &'static str,
-    pub example: &'static str,
-    pub sign_online: &'static str,
-    pub privacy: &'static str,
-    pub sheet: &'static str,
-    pub return_to: &'static str,
-    pub organizer: &'static str,
-}
-
-pub const EN: Words = Words {
-    to: "To",
-    why: "Why",
-    place: "Where",
-    name: "Name",
-    email: "Email",
-    postcode: "ZIP/Postcode",
-    phone: "Phone",
-    join: "Join {org}'s mailing list",
-    private: "Count me, but don't show my name to the target",
-    example: "Example",
-    sign_online: "Or sign online",
-    privacy: "Privacy: {org} collects this information to deliver this petition and to count your support. Tick \u{201c}Count me, but don't show my name\u{201d} and your name will not be shown to the target. Joining {org}'s mailing list is optional: the box is never pre-ticked, and only people who tick it get emails.",
-    sheet: "Sheet",
-    return_to: "Please return this sheet to {contact}.",
-    organizer: "Organizers: enter this sheet's signatures with  campaign enter-signatures {slug}",
-};
-
-pub const ES: Words = Words {
-    to: "Para",
-    why: "Por qué",
-    place: "Dónde",
-    name: "Nombre",
-    email: "Correo electrónico",
-    postcode: "Código postal",
-    phone: "Teléfono",
-    join: "Unirme a la lista de correo de {org}",
-    private: "Cuenten mi firma, pero no muestren mi nombre a quien recibe la petición",
-    example: "Ejemplo",
-    sign_online: "O firme en línea",
-    privacy: "Privacidad: {org} recoge estos datos para entregar esta petición y contar su apoyo. Si marca \u{201c}Cuenten mi firma, pero no muestren mi nombre\u{201d}, su nombre no se mostrará a quien recibe la petición. Unirse a la lista de correo de {org} es opcional: la casilla nunca viene marcada y solo recibirá correos si la marca.",
-    sheet: "Hoja",
-    return_to: "Por favor, devuelva esta hoja a {contact}.",
-    organizer: "Organizadores: ingresen las firmas de esta hoja con  campaign enter-signatures {slug}",
-};
-
 /// Which languages a form speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FormLang {
     /// English
@@ -92,6 +46,27 @@ pub enum FormLang {
     Es,
     /// English and Spanish on the same page.
     Both,
+}
+
+impl FormLang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormLang::En => "en",
+            FormLang::Es => "es",
+            FormLang::Both => "both",
+        }
+    }
+}
+
+impl std::str::FromStr for FormLang {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        [FormLang::En, FormLang::Es, FormLang::Both]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("unknown form language {s:?}: use en, es or both"))
+    }
 }
 
 impl From<Lang> for FormLang {
@@ -104,19 +79,20 @@ impl From<Lang> for FormLang {
 }
 
 impl FormLang {
-    fn catalogs(self) -> &'static [&'static Words] {
+    /// The languages, in the order the form prints them.
+    pub fn langs(self) -> &'static [Lang] {
         match self {
-            FormLang::En => &[&EN],
-            FormLang::Es => &[&ES],
-            FormLang::Both => &[&EN, &ES],
+            FormLang::En => &[Lang::En],
+            FormLang::Es => &[Lang::Es],
+            FormLang::Both => &[Lang::En, Lang::Es],
         }
     }
 
     /// A short label in every language of the form: "Name / Nombre".
-    pub fn label(self, pick: fn(&Words) -> &'static str) -> String {
-        let mut seen: Vec<&str> = Vec::new();
-        for w in self.catalogs() {
-            let s = pick(w);
+    pub fn label(self, key: &str) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for lang in self.langs() {
+            let s = i18n::t(*lang, key, &[]);
             if !seen.contains(&s) {
                 seen.push(s);
             }
@@ -124,59 +100,33 @@ impl FormLang {
         seen.join(" / ")
     }
 
-    /// A sentence in every language of the form, one paragraph each.
-    pub fn paragraphs(self, pick: fn(&Words) -> &'static str) -> Vec<&'static str> {
-        self.catalogs().iter().map(|w| pick(w)).collect()
+    /// A sentence in every language of the form, one each.
+    pub fn paragraphs(self, key: &str, args: &[(&str, &str)]) -> Vec<String> {
+        self.langs()
+            .iter()
+            .map(|lang| i18n::t(*lang, key, args))
+            .collect()
     }
-}
-
-/// Fills `{org}`, `{contact}` and `{slug}`.
-fn fill(template: &str, org: &str, contact: &str, slug: &str) -> String {
-    template
-        .replace("{org}", org)
-        .replace("{contact}", contact)
-        .replace("{slug}", slug)
 }
 
 // ---------------------------------------------------------------------------------------
 // Input
 // ---------------------------------------------------------------------------------------
 
-/// Paper sizes, printed landscape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Paper {
-    /// US Letter, 11 x 8.5 in
-    Letter,
-    /// A4, 297 x 210 mm
-    A4,
-}
-
-impl Paper {
-    /// Width and height in points, landscape.
-    pub fn size(self) -> (f32, f32) {
-        match self {
-            Paper::Letter => (792.0, 612.0),
-            Paper::A4 => (841.89, 595.28),
-        }
-    }
-}
-
 /// A campaign picture for the header.
 pub struct Picture {
     pub bytes: Vec<u8>,
 }
 
-/// What a form shows: everything comes in as plain text, already chosen by the command.
+/// What a form shows: everything comes in as plain text, already chosen by the command
+/// (and already printable: see `text::with_placeholder`).
 pub struct FormInput {
     pub organization: String,
     /// Who collects the sheets: "Ana Reyes, Oakland Sanctuary Coalition, ana@example.org".
     pub contact: String,
     pub slug: String,
-    pub target: String,
-    pub ask: String,
-    pub why: String,
-    pub place: String,
+    /// The petition as the form prints it.
+    pub petition: PetitionText,
     pub url: Option<String>,
     /// A postcode for the example row (the campaign's own, so the example looks local).
     pub example_postcode: Option<String>,
@@ -194,19 +144,41 @@ pub struct Rendered {
     pub picture_problem: Option<String>,
 }
 
+/// Which text makes a form too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Why,
+    Ask,
+    /// The title, the target and the ask together, even without a why.
+    Header,
+}
+
+/// Why a form cannot be laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unfit {
+    /// Even in the smallest type (9 pt) the text leaves too little room to write in:
+    /// about `cut` characters of `field` must go.
+    TooLong { field: Field, cut: usize },
+    /// More lines were asked for than fit with room to write: at most `max`.
+    Lines { max: usize },
+}
+
 // ---------------------------------------------------------------------------------------
 // Pure layout
 // ---------------------------------------------------------------------------------------
 
-const MARGIN: f32 = 36.0;
-/// Row height that is comfortable to write in by hand on a clipboard.
-pub const COMFORTABLE_ROW: f32 = 32.0;
+const MARGIN_X: f32 = 30.0;
+const MARGIN_Y: f32 = 26.0;
+/// Row height that is comfortable to write in by hand on a clipboard (0.4 in).
+pub const COMFORTABLE_ROW: f32 = 28.0;
+/// The smallest row the default number of lines may have.
+pub const DEFAULT_MIN_ROW: f32 = 24.0;
 /// Below this, handwriting does not fit.
 pub const MIN_ROW: f32 = 20.0;
 /// Rows never grow past this; extra space stays blank.
 pub const MAX_ROW: f32 = 44.0;
-/// Field guides for canvassers: 6 to 10 lines a page.
-pub const DEFAULT_LINES: std::ops::RangeInclusive<usize> = 6..=10;
+/// Canvassing guides: 8 to 10 lines a page.
+pub const DEFAULT_LINES: std::ops::RangeInclusive<usize> = 8..=10;
 
 /// How many lines a form may have given the height the rows share (the example row
 /// takes one row's height too).
@@ -216,13 +188,14 @@ pub struct LineBounds {
     pub max: usize,
 }
 
-/// Lines that fit in `rows_height` points: the default (comfortable rows, 6-10) and the
+/// Lines that fit in `rows_height` points: the default (comfortable rows, 8-10) and the
 /// most that still leave room to write.
 pub fn line_bounds(rows_height: f32) -> LineBounds {
     let rows = |h: f32| ((rows_height / h).floor() as usize).saturating_sub(1);
     let max = rows(MIN_ROW).max(1);
     let default = rows(COMFORTABLE_ROW)
         .clamp(*DEFAULT_LINES.start(), *DEFAULT_LINES.end())
+        .min(rows(DEFAULT_MIN_ROW).max(1))
         .min(max);
     LineBounds { default, max }
 }
@@ -233,25 +206,25 @@ pub fn row_height(rows_height: f32, lines: usize) -> f32 {
 }
 
 /// Column widths for a table `total` points wide: number, name, email, postcode, phone,
-/// mailing list box, "don't show my name" box.
+/// mailing list box, "private" box. Sized for handwriting: an address such as
+/// "rosa.martinez@example.org" needs the most room, a tick the least.
 pub fn column_widths(total: f32) -> [f32; 7] {
-    // Wide enough for "Example" in small type as well as the line numbers.
-    let number = 30.0;
-    let boxes = (total * 0.13).clamp(80.0, 120.0);
+    let number = 28.0;
+    let boxes = 46.0;
     let rest = total - number - 2.0 * boxes;
     [
         number,
-        rest * 0.33,
-        rest * 0.33,
-        rest * 0.14,
-        rest * 0.20,
+        rest * 0.31,
+        rest * 0.38,
+        rest * 0.12,
+        rest * 0.19,
         boxes,
         boxes,
     ]
 }
 
 /// Greedy word wrap to `max_width` by `measure`. A word longer than a line is cut
-/// between characters so nothing runs off the page.
+/// between characters so nothing runs off the page; nothing is ever left out.
 pub fn wrap(text: &str, max_width: f32, measure: &dyn Fn(&str) -> f32) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
@@ -275,7 +248,10 @@ pub fn wrap(text: &str, max_width: f32, measure: &dyn Fn(&str) -> f32) -> Vec<St
                 for c in word.chars() {
                     let mut next = line.clone();
                     next.push(c);
-                    if measure(&next) > max_width && !line.is_empty() {
+                    if measure(&next) > max_width
+                        && !line.is_empty()
+                        && !unicode_normalization::char::is_combining_mark(c)
+                    {
                         lines.push(std::mem::replace(&mut line, c.to_string()));
                     } else {
                         line = next;
@@ -290,50 +266,78 @@ pub fn wrap(text: &str, max_width: f32, measure: &dyn Fn(&str) -> f32) -> Vec<St
     lines
 }
 
-/// Wraps and keeps at most `max_lines`, ending the last kept line with "…" when text was
-/// cut (at a word boundary when one is close).
-pub fn wrap_shortened(
-    text: &str,
-    max_width: f32,
-    max_lines: usize,
-    measure: &dyn Fn(&str) -> f32,
-) -> Vec<String> {
-    let mut lines = wrap(text, max_width, measure);
-    if lines.len() <= max_lines || max_lines == 0 {
-        lines.truncate(max_lines);
-        return lines;
+/// A URL in lines of at most `max_width`, every character kept: broken after `/`, `-`,
+/// `.`, `?`, `&`, `=` or `_` where it can be, else between any two characters.
+pub fn wrap_url(url: &str, max_width: f32, measure: &dyn Fn(&str) -> f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for c in url.trim().chars() {
+        let mut next = line.clone();
+        next.push(c);
+        if measure(&next) <= max_width || line.is_empty() {
+            line = next;
+            continue;
+        }
+        // Break after the last separator of the line, if there is one.
+        let cut = line
+            .char_indices()
+            .rfind(|(_, ch)| "/-.?&=_".contains(*ch))
+            .map(|(i, ch)| i + ch.len_utf8())
+            .filter(|&i| i < line.len());
+        match cut {
+            Some(i) => {
+                let rest = line.split_off(i);
+                lines.push(std::mem::replace(&mut line, rest));
+                line.push(c);
+            }
+            None => lines.push(std::mem::replace(&mut line, c.to_string())),
+        }
     }
-    lines.truncate(max_lines);
-    let last = lines.last_mut().expect("max_lines > 0");
-    *last = shorten(&format!("{last} …"), max_width, measure);
+    if !line.is_empty() {
+        lines.push(line);
+    }
     lines
 }
 
-/// `text` if it fits in `max_width`, otherwise cut and ended with "…".
+/// `text` if it fits in `max_width`, otherwise cut and ended with "…". Only for the
+/// organization and the return address, never for the petition.
 pub fn shorten(text: &str, max_width: f32, measure: &dyn Fn(&str) -> f32) -> String {
     if measure(text) <= max_width {
         return text.to_string();
     }
-    let base = text.trim_end_matches([' ', '…']);
-    let chars: Vec<char> = base.chars().collect();
+    let chars: Vec<char> = text.trim_end_matches([' ', '…']).chars().collect();
     let mut keep = chars.len();
     while keep > 0 {
         let head: String = chars[..keep].iter().collect();
-        let head = head.trim_end();
-        // Prefer cutting at a word boundary within the last dozen characters.
-        let cut = match head.rfind(' ') {
-            Some(i) if head.len() - i < 12 && measure(&format!("{head}…")) > max_width => {
-                head[..i].trim_end()
-            }
-            _ => head,
-        };
-        let candidate = format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']));
+        let candidate = format!("{}…", head.trim_end_matches([',', ';', ':', '.', ' ']));
         if measure(&candidate) <= max_width {
             return candidate;
         }
         keep -= 1;
     }
     "…".to_string()
+}
+
+/// Text widths in em, measured once per string (layout measures the same words often).
+#[derive(Default)]
+struct Measure {
+    em: RefCell<HashMap<String, f32>>,
+}
+
+impl Measure {
+    fn width(&self, text: &str, size: f32) -> f32 {
+        if let Some(em) = self.em.borrow().get(text) {
+            return em * size;
+        }
+        let em = shape(text).advance;
+        self.em.borrow_mut().insert(text.to_string(), em);
+        em * size
+    }
+
+    /// A measure at `size` for the wrapping functions.
+    fn at(&self, size: f32) -> impl Fn(&str) -> f32 + '_ {
+        move |s: &str| self.width(s, size)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -498,236 +502,497 @@ pub fn qr_runs(data: &str) -> Option<(usize, QrRuns)> {
     Some((width, runs))
 }
 
-/// Everything that is the same on every page: measured once.
+// ---------------------------------------------------------------------------------------
+// The plan: everything that is the same on every sheet, measured once
+// ---------------------------------------------------------------------------------------
+
+/// How a header line looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Org,
+    Title,
+    ToLabel,
+    Target,
+    Ask,
+    Why,
+    Place,
+}
+
+/// One line of the header, placed `dy` below the baseline of the one before.
+#[derive(Debug, Clone)]
+struct HeaderLine {
+    text: String,
+    x: f32,
+    dy: f32,
+    size: f32,
+    style: Style,
+}
+
+/// Header type sizes, largest first: title, target, ask, and why and where. The last
+/// is the smallest the form prints the petition in (9 pt for the why).
+const STEPS: [(f32, f32, f32, f32); 8] = [
+    (24.0, 14.0, 12.5, 10.5),
+    (22.0, 13.5, 12.0, 10.0),
+    (20.0, 13.0, 11.5, 10.0),
+    (18.0, 12.5, 11.0, 9.5),
+    (17.0, 12.0, 10.5, 9.5),
+    (16.0, 11.5, 10.0, 9.0),
+    (15.0, 11.0, 9.5, 9.0),
+    (14.0, 10.5, 9.0, 9.0),
+];
+
+const ORG_SIZE: f32 = 10.0;
+const HEADING_SIZE: f32 = 8.5;
+const LEGEND_SIZE: f32 = 7.5;
+const PRIVACY_SIZE: f32 = 7.0;
+const FOOTER_SIZE: f32 = 8.0;
+const CAPTION_SIZE: f32 = 7.0;
+const QR_SIDE: f32 = 72.0;
+/// The QR code's caption is this wide (the URL wraps in it).
+const CAPTION_WIDTH: f32 = 118.0;
+const CAPTION_LINES: usize = 4;
+const PICTURE_HEIGHT: f32 = 72.0;
+const FOOTER_HEIGHT: f32 = 30.0;
+/// Where the footer's return address starts, from the left margin.
+const FOOTER_TEXT_X: f32 = 150.0;
+
+/// The block at the top right: the QR code with its caption, and the picture.
+#[derive(Debug, Clone)]
+struct RightBlock {
+    qr: Option<(usize, QrRuns)>,
+    caption: Vec<String>,
+    /// The picture's printed size, when there is one.
+    picture: Option<(f32, f32)>,
+}
+
+impl RightBlock {
+    fn width(&self, with_picture: bool) -> f32 {
+        let mut w = 0.0;
+        if self.qr.is_some() || !self.caption.is_empty() {
+            w += CAPTION_WIDTH + 14.0;
+        }
+        if let (true, Some((pw, _))) = (with_picture, self.picture) {
+            w += pw + 14.0;
+        }
+        w
+    }
+
+    fn height(&self, with_picture: bool) -> f32 {
+        let qr = if self.qr.is_some() {
+            QR_SIDE + 4.0
+        } else {
+            0.0
+        };
+        let caption = self.caption.len() as f32 * CAPTION_SIZE * 1.25;
+        let picture = match (with_picture, self.picture) {
+            (true, Some((_, h))) => h,
+            _ => 0.0,
+        };
+        (qr + caption).max(picture)
+    }
+}
+
+/// A line of the legend under the table; the first line of each entry has a box and
+/// starts with the heading it explains (in bold).
+#[derive(Debug, Clone)]
+struct LegendLine {
+    label: Option<String>,
+    text: String,
+}
+
+/// Everything that is the same on every page.
 struct Plan {
     width: f32,
     height: f32,
-    org: String,
-    to_label: String,
-    target_lines: Vec<String>,
-    target_size: f32,
-    ask_lines: Vec<String>,
-    why_lines: Vec<String>,
-    place_line: Option<String>,
-    /// Right-hand block: QR code side and its caption lines.
-    qr: Option<(f32, usize, QrRuns)>,
-    qr_caption: Vec<String>,
-    picture: Option<(f32, f32)>,
+    header: Vec<HeaderLine>,
+    right: RightBlock,
+    with_picture: bool,
     columns: [f32; 7],
     headings: Vec<Vec<String>>,
-    heading_size: f32,
     heading_height: f32,
     table_top: f32,
     rows_height: f32,
+    legend: Vec<LegendLine>,
     privacy_lines: Vec<String>,
     return_lines: Vec<String>,
-    organizer_lines: Vec<String>,
-    bottom_block: f32,
 }
 
-const TARGET_SIZE: f32 = 22.0;
-const ASK_SIZE: f32 = 12.5;
-const SMALL_SIZE: f32 = 9.0;
-const HEADING_SIZE: f32 = 8.5;
-const PRIVACY_SIZE: f32 = 7.5;
-const FOOTER_SIZE: f32 = 8.0;
-const QR_SIDE: f32 = 74.0;
-const PICTURE_HEIGHT: f32 = 74.0;
+/// A form laid out: its plan and how many lines each sheet gets.
+pub struct Fitted {
+    plan: Plan,
+    /// Signature lines per sheet.
+    pub lines: usize,
+    /// The default and the most lines this form could have.
+    pub bounds: LineBounds,
+}
 
-fn plan(input: &FormInput, text: &PdfText, picture_size: Option<(u32, u32)>) -> Plan {
-    let (width, height) = input.paper.size();
-    let measure_at = |size: f32| move |s: &str| text.width(s, size);
+/// The header lines for `petition` (with `why` and `ask` as given) in `width` points.
+fn header_lines(
+    input: &FormInput,
+    ask: &str,
+    why: &str,
+    m: &Measure,
+    width: f32,
+    (title_size, to_size, ask_size, why_size): (f32, f32, f32, f32),
+) -> (Vec<HeaderLine>, f32) {
     let lang = input.lang;
-    let content = width - 2.0 * MARGIN;
-    let top = height - MARGIN;
+    let p = &input.petition;
+    let mut out = Vec::new();
+    let mut push = |text: String, x: f32, dy: f32, size: f32, style: Style| {
+        out.push(HeaderLine {
+            text,
+            x,
+            dy,
+            size,
+            style,
+        })
+    };
+    let left = MARGIN_X;
+    push(
+        shorten(input.organization.trim(), width, &m.at(ORG_SIZE)),
+        left,
+        ORG_SIZE,
+        ORG_SIZE,
+        Style::Org,
+    );
+    for (i, line) in wrap(p.title.trim(), width, &m.at(title_size))
+        .into_iter()
+        .enumerate()
+    {
+        let dy = if i == 0 {
+            title_size * 1.25
+        } else {
+            title_size * 1.12
+        };
+        push(line, left, dy, title_size, Style::Title);
+    }
+    let label = format!("{}:", lang.label("paper.to"));
+    let label_size = to_size * 0.85;
+    let label_w = m.width(&label, label_size) + 5.0;
+    for (i, line) in wrap(p.target.trim(), width - label_w, &m.at(to_size))
+        .into_iter()
+        .enumerate()
+    {
+        let dy = if i == 0 {
+            to_size * 1.55
+        } else {
+            to_size * 1.2
+        };
+        if i == 0 {
+            push(label.clone(), left, dy, label_size, Style::ToLabel);
+            push(line, left + label_w, 0.0, to_size, Style::Target);
+        } else {
+            push(line, left + label_w, dy, to_size, Style::Target);
+        }
+    }
+    for (i, line) in wrap(ask.trim(), width, &m.at(ask_size))
+        .into_iter()
+        .enumerate()
+    {
+        let dy = if i == 0 {
+            ask_size * 1.6
+        } else {
+            ask_size * 1.27
+        };
+        push(line, left, dy, ask_size, Style::Ask);
+    }
+    if !why.trim().is_empty() {
+        let text = format!("{}: {}", lang.label("paper.why"), why.trim());
+        for (i, line) in wrap(&text, width, &m.at(why_size)).into_iter().enumerate() {
+            let dy = if i == 0 {
+                why_size * 1.6
+            } else {
+                why_size * 1.3
+            };
+            push(line, left, dy, why_size, Style::Why);
+        }
+    }
+    if !p.place.trim().is_empty() {
+        let text = format!("{}: {}", lang.label("paper.place"), p.place.trim());
+        for (i, line) in wrap(&text, width, &m.at(why_size)).into_iter().enumerate() {
+            let dy = if i == 0 {
+                why_size * 1.5
+            } else {
+                why_size * 1.3
+            };
+            push(line, left, dy, why_size, Style::Place);
+        }
+    }
+    let last = out.last().map_or(0.0, |l| l.size);
+    let height = out.iter().map(|l| l.dy).sum::<f32>() + last * 0.3;
+    (out, height)
+}
 
-    // Right block: QR code (and the picture left of it).
-    let qr = input
+fn right_block(input: &FormInput, m: &Measure, picture_size: Option<(u32, u32)>) -> RightBlock {
+    let lang = input.lang;
+    let url = input
         .url
         .as_deref()
-        .filter(|u| !u.trim().is_empty())
-        .and_then(qr_runs)
-        .map(|(w, runs)| (QR_SIDE, w, runs));
-    let qr_caption = match (&qr, input.url.as_deref()) {
-        (Some(_), Some(url)) => {
-            let m = measure_at(6.5);
-            let mut lines = wrap(
-                &format!("{}:", lang.label(|w| w.sign_online)),
-                QR_SIDE + 30.0,
-                &m,
-            );
-            lines.push(shorten(url, QR_SIDE + 30.0, &m));
-            lines
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    let qr = url.and_then(qr_runs);
+    let measure = m.at(CAPTION_SIZE);
+    let caption = match url {
+        None => Vec::new(),
+        Some(url) => {
+            // The URL in full, or the code alone: never a URL cut short.
+            let mut lines = wrap(&lang.label("paper.sign_online"), CAPTION_WIDTH, &measure);
+            let url_lines = wrap_url(url, CAPTION_WIDTH, &measure);
+            let room = if qr.is_some() {
+                CAPTION_LINES
+            } else {
+                3 * CAPTION_LINES
+            };
+            if lines.len() + url_lines.len() <= room {
+                lines.extend(url_lines);
+                lines
+            } else if qr.is_some() {
+                wrap(&lang.label("paper.scan"), CAPTION_WIDTH, &measure)
+            } else {
+                Vec::new()
+            }
         }
-        _ => Vec::new(),
     };
     let picture = picture_size.map(|(pw, ph)| {
         let h = PICTURE_HEIGHT;
-        let w = (pw as f32 / ph.max(1) as f32 * h).clamp(40.0, 130.0);
+        let w = (pw as f32 / ph.max(1) as f32 * h).clamp(40.0, 140.0);
         (w, h)
     });
-    let mut right = 0.0;
-    if qr.is_some() {
-        right += QR_SIDE + 30.0 + 12.0;
+    RightBlock {
+        qr,
+        caption,
+        picture,
     }
-    if let Some((w, _)) = picture {
-        right += w + 12.0;
-    }
-    let header_width = content - right;
+}
 
-    let org = shorten(&input.organization, header_width, &measure_at(10.0));
-    let to_label = format!("{}:", lang.label(|w| w.to));
-    let label_w = text.width(&to_label, TARGET_SIZE * 0.6) + 8.0;
-    // Long targets drop to a smaller size before being shortened.
-    let mut target_size = TARGET_SIZE;
-    let mut target_lines = wrap(
-        &input.target,
-        header_width - label_w,
-        &measure_at(target_size),
-    );
-    if target_lines.len() > 2 {
-        target_size = 17.0;
-        target_lines = wrap_shortened(
-            &input.target,
-            header_width - label_w,
-            2,
-            &measure_at(target_size),
-        );
-    }
-    let ask_lines = wrap_shortened(&input.ask, header_width, 3, &measure_at(ASK_SIZE));
-    let why_label = lang.label(|w| w.why);
-    let why_lines = if input.why.trim().is_empty() {
-        Vec::new()
-    } else {
-        wrap_shortened(
-            &format!("{why_label}: {}", input.why.trim()),
-            header_width,
-            2,
-            &measure_at(SMALL_SIZE),
-        )
-    };
-    let place_line = (!input.place.trim().is_empty()).then(|| {
-        shorten(
-            &format!("{}: {}", lang.label(|w| w.place), input.place.trim()),
-            header_width,
-            &measure_at(SMALL_SIZE),
-        )
-    });
+/// The parts of the plan that do not depend on the header: table headings and the
+/// bottom block.
+struct Fixed {
+    columns: [f32; 7],
+    headings: Vec<Vec<String>>,
+    heading_height: f32,
+    legend: Vec<LegendLine>,
+    privacy_lines: Vec<String>,
+    return_lines: Vec<String>,
+    bottom_block: f32,
+}
 
-    let text_height = 14.0
-        + target_lines.len() as f32 * target_size * 1.15
-        + 4.0
-        + ask_lines.len() as f32 * ASK_SIZE * 1.3
-        + why_lines.len() as f32 * SMALL_SIZE * 1.35
-        + place_line.iter().count() as f32 * SMALL_SIZE * 1.35;
-    let right_height = if qr.is_some() {
-        QR_SIDE + 4.0 + qr_caption.len() as f32 * 8.0
-    } else {
-        picture.map(|(_, h)| h).unwrap_or(0.0)
-    };
-    let header_bottom = top - text_height.max(right_height) - 8.0;
-
-    // Table headings: wrapped into their columns, shrinking a little when long.
+fn fixed_parts(input: &FormInput, m: &Measure, content: f32) -> Fixed {
+    let lang = input.lang;
+    let org = input.organization.trim();
     let columns = column_widths(content);
-    let org_name = &input.organization;
     let heading_texts = [
         "#".to_string(),
-        lang.label(|w| w.name),
-        lang.label(|w| w.email),
-        lang.label(|w| w.postcode),
-        lang.label(|w| w.phone),
-        fill(&lang.label(|w| w.join), org_name, "", ""),
-        lang.label(|w| w.private),
+        lang.label("paper.col.name"),
+        lang.label("paper.col.email"),
+        lang.label("paper.col.postcode"),
+        lang.label("paper.col.phone"),
+        lang.label("paper.col.join"),
+        lang.label("paper.col.private"),
     ];
-    let mut heading_size = HEADING_SIZE;
-    let headings = loop {
-        let m = measure_at(heading_size);
-        let wrapped: Vec<Vec<String>> = heading_texts
-            .iter()
-            .zip(columns)
-            .map(|(t, w)| wrap(t, w - 6.0, &m))
-            .collect();
-        let most = wrapped.iter().map(Vec::len).max().unwrap_or(1);
-        if most <= 4 || heading_size <= 6.0 {
-            break wrapped;
-        }
-        heading_size -= 0.5;
-    };
+    let hm = m.at(HEADING_SIZE);
+    // "ZIP code / Código postal": each language starts a line of its own when the
+    // heading needs more than one.
+    let headings: Vec<Vec<String>> = heading_texts
+        .iter()
+        .zip(columns)
+        .map(|(t, w)| {
+            let whole = wrap(t, w - 6.0, &hm);
+            if whole.len() <= 1 || !t.contains(" / ") {
+                return whole;
+            }
+            let parts: Vec<&str> = t.split(" / ").collect();
+            let last = parts.len() - 1;
+            parts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, part)| {
+                    let part = if i < last {
+                        format!("{part} /")
+                    } else {
+                        part.to_string()
+                    };
+                    wrap(&part, w - 6.0, &hm)
+                })
+                .collect()
+        })
+        .collect();
     let heading_lines = headings.iter().map(Vec::len).max().unwrap_or(1) as f32;
-    let heading_height = heading_lines * heading_size * 1.2 + 8.0;
-    let table_top = header_bottom;
+    let heading_height = heading_lines * HEADING_SIZE * 1.2 + 8.0;
 
-    // Bottom block: privacy notice, then the footer.
-    let m = measure_at(PRIVACY_SIZE);
+    // The legend explains the two short box headings.
+    let lm = m.at(LEGEND_SIZE);
+    let mut legend = Vec::new();
+    for (label, text) in [
+        ("paper.col.join", "paper.legend.join"),
+        ("paper.col.private", "paper.legend.private"),
+    ] {
+        let label = format!("{}:", lang.label(label));
+        // The label's width in spaces' stead, so the first line leaves room for it.
+        let indent = lm(&label) + lm(" ");
+        // One space between words, so every wrapped line is a prefix of what is left.
+        let text = lang.paragraphs(text, &[("org", org)]).join(" / ");
+        let mut rest = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut first = true;
+        while !rest.is_empty() {
+            let width = content - 12.0 - if first { indent } else { 0.0 };
+            let lines = wrap(&rest, width, &lm);
+            let Some(line) = lines.first().cloned() else {
+                break;
+            };
+            rest = rest
+                .get(line.len()..)
+                .unwrap_or_default()
+                .trim_start()
+                .to_string();
+            legend.push(LegendLine {
+                label: first.then(|| label.clone()),
+                text: line,
+            });
+            first = false;
+        }
+    }
+    let pm = m.at(PRIVACY_SIZE);
     let privacy_lines: Vec<String> = lang
-        .paragraphs(|w| w.privacy)
+        .paragraphs("paper.privacy", &[("org", org)])
         .into_iter()
-        .flat_map(|p| wrap(&fill(p, org_name, "", ""), content, &m))
+        .flat_map(|p| wrap(&p, content, &pm))
         .collect();
-    let fm = measure_at(FOOTER_SIZE);
-    let footer_text_width = content - 150.0;
+    let fm = m.at(FOOTER_SIZE);
     let return_lines: Vec<String> = lang
-        .paragraphs(|w| w.return_to)
+        .paragraphs("paper.return_to", &[("contact", input.contact.trim())])
         .into_iter()
-        .map(|p| {
-            shorten(
-                &fill(p, org_name, &input.contact, ""),
-                footer_text_width,
-                &fm,
-            )
-        })
+        .map(|p| shorten(&p, content - FOOTER_TEXT_X - 40.0, &fm))
         .collect();
-    let organizer_lines: Vec<String> = lang
-        .paragraphs(|w| w.organizer)
-        .into_iter()
-        .map(|p| {
-            shorten(
-                &fill(p, org_name, "", &input.slug),
-                footer_text_width,
-                &measure_at(7.0),
-            )
-        })
-        .collect();
-    let footer_height = (return_lines.len() as f32 * FOOTER_SIZE * 1.3
-        + organizer_lines.len() as f32 * 7.0 * 1.3)
-        .max(26.0);
-    let bottom_block = 6.0 + privacy_lines.len() as f32 * PRIVACY_SIZE * 1.3 + 6.0 + footer_height;
-    let rows_height = table_top - heading_height - (MARGIN + bottom_block);
-
-    Plan {
-        width,
-        height,
-        org,
-        to_label,
-        target_lines,
-        target_size,
-        ask_lines,
-        why_lines,
-        place_line,
-        qr,
-        qr_caption,
-        picture,
+    let bottom_block = 6.0
+        + legend.len() as f32 * LEGEND_SIZE * 1.3
+        + 4.0
+        + privacy_lines.len() as f32 * PRIVACY_SIZE * 1.3
+        + 6.0
+        + FOOTER_HEIGHT.max(return_lines.len() as f32 * FOOTER_SIZE * 1.35 + 4.0);
+    Fixed {
         columns,
         headings,
-        heading_size,
         heading_height,
-        table_top,
-        rows_height,
+        legend,
         privacy_lines,
         return_lines,
-        organizer_lines,
         bottom_block,
     }
 }
 
-/// How many lines this form can have on its paper: the default and the most that fit.
-pub fn form_line_bounds(input: &FormInput) -> LineBounds {
-    let text = PdfText::new();
-    let size = input
+/// The plan at one header size, with or without the picture.
+fn plan_at(
+    input: &FormInput,
+    (ask, why): (&str, &str),
+    m: &Measure,
+    fixed: &Fixed,
+    right: &RightBlock,
+    step: (f32, f32, f32, f32),
+    with_picture: bool,
+) -> Plan {
+    let (width, height) = input.paper.landscape();
+    let content = width - 2.0 * MARGIN_X;
+    let top = height - MARGIN_Y;
+    let header_width = content - right.width(with_picture);
+    let (header, header_height) = header_lines(input, ask, why, m, header_width, step);
+    let table_top = top - header_height.max(right.height(with_picture)) - 10.0;
+    let rows_height = table_top - fixed.heading_height - (MARGIN_Y + fixed.bottom_block);
+    Plan {
+        width,
+        height,
+        header,
+        right: right.clone(),
+        with_picture,
+        columns: fixed.columns,
+        headings: fixed.headings.clone(),
+        heading_height: fixed.heading_height,
+        table_top,
+        rows_height,
+        legend: fixed.legend.clone(),
+        privacy_lines: fixed.privacy_lines.clone(),
+        return_lines: fixed.return_lines.clone(),
+    }
+}
+
+/// Lays the form out: the largest type in which the whole petition leaves room for the
+/// lines (`lines`, or 8 to 10 comfortable ones), dropping the picture before going below
+/// the smallest size. When even that leaves too little room, says how much to cut.
+pub fn fit(input: &FormInput, lines: Option<usize>) -> Result<Fitted, Unfit> {
+    let m = Measure::default();
+    let (width, _) = input.paper.landscape();
+    let fixed = fixed_parts(input, &m, width - 2.0 * MARGIN_X);
+    let picture_size = input
         .picture
         .as_ref()
         .and_then(|p| picture_dimensions(&p.bytes));
-    line_bounds(plan(input, &text, size).rows_height)
+    let right = right_block(input, &m, picture_size);
+    let needed = |lines: Option<usize>| match lines {
+        None => (*DEFAULT_LINES.start() as f32 + 1.0) * DEFAULT_MIN_ROW,
+        Some(n) => (n as f32 + 1.0) * MIN_ROW,
+    };
+    let text = (input.petition.ask.as_str(), input.petition.why.as_str());
+    let smallest = STEPS[STEPS.len() - 1];
+    let picture_choices: &[bool] = if right.picture.is_some() {
+        &[true, false]
+    } else {
+        &[false]
+    };
+    for &with_picture in picture_choices {
+        for step in STEPS {
+            let plan = plan_at(input, text, &m, &fixed, &right, step, with_picture);
+            if plan.rows_height >= needed(lines) {
+                let bounds = line_bounds(plan.rows_height);
+                return Ok(Fitted {
+                    lines: lines.unwrap_or(bounds.default),
+                    plan,
+                    bounds,
+                });
+            }
+        }
+    }
+    let best = plan_at(input, text, &m, &fixed, &right, smallest, false);
+    if lines.is_some() && best.rows_height >= needed(None) {
+        return Err(Unfit::Lines {
+            max: line_bounds(best.rows_height).max,
+        });
+    }
+    // Too long even in the smallest type: how much of the why (or else the ask) to cut.
+    let room = needed(lines.filter(|&n| n < *DEFAULT_LINES.start()));
+    let fits = |ask: &str, why: &str| {
+        plan_at(input, (ask, why), &m, &fixed, &right, smallest, false).rows_height >= room
+    };
+    let longest = |text: &str, fits: &dyn Fn(&str) -> bool| -> usize {
+        let chars: Vec<char> = text.trim().chars().collect();
+        let (mut lo, mut hi) = (0usize, chars.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            let head: String = chars[..mid].iter().collect();
+            if fits(&head) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        chars.len() - lo
+    };
+    let (ask, why) = text;
+    if fits(ask, "") {
+        Err(Unfit::TooLong {
+            field: Field::Why,
+            cut: longest(why, &|w| fits(ask, w)).max(1),
+        })
+    } else if fits("", "") {
+        Err(Unfit::TooLong {
+            field: Field::Ask,
+            cut: longest(ask, &|a| fits(a, "")).max(1),
+        })
+    } else {
+        Err(Unfit::TooLong {
+            field: Field::Header,
+            cut: 0,
+        })
+    }
 }
 
 fn picture_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
@@ -759,14 +1024,21 @@ fn thumbnail(bytes: &[u8], height_pt: f32) -> Result<RawImage, String> {
     })
 }
 
-/// Renders a form with one page per sheet id, each with `lines` numbered lines.
-/// `lines` should be within [`form_line_bounds`]; rows are clamped to stay writable.
-pub fn render(input: &FormInput, lines: usize, sheet_ids: &[String]) -> Result<Rendered, String> {
+/// Renders a form laid out by [`fit`]: one page per sheet id, each with the fitted
+/// number of lines, after a page of instructions for the organizers when
+/// `instructions` is set.
+pub fn render(
+    input: &FormInput,
+    form: &Fitted,
+    sheet_ids: &[String],
+    instructions: bool,
+) -> Result<Rendered, String> {
     let text = PdfText::new();
-    let mut doc = PdfDocument::new(&format!("Petition to {}", input.target));
+    let plan = &form.plan;
+    let mut doc = PdfDocument::new(input.petition.title.trim());
     let mut picture_problem = None;
-    let picture = match &input.picture {
-        Some(p) => match thumbnail(&p.bytes, PICTURE_HEIGHT) {
+    let picture = match (&input.picture, plan.with_picture) {
+        (Some(p), true) => match thumbnail(&p.bytes, PICTURE_HEIGHT) {
             Ok(raw) => {
                 let size = (raw.width as u32, raw.height as u32);
                 Some((doc.add_image(&raw), size))
@@ -776,29 +1048,40 @@ pub fn render(input: &FormInput, lines: usize, sheet_ids: &[String]) -> Result<R
                 None
             }
         },
-        None => None,
+        (Some(_), false) => {
+            picture_problem =
+                Some("the petition's text needs the room, even in small type".to_string());
+            None
+        }
+        (None, _) => None,
     };
-    let plan = plan(input, &text, picture.as_ref().map(|(_, s)| *s));
     let mut uncovered = BTreeSet::new();
+    let page = |ops: Vec<Op>| PdfPage {
+        media_box: Rect::from_wh(Pt(plan.width), Pt(plan.height)),
+        trim_box: Rect::from_wh(Pt(plan.width), Pt(plan.height)),
+        crop_box: Rect::from_wh(Pt(plan.width), Pt(plan.height)),
+        ops,
+    };
+    if instructions {
+        let mut canvas = Canvas::new(&text);
+        draw_instructions(&mut canvas, input, plan, sheet_ids);
+        uncovered.extend(canvas.uncovered);
+        doc.pages.push(page(canvas.ops));
+    }
     let total = sheet_ids.len();
     for (i, sheet_id) in sheet_ids.iter().enumerate() {
         let mut canvas = Canvas::new(&text);
         draw_page(
             &mut canvas,
             input,
-            &plan,
-            lines.max(1),
+            plan,
+            form.lines.max(1),
             sheet_id,
             (i + 1, total),
             picture.as_ref().map(|(id, s)| (id, *s)),
         );
         uncovered.extend(canvas.uncovered);
-        doc.pages.push(PdfPage {
-            media_box: Rect::from_wh(Pt(plan.width), Pt(plan.height)),
-            trim_box: Rect::from_wh(Pt(plan.width), Pt(plan.height)),
-            crop_box: Rect::from_wh(Pt(plan.width), Pt(plan.height)),
-            ops: canvas.ops,
-        });
+        doc.pages.push(page(canvas.ops));
     }
     text.embed(&mut doc)?;
     let bytes = doc.save(&PdfSaveOptions::default(), &mut Vec::new());
@@ -819,59 +1102,51 @@ fn draw_page(
     picture: Option<(&XObjectId, (u32, u32))>,
 ) {
     let lang = input.lang;
-    let left = MARGIN;
-    let right = p.width - MARGIN;
-    let top = p.height - MARGIN;
+    let left = MARGIN_X;
+    let right = p.width - MARGIN_X;
+    let top = p.height - MARGIN_Y;
 
-    // Header: organization, "To:" target, ask, why, where.
-    let mut y = top - 10.0;
-    c.bold(&p.org, left, y, 10.0, accent());
-    y -= 6.0;
-    let label_size = p.target_size * 0.6;
-    let label_w = c.text.width(&p.to_label, label_size) + 8.0;
-    for (i, line) in p.target_lines.iter().enumerate() {
-        y -= p.target_size * if i == 0 { 1.0 } else { 1.15 };
-        if i == 0 {
-            c.text(&p.to_label, left, y, label_size, grey(GREY));
-        }
-        c.bold(line, left + label_w, y, p.target_size, grey(INK));
-    }
-    y -= 4.0;
-    for line in &p.ask_lines {
-        y -= ASK_SIZE * 1.3;
-        c.text(line, left, y, ASK_SIZE, grey(INK));
-    }
-    for line in p.why_lines.iter().chain(&p.place_line) {
-        y -= SMALL_SIZE * 1.35;
-        c.text(line, left, y, SMALL_SIZE, grey(GREY));
+    // Header: organization, title, "To:" target, ask, why, where.
+    let mut y = top;
+    for line in &p.header {
+        y -= line.dy;
+        match line.style {
+            Style::Org => c.bold(&line.text, line.x, y, line.size, accent()),
+            Style::Title => c.bold(&line.text, line.x, y, line.size, grey(INK)),
+            Style::ToLabel | Style::Place => c.text(&line.text, line.x, y, line.size, grey(GREY)),
+            Style::Target | Style::Ask => c.text(&line.text, line.x, y, line.size, grey(INK)),
+            Style::Why => c.text(&line.text, line.x, y, line.size, grey(0.25)),
+        };
     }
 
-    // Right block: picture, then the QR code at the far right.
+    // Right block: the QR code (far right) with its caption, the picture left of it.
     let mut block_right = right;
-    if let Some((side, modules, runs)) = &p.qr {
-        let caption_w = side + 30.0;
-        let x0 = right - caption_w + 15.0;
-        let y_top = top;
-        let module = side / *modules as f32;
-        for &(col, row, len) in runs {
-            c.rect(
-                x0 + col as f32 * module,
-                y_top - (row + 1) as f32 * module,
-                len as f32 * module + 0.05,
-                module + 0.05,
-                None,
-                Some(grey(0.0)),
-            );
+    if p.right.qr.is_some() || !p.right.caption.is_empty() {
+        let center = right - CAPTION_WIDTH / 2.0;
+        let mut cy = top;
+        if let Some((modules, runs)) = &p.right.qr {
+            let x0 = center - QR_SIDE / 2.0;
+            let module = QR_SIDE / *modules as f32;
+            for &(col, row, len) in runs {
+                c.rect(
+                    x0 + col as f32 * module,
+                    top - (row + 1) as f32 * module,
+                    len as f32 * module + 0.05,
+                    module + 0.05,
+                    None,
+                    Some(grey(0.0)),
+                );
+            }
+            cy -= QR_SIDE + 4.0;
         }
-        let mut cy = y_top - side - 2.0;
-        for line in &p.qr_caption {
-            cy -= 8.0;
-            let w = c.text.width(line, 6.5);
-            c.text(line, right - caption_w / 2.0 - w / 2.0, cy, 6.5, grey(GREY));
+        for line in &p.right.caption {
+            cy -= CAPTION_SIZE * 1.25;
+            let w = c.text.width(line, CAPTION_SIZE);
+            c.text(line, center - w / 2.0, cy, CAPTION_SIZE, grey(0.25));
         }
-        block_right = right - caption_w - 12.0;
+        block_right = right - CAPTION_WIDTH - 14.0;
     }
-    if let (Some((id, (pw, _))), Some((w, h))) = (picture, p.picture) {
+    if let (Some((id, (pw, _))), Some((w, h))) = (picture, p.right.picture) {
         let x = block_right - w;
         // The image maps 1 px to 72/dpi points: pick the dpi that makes it `w` wide.
         let dpi = pw as f32 * 72.0 / w;
@@ -907,10 +1182,10 @@ fn draw_page(
         Some(grey(0.9)),
     );
     for (col, heading) in p.headings.iter().enumerate() {
-        let mut hy = table_top - 4.0 - p.heading_size;
+        let mut hy = table_top - 4.0 - HEADING_SIZE;
         for line in heading {
-            c.bold(line, xs[col] + 3.0, hy, p.heading_size, grey(INK));
-            hy -= p.heading_size * 1.2;
+            c.bold(line, xs[col] + 3.0, hy, HEADING_SIZE, grey(INK));
+            hy -= HEADING_SIZE * 1.2;
         }
     }
     // Example row, in grey so signers see what goes where.
@@ -924,27 +1199,29 @@ fn draw_page(
         None,
         Some(grey(0.97)),
     );
-    // "Example" stands where line numbers stand, one word per language, so it never
-    // collides with the example's own text however short the rows are.
-    let words = lang.paragraphs(|w| w.example);
-    let label_size = 5.5;
+    // "Example" stands where line numbers stand, one word per language.
+    let words = lang.paragraphs("paper.example", &[]);
+    let label_size = 6.0;
     let first = ex_top - row_h / 2.0 + 2.0 - (words.len() as f32 - 1.0) * label_size * 0.6;
     for (i, word) in words.iter().enumerate() {
         let w = c.text.width(word, label_size);
         let y = first - i as f32 * label_size * 1.2;
         c.text(word, xs[1] - 3.0 - w, y, label_size, grey(EXAMPLE));
     }
+    // The example signer, in the form's first language (the campaign's own postcode).
+    let sample = |key: &str| i18n::t(input.lang.langs()[0], key, &[]);
     let postcode = input
         .example_postcode
         .clone()
-        .unwrap_or_else(|| "94601".into());
+        .unwrap_or_else(|| sample("paper.example.postcode"));
     let example = [
-        ("Rosa Martínez", 1),
-        ("rosa.martinez@example.org", 2),
-        (postcode.as_str(), 3),
-        ("(510) 555-0142", 4),
+        (sample("paper.example.name"), 1),
+        (sample("paper.example.email"), 2),
+        (postcode, 3),
+        (sample("paper.example.phone"), 4),
     ];
-    for (value, col) in example {
+    for (value, col) in &example {
+        let (value, col) = (value.as_str(), *col);
         let size = 10.5;
         let fitted = shorten(value, p.columns[col] - 8.0, &|s| c.text.width(s, size));
         c.text(&fitted, xs[col] + 4.0, ex_base, size, grey(EXAMPLE));
@@ -972,15 +1249,7 @@ fn draw_page(
             );
             if row == 0 && col == 5 {
                 // The example ticks the mailing list box: this is how to tick it.
-                c.polyline(
-                    &[
-                        (bx + box_side * 0.2, by + box_side * 0.5),
-                        (bx + box_side * 0.42, by + box_side * 0.22),
-                        (bx + box_side * 0.85, by + box_side * 0.85),
-                    ],
-                    1.4,
-                    grey(EXAMPLE),
-                );
+                tick(c, bx, by, box_side, grey(EXAMPLE));
             }
         }
         c.line(
@@ -1008,34 +1277,110 @@ fn draw_page(
         None,
     );
 
-    // Privacy notice under the table.
+    // Under the table: the legend of the boxes, then the privacy notice.
     let mut y = table_bottom - 6.0;
+    for line in &p.legend {
+        y -= LEGEND_SIZE * 1.3;
+        let mut x = left + 12.0;
+        if let Some(label) = &line.label {
+            let side = LEGEND_SIZE * 0.9;
+            c.rect(left, y - 0.5, side, side, Some((0.6, grey(0.2))), None);
+            x += c.bold(label, x, y, LEGEND_SIZE, grey(0.1)) + c.text.width(" ", LEGEND_SIZE);
+        }
+        c.text(&line.text, x, y, LEGEND_SIZE, grey(0.2));
+    }
+    y -= 4.0;
     for line in &p.privacy_lines {
         y -= PRIVACY_SIZE * 1.3;
         c.text(line, left, y, PRIVACY_SIZE, grey(0.3));
     }
 
-    // Footer: sheet id (large, for the person typing it in), where to return it, and the
-    // organizer's reminder.
+    // Footer: the sheet id (large, for the person typing it in) and where to return it.
     let footer_top =
-        MARGIN + p.bottom_block - 6.0 - p.privacy_lines.len() as f32 * PRIVACY_SIZE * 1.3 - 6.0;
+        MARGIN_Y + FOOTER_HEIGHT.max(p.return_lines.len() as f32 * FOOTER_SIZE * 1.35 + 4.0);
     c.line((left, footer_top), (right, footer_top), 0.5, grey(RULE));
-    let sheet_label = lang.label(|w| w.sheet);
+    let sheet_label = lang.label("paper.sheet");
     c.text(&sheet_label, left, footer_top - 9.0, 7.0, grey(GREY));
-    c.bold(sheet_id, left, footer_top - 24.0, 15.0, grey(INK));
-    let mut fy = footer_top;
-    let fx = left + 150.0;
+    c.bold(sheet_id, left, footer_top - 25.0, 15.0, grey(INK));
+    let mut fy = footer_top - 2.0;
     for line in &p.return_lines {
-        fy -= FOOTER_SIZE * 1.3;
-        c.text(line, fx, fy, FOOTER_SIZE, grey(INK));
-    }
-    for line in &p.organizer_lines {
-        fy -= 7.0 * 1.3;
-        c.text(line, fx, fy, 7.0, grey(GREY));
+        fy -= FOOTER_SIZE * 1.35;
+        c.text(line, left + FOOTER_TEXT_X, fy, FOOTER_SIZE, grey(INK));
     }
     let page_label = format!("{page}/{pages}");
     let w = c.text.width(&page_label, 7.0);
     c.text(&page_label, right - w, footer_top - 9.0, 7.0, grey(GREY));
+}
+
+/// A tick mark in the box at (`x`, `y`) of side `side`.
+fn tick(c: &mut Canvas, x: f32, y: f32, side: f32, color: Color) {
+    c.polyline(
+        &[
+            (x + side * 0.2, y + side * 0.5),
+            (x + side * 0.42, y + side * 0.22),
+            (x + side * 0.85, y + side * 0.85),
+        ],
+        1.4,
+        color,
+    );
+}
+
+/// The organizers' page: what the sheets are, how to hand them out, what the boxes
+/// mean, keeping them private, and the command that types them in. In every language
+/// of the form, side by side.
+fn draw_instructions(c: &mut Canvas, input: &FormInput, p: &Plan, sheet_ids: &[String]) {
+    let left = MARGIN_X + 10.0;
+    let right = p.width - MARGIN_X - 10.0;
+    let top = p.height - MARGIN_Y - 10.0;
+    let langs = input.lang.langs();
+    let gap = 30.0;
+    let col_width = (right - left - gap * (langs.len() as f32 - 1.0)) / langs.len() as f32;
+    let ids = match sheet_ids {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, .., last] => format!("{first} – {last}"),
+    };
+    let command = format!("campaign enter-signatures {}", input.slug);
+    let org = input.organization.trim();
+    let contact = input.contact.trim();
+    let m = |size: f32| move |s: &str| shape(s).width(size);
+    for (i, lang) in langs.iter().enumerate() {
+        let x = left + i as f32 * (col_width + gap);
+        let t = |key: &str, args: &[(&str, &str)]| i18n::t(*lang, key, args);
+        let mut y = top;
+        for line in wrap(&t("paper.howto.title", &[]), col_width, &m(20.0)) {
+            y -= 24.0;
+            c.bold(&line, x, y, 20.0, accent());
+        }
+        y -= 6.0;
+        for line in wrap(&t("paper.howto.note", &[]), col_width, &m(11.0)) {
+            y -= 14.0;
+            c.text(&line, x, y, 11.0, grey(GREY));
+        }
+        y -= 8.0;
+        for line in wrap(input.petition.title.trim(), col_width, &m(13.0)) {
+            y -= 17.0;
+            c.bold(&line, x, y, 13.0, grey(INK));
+        }
+        y -= 6.0;
+        let sheets = i18n::count(*lang, "paper.howto.sheets", sheet_ids.len() as i64);
+        let steps = [
+            t("paper.howto.step1", &[("ids", &ids), ("sheets", &sheets)]),
+            t("paper.howto.step2", &[]),
+            t("paper.howto.step3", &[("org", org)]),
+            t("paper.howto.step4", &[("contact", contact)]),
+            t("paper.howto.step5", &[("command", &command)]),
+        ];
+        for (n, step) in steps.iter().enumerate() {
+            y -= 8.0;
+            let number = format!("{}.", n + 1);
+            c.bold(&number, x, y - 14.0, 11.5, accent());
+            for line in wrap(step, col_width - 20.0, &m(11.5)) {
+                y -= 15.0;
+                c.text(&line, x + 20.0, y, 11.5, grey(INK));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1051,15 +1396,15 @@ mod tests {
     fn default_lines_are_comfortable_and_bounded() {
         // Lots of room: capped at 10 lines.
         assert_eq!(line_bounds(600.0).default, 10);
-        // Little room: never fewer than 6 by default, unless even that does not fit.
-        assert_eq!(line_bounds(200.0).default, 6);
-        assert_eq!(line_bounds(100.0).default, 4);
-        // 330 pt: 10 comfortable rows, one of them the example.
+        // Room for 8 lines at 24 pt: 8, never fewer by default.
+        assert_eq!(line_bounds(216.0).default, 8);
+        // Less than that: as many as fit at 24 pt.
+        assert_eq!(line_bounds(150.0).default, 5);
         assert_eq!(
-            line_bounds(330.0),
+            line_bounds(308.0),
             LineBounds {
-                default: 9,
-                max: 15
+                default: 10,
+                max: 14
             }
         );
     }
@@ -1071,11 +1416,14 @@ mod tests {
     }
 
     #[test]
-    fn columns_fill_the_width() {
-        for total in [720.0, 769.89] {
+    fn columns_fill_the_width_email_widest_boxes_narrow() {
+        for total in [732.0, 781.89] {
             let cols = column_widths(total);
             assert!((cols.iter().sum::<f32>() - total).abs() < 0.01);
-            assert!(cols[1] > cols[3], "name is wider than postcode");
+            // Room for "rosa.martinez@example.org" written by hand (about 3 in).
+            assert!(cols[2] >= 215.0, "{cols:?}");
+            assert!(cols.iter().all(|&w| w <= cols[2]));
+            assert!(cols[5] < 60.0 && cols[6] < 60.0, "{cols:?}");
         }
     }
 
@@ -1087,11 +1435,20 @@ mod tests {
     }
 
     #[test]
-    fn long_text_is_shortened_with_an_ellipsis() {
-        let lines = wrap_shortened("one two three four five six", 30.0, 2, &mono);
-        assert_eq!(lines.len(), 2);
-        assert!(lines[1].ends_with('…'), "{lines:?}");
-        assert!(lines.iter().all(|l| mono(l) <= 30.0));
+    fn urls_wrap_whole_at_their_separators() {
+        let url = "https://example.org/p/hacer-de-oakland-una-ciudad-santuario?ref=paper";
+        let lines = wrap_url(url, 100.0, &mono);
+        assert_eq!(lines.concat(), url, "nothing is lost");
+        assert!(lines.iter().all(|l| mono(l) <= 100.0), "{lines:?}");
+        assert!(
+            lines[0].ends_with('/') || lines[0].ends_with('-'),
+            "{lines:?}"
+        );
+        assert_eq!(wrap_url("https://x.org", 200.0, &mono), ["https://x.org"]);
+    }
+
+    #[test]
+    fn shortened_texts_end_in_an_ellipsis() {
         assert_eq!(shorten("short", 30.0, &mono), "short");
         let s = shorten("Nguyễn Thị Minh Khai", 40.0, &mono);
         assert!(s.ends_with('…') && mono(&s) <= 40.0, "{s}");
@@ -1099,23 +1456,47 @@ mod tests {
 
     #[test]
     fn both_languages_label_headings() {
-        assert_eq!(FormLang::Both.label(|w| w.name), "Name / Nombre");
-        assert_eq!(FormLang::Es.label(|w| w.name), "Nombre");
-        assert_eq!(FormLang::Both.paragraphs(|w| w.privacy).len(), 2);
+        assert_eq!(FormLang::Both.label("paper.col.name"), "Name / Nombre");
+        assert_eq!(FormLang::Es.label("paper.col.name"), "Nombre");
+        assert_eq!(FormLang::Both.paragraphs("paper.privacy", &[]).len(), 2);
     }
 
     #[test]
-    fn catalogs_name_the_organization_where_they_should() {
-        for w in [&EN, &ES] {
-            assert!(w.join.contains("{org}"));
-            assert!(w.privacy.contains("{org}"));
-            assert!(w.return_to.contains("{contact}"));
-            assert!(w.organizer.contains("campaign enter-signatures {slug}"));
+    fn catalog_words_name_the_organization_and_no_command() {
+        for lang in [Lang::En, Lang::Es] {
+            let org = [("org", "Oakland Sanctuary Coalition")];
+            for key in ["paper.legend.join", "paper.privacy", "paper.howto.step3"] {
+                assert!(
+                    i18n::t(lang, key, &org).contains("Oakland Sanctuary Coalition"),
+                    "{lang} {key}"
+                );
+            }
+            // What a signer reads never names the tool or a command.
+            for key in [
+                "paper.to",
+                "paper.why",
+                "paper.place",
+                "paper.col.name",
+                "paper.col.email",
+                "paper.col.postcode",
+                "paper.col.phone",
+                "paper.col.join",
+                "paper.col.private",
+                "paper.legend.join",
+                "paper.legend.private",
+                "paper.example",
+                "paper.sign_online",
+                "paper.scan",
+                "paper.privacy",
+                "paper.sheet",
+                "paper.return_to",
+            ] {
+                assert!(
+                    !i18n::t(lang, key, &[]).contains("campaign "),
+                    "{lang} {key}"
+                );
+            }
         }
-        assert_eq!(
-            fill(EN.join, "Oakland Sanctuary Coalition", "", ""),
-            "Join Oakland Sanctuary Coalition's mailing list"
-        );
     }
 
     #[test]
@@ -1123,5 +1504,94 @@ mod tests {
         let (width, runs) = qr_runs("https://example.org/oakland").unwrap();
         assert!(width >= 21);
         assert!(runs.iter().all(|&(c, r, l)| c + l <= width && r < width));
+    }
+
+    fn input(why: &str, lang: FormLang, paper: Paper) -> FormInput {
+        FormInput {
+            organization: "Oakland Sanctuary Coalition".into(),
+            contact: "Ana Reyes, ana@example.org".into(),
+            slug: "oakland".into(),
+            petition: PetitionText {
+                title: "Make Oakland a sanctuary city for every family".into(),
+                target: "Mayor Barbara Lee and the Oakland City Council".into(),
+                ask: "Declare Oakland a sanctuary city for all immigrants.".into(),
+                why: why.into(),
+                place: "Oakland, CA 94612".into(),
+            },
+            url: Some(
+                "https://example.org/p/make-oakland-a-sanctuary-city-for-every-family".into(),
+            ),
+            example_postcode: Some("94612".into()),
+            picture: None,
+            lang,
+            paper,
+        }
+    }
+
+    #[test]
+    fn every_variant_gets_8_to_10_lines_with_the_whole_text() {
+        let why = "Our neighbors should live without fear of deportation. ".repeat(6);
+        for lang in [FormLang::En, FormLang::Es, FormLang::Both] {
+            for paper in [Paper::Letter, Paper::A4] {
+                let form = fit(&input(&why, lang, paper), None).unwrap();
+                assert!(
+                    (8..=10).contains(&form.lines),
+                    "{lang:?} {paper:?}: {}",
+                    form.lines
+                );
+                let header: String = form
+                    .plan
+                    .header
+                    .iter()
+                    .map(|l| l.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                assert!(header.contains("deportation. Our neighbors"), "{header}");
+                assert!(!header.contains('…'), "{header}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_why_too_long_even_in_9_pt_is_refused_with_the_characters_to_cut() {
+        let why = "Our neighbors should live without fear of deportation. ".repeat(60);
+        let err = fit(&input(&why, FormLang::En, Paper::Letter), None)
+            .err()
+            .unwrap();
+        let Unfit::TooLong {
+            field: Field::Why,
+            cut,
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert!(cut > 100 && cut < why.len(), "{cut}");
+        // Cutting that much (and a little more, for word wrap) fits.
+        let kept: String = why.chars().take(why.chars().count() - cut - 60).collect();
+        assert!(fit(&input(&kept, FormLang::En, Paper::Letter), None).is_ok());
+        // Fewer lines leave more room: asked for, they are granted.
+        assert!(
+            fit(&input(&kept, FormLang::En, Paper::Letter), Some(3))
+                .unwrap()
+                .lines
+                == 3
+        );
+    }
+
+    #[test]
+    fn too_many_lines_are_refused_with_the_most_that_fit() {
+        let err = fit(&input("Short.", FormLang::En, Paper::Letter), Some(60))
+            .err()
+            .unwrap();
+        let Unfit::Lines { max } = err else {
+            panic!("{err:?}")
+        };
+        assert!((10..30).contains(&max), "{max}");
+        assert_eq!(
+            fit(&input("Short.", FormLang::En, Paper::Letter), Some(max))
+                .unwrap()
+                .lines,
+            max
+        );
     }
 }

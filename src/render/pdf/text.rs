@@ -1,9 +1,10 @@
 //! Unicode text for PDFs: every name drawn exactly as typed, and extractable again.
 //!
 //! printpdf's built-in fonts cover only WinAnsi and its text ops do no shaping, so this
-//! module shapes text itself (rustybuzz), picks a font per run of characters (bundled
-//! Noto Sans, Noto Sans Arabic/Hebrew/Devanagari and Droid Sans Fallback for CJK and
-//! Hangul; then system fonts through `fontdb`), lays right-to-left text out in visual
+//! module shapes text itself (rustybuzz), picks a font per run of characters (the bundled
+//! Noto Sans fonts for Latin, Greek, Cyrillic, Arabic, Hebrew, the Indic scripts, Thai,
+//! Lao, Khmer, Myanmar, Ethiopic, Armenian and Georgian, Droid Sans Fallback for CJK, a
+//! Hangul font; then system fonts through `fontdb`), lays right-to-left text out in visual
 //! order (Unicode bidi), and emits glyph ids together with the text each glyph stands for,
 //! which becomes the PDF's ToUnicode map (copy/paste and `pdftotext` give the name back).
 //!
@@ -83,7 +84,8 @@ pub struct Shaped {
     pub uncovered: Vec<char>,
     /// The text drawn (without `uncovered`), set when its glyphs are not one per
     /// character in order (right to left, reordered, ligatures, several glyphs for one
-    /// character): per-glyph ToUnicode cannot give such text back exactly, so writers
+    /// character) or come from several fonts: per-glyph ToUnicode cannot give such text
+    /// back exactly (extractors put spaces between fonts), so writers
     /// attach this as the drawing's ActualText. Right-to-left runs are in drawing order
     /// (characters reversed), like the per-glyph texts: pdftotext treats ActualText as
     /// drawn left to right and reverses right-to-left words into logical order, so this
@@ -173,6 +175,35 @@ fn glyph(set: &FontSet, font: FontRef, c: char) -> Option<(u16, f32)> {
     g
 }
 
+/// The characters of `text` no font here draws, in order of appearance, without
+/// repeats (whitespace and control characters are never drawn, so never missing). The
+/// same characters [`shape`] reports as [`Shaped::uncovered`], without shaping.
+pub fn unprintable(text: &str) -> Vec<char> {
+    let set = FontSet::global();
+    let mut out: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if c.is_whitespace() || c.is_control() || out.contains(&c) {
+            continue;
+        }
+        if char_info(set, c).font.is_none() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` with every character no font here draws replaced by `placeholder`, so what
+/// cannot be printed shows instead of silently vanishing.
+pub fn with_placeholder(text: &str, placeholder: char) -> String {
+    let missing = unprintable(text);
+    if missing.is_empty() {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if missing.contains(&c) { placeholder } else { c })
+        .collect()
+}
+
 /// Shapes `text` with the process's fonts: runs in visual order.
 pub fn shape(text: &str) -> Shaped {
     let set = FontSet::global();
@@ -181,7 +212,10 @@ pub fn shape(text: &str) -> Shaped {
         return out;
     }
     if !text.chars().any(is_rtl_char) {
-        if shape_directional(set, text, false, &mut out) {
+        // A word drawn with two fonts ("𠮷田", a character only a fallback font has) is
+        // split into text objects that naive extractors separate with a space:
+        // ActualText keeps it whole. Fonts that change at a space need none.
+        if shape_directional(set, text, false, &mut out) | splits_a_word(&out.runs) {
             let drawn = text
                 .chars()
                 .filter(|c| !out.uncovered.contains(c))
@@ -209,6 +243,20 @@ pub fn shape(text: &str) -> Shaped {
     drawn.retain(|c| !out.uncovered.contains(&c));
     out.actual_text = Some(drawn.into());
     out
+}
+
+/// Whether two runs (fonts) meet inside a word: no whitespace on either side.
+fn splits_a_word(runs: &[GlyphRun]) -> bool {
+    let text_of = |g: &ShapedGlyph| g.text.as_deref().and_then(|t| t.chars().next());
+    runs.windows(2).any(|pair| {
+        let before = pair[0]
+            .glyphs
+            .iter()
+            .rev()
+            .find_map(|g| g.text.as_deref().and_then(|t| t.chars().next_back()));
+        let after = pair[1].glyphs.iter().find_map(text_of);
+        !(before.is_some_and(char::is_whitespace) || after.is_some_and(char::is_whitespace))
+    })
 }
 
 /// Whether `glyphs` (left to right) stand for `text` one glyph per character, in order.
@@ -484,6 +532,25 @@ pub struct Drawn {
     pub uncovered: Vec<char>,
 }
 
+/// `BDC /Span << /ActualText <FEFF...> >>`: what extractors read instead of the glyphs
+/// up to the matching `EMC` (UTF-16BE with a byte-order mark).
+fn actual_text_begin(text: &str) -> Op {
+    let mut data = vec![0xFE, 0xFF];
+    data.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    Op::BeginMarkedContentWithProperties {
+        tag: "Span".to_string(),
+        properties: printpdf::DictItem::Dict {
+            map: BTreeMap::from([(
+                "ActualText".to_string(),
+                printpdf::DictItem::String {
+                    data,
+                    literal: false,
+                },
+            )]),
+        },
+    }
+}
+
 /// Unicode text for one printpdf document. See the module doc for the steps.
 pub struct PdfText {
     ids: Mutex<HashMap<FontRef, FontId>>,
@@ -534,6 +601,12 @@ impl PdfText {
             usage.clone()
         };
         let mut ops = Vec::new();
+        // As in the delivery writer: per-glyph ToUnicode cannot give shaped or reordered
+        // text back (pointed Hebrew came back with a repeated letter and two U+FFFD), so
+        // the exact string rides along as ActualText.
+        if let Some(actual) = &shaped.actual_text {
+            ops.push(actual_text_begin(actual));
+        }
         for seg in segments(shaped) {
             let id = self.font_id(seg.font);
             let used = texts.fonts.get(&seg.font);
@@ -563,6 +636,9 @@ impl PdfText {
             });
             ops.push(Op::EndTextSection);
         }
+        if shaped.actual_text.is_some() {
+            ops.push(Op::EndMarkedContent);
+        }
         ops
     }
 
@@ -574,9 +650,15 @@ impl PdfText {
         for (font, glyphs) in &usage.fonts {
             let f = set.font(*font);
             let used: BTreeSet<u16> = glyphs.keys().copied().collect();
-            let program = f.subset(&used)?;
-            let parsed = printpdf::ParsedFont::from_bytes(&program, 0, &mut Vec::new())
-                .ok_or_else(|| format!("cannot read back the subset of {}", f.name))?;
+            // printpdf subsets again when it saves, numbering glyphs itself, so a CFF font
+            // (which our subsetter cannot keep ids in) goes to it whole.
+            let parsed = if f.keeps_ids() {
+                let program = f.subset(&used)?;
+                printpdf::ParsedFont::from_bytes(&program, 0, &mut Vec::new())
+            } else {
+                printpdf::ParsedFont::from_bytes(f.data, f.index as usize, &mut Vec::new())
+            }
+            .ok_or_else(|| format!("cannot read back the subset of {}", f.name))?;
             let id = self.font_id(*font);
             doc.resources
                 .fonts
@@ -634,10 +716,10 @@ mod tests {
         // A real PDF, read back: each right-to-left name comes out of the file in drawing
         // order, which an extractor (pdftotext) reverses into the order it was typed.
         use printpdf::{Mm, PdfPage, PdfSaveOptions};
-        // Not yet "שָׁלוֹם": its marks, drawn as glyphs of their own, come back from the
-        // per-glyph text of this writer with a repeated letter and two U+FFFD (the
-        // delivery writer gives it back exactly through ActualText; see the CLI test
-        // `shaped_names_carry_their_exact_text_as_actual_text`).
+        // Not "שָׁלוֹם": its marks, drawn as glyphs of their own, come back from the
+        // per-glyph text with a repeated letter; both writers give it back exactly
+        // through ActualText (CLI tests `shaped_names_carry_their_exact_text_as_actual_text`,
+        // `paper_form_text_in_shaped_scripts_comes_back_exactly_as_actual_text`).
         let names = ["محمد الأحمد", "דוד לוי", "مريم"];
         let text = PdfText::new();
         let mut doc = PdfDocument::new("rtl");
@@ -660,6 +742,16 @@ mod tests {
             let logical: String = drawn.chars().rev().collect();
             assert_eq!(logical, name, "extracted: {extracted:?}");
         }
+    }
+
+    #[test]
+    fn actual_text_only_where_fonts_meet_inside_a_word() {
+        // Fonts meeting at a space: extractors give the text back as is.
+        assert_eq!(shape("José ሰላም").runs.len(), 2);
+        assert_eq!(shape("José ሰላም").actual_text, None);
+        assert_eq!(shape("Ana 李娜").actual_text, None);
+        // Latin and Han in one word: kept whole.
+        assert_eq!(shape("Ana李").actual_text.as_deref(), Some("Ana李"));
     }
 
     #[test]

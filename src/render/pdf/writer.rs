@@ -3,9 +3,10 @@
 //!
 //! Text comes from [`super::text`]: glyph ids of fonts subset at the end, keeping ids.
 //! Pages are built independently ([`PageBuilder`], fine to build on several threads) and
-//! written in order with [`PdfStream::write_page`].
+//! written in order with [`PdfStream::write_page`]; a page made last can still come
+//! first ([`PdfStream::write_first_page`]: a cover that counts what the list held).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +18,9 @@ use flate2::Compression;
 use super::fonts::{FontRef, FontSet};
 use super::text::{segments, shape, GlyphUsage, Shaped};
 
+/// Portrait page sizes in points.
 pub const A4: (f32, f32) = (595.28, 841.89);
+pub const LETTER: (f32, f32) = (612.0, 792.0);
 
 /// Counts bytes so object offsets can go into the xref table.
 struct Counting<W> {
@@ -52,6 +55,9 @@ const FAST_FONTS: usize = 64;
 pub struct SharedUsage {
     seen: Vec<OnceLock<Box<[AtomicU64]>>>,
     texts: Mutex<GlyphUsage>,
+    /// Glyph numbers of the fonts that are subset with new ones (CFF, see
+    /// [`super::fonts::Font::keeps_ids`]), given as each glyph is first written.
+    codes: Mutex<HashMap<FontRef, subsetter::GlyphRemapper>>,
 }
 
 impl Default for SharedUsage {
@@ -66,7 +72,15 @@ impl SharedUsage {
             // Plain-string bits for each fast font, then ActualText-string bits.
             seen: (0..2 * FAST_FONTS).map(|_| OnceLock::new()).collect(),
             texts: Mutex::new(GlyphUsage::default()),
+            codes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The number `gid` of `font` has in this document's subset of it: the glyph id
+    /// itself for fonts subset keeping ids, else the next free number the first time.
+    fn code(&self, font: FontRef, gid: u16) -> u16 {
+        let mut codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        codes.entry(font).or_default().remap(gid)
     }
 
     pub fn record(&self, shaped: &Shaped) {
@@ -107,8 +121,11 @@ impl SharedUsage {
         }
     }
 
-    fn take(&self) -> GlyphUsage {
-        std::mem::take(&mut *self.texts.lock().unwrap_or_else(|e| e.into_inner()))
+    fn take(&self) -> (GlyphUsage, HashMap<FontRef, subsetter::GlyphRemapper>) {
+        (
+            std::mem::take(&mut *self.texts.lock().unwrap_or_else(|e| e.into_inner())),
+            std::mem::take(&mut *self.codes.lock().unwrap_or_else(|e| e.into_inner())),
+        )
     }
 }
 
@@ -208,7 +225,9 @@ impl<'u> PageBuilder<'u> {
             c.push_str(" Tz\n");
         }
         let mut current: Option<FontRef> = None;
+        let set = FontSet::global();
         for seg in segments(shaped) {
+            let renumbered = !set.font(seg.font).keeps_ids();
             if current != Some(seg.font) {
                 let _ = write!(c, "/F{} ", seg.font);
                 num(c, size);
@@ -223,6 +242,11 @@ impl<'u> PageBuilder<'u> {
             c.push_str(" Tm [");
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
             for (gid, adjust) in seg.glyphs {
+                let gid = if renumbered {
+                    self.usage.code(seg.font, gid)
+                } else {
+                    gid
+                };
                 c.push('<');
                 for shift in [12, 8, 4, 0] {
                     c.push(HEX[((gid >> shift) & 0xF) as usize] as char);
@@ -249,9 +273,20 @@ impl<'u> PageBuilder<'u> {
         );
     }
 
-    /// Sets the fill grey for the text that follows (0 black).
+    /// Sets the grey for the text that follows (0 black), fill and outline.
     pub fn fill_gray(&mut self, gray: f32) {
-        let _ = writeln!(self.content, "{gray:.2} g");
+        let _ = writeln!(self.content, "{gray:.2} g {gray:.2} G");
+    }
+
+    /// Faux bold for the text that follows, `size` points (the bundled fonts have no
+    /// bold face): glyphs are filled and stroked with a thin outline. `None` ends it.
+    pub fn bold(&mut self, size: Option<f32>) {
+        match size {
+            Some(size) => {
+                let _ = writeln!(self.content, "2 Tr {:.2} w", size * 0.03);
+            }
+            None => self.content.push_str("0 Tr\n"),
+        }
     }
 
     /// Compresses the content (fast level: delivery documents are large and
@@ -350,6 +385,19 @@ impl<W: Write> PdfStream<W> {
 
     /// Writes one page (pages appear in the order written).
     pub fn write_page(&mut self, page: FinishedPage) -> io::Result<()> {
+        let id = self.write_page_object(page)?;
+        self.page_objects.push(id);
+        Ok(())
+    }
+
+    /// Writes a page that comes before every page written so far (a cover made last).
+    pub fn write_first_page(&mut self, page: FinishedPage) -> io::Result<()> {
+        let id = self.write_page_object(page)?;
+        self.page_objects.insert(0, id);
+        Ok(())
+    }
+
+    fn write_page_object(&mut self, page: FinishedPage) -> io::Result<u32> {
         let content = self.reserve();
         let page_id = self.reserve();
         self.stream(content, "/Filter /FlateDecode", &page.content)?;
@@ -363,21 +411,44 @@ impl<W: Write> PdfStream<W> {
             self.size.0, self.size.1
         );
         self.object(page_id, &body)?;
-        self.page_objects.push(page_id);
-        Ok(())
+        Ok(page_id)
     }
 
     /// Writes the fonts (subset), page tree, catalog and cross-reference table.
     pub fn finish(mut self, title: &str, usage: &SharedUsage) -> io::Result<W> {
         let set = FontSet::global();
-        let usage = usage.take();
+        let (usage, mut codes) = usage.take();
         let fonts: Vec<(FontRef, u32)> = self.font_objects.iter().map(|(a, b)| (*a, *b)).collect();
         for (font, type0) in fonts {
             let f = set.font(font);
             let glyphs = usage.fonts.get(&font).cloned().unwrap_or_default();
-            let used: BTreeSet<u16> = glyphs.keys().copied().collect();
-            let program = f.subset(&used).map_err(io::Error::other)?;
-            let tag = subset_tag(&used);
+            // What the content streams call each glyph: its id, or its new number.
+            let (glyphs, program, file_key, file_subtype, cid_subtype) = if f.keeps_ids() {
+                let used: BTreeSet<u16> = glyphs.keys().copied().collect();
+                let program = f.subset(&used).map_err(io::Error::other)?;
+                let glyphs: Vec<(u16, u16, String)> =
+                    glyphs.into_iter().map(|(g, t)| (g, g, t)).collect();
+                (glyphs, program, "FontFile2", "", "CIDFontType2")
+            } else {
+                let remapper = codes.remove(&font).unwrap_or_default();
+                let mut glyphs: Vec<(u16, u16, String)> = glyphs
+                    .into_iter()
+                    .filter_map(|(g, t)| Some((remapper.get(g)?, g, t)))
+                    .collect();
+                glyphs.sort_by_key(|(code, _, _)| *code);
+                let program = f.subset_remapped(&remapper).map_err(io::Error::other)?;
+                // A bare CID-keyed CFF: every reader maps codes through its charset,
+                // which the subsetter made the identity (PDF 32000-1 9.7.4.2).
+                (
+                    glyphs,
+                    program,
+                    "FontFile3",
+                    "/Subtype /CIDFontType0C ",
+                    "CIDFontType0",
+                )
+            };
+            let codes_used: BTreeSet<u16> = glyphs.iter().map(|(code, _, _)| *code).collect();
+            let tag = subset_tag(&codes_used);
             let name = format!("{tag}+{}", f.name);
             let scale = 1000.0 / f.units_per_em as f32;
 
@@ -385,9 +456,14 @@ impl<W: Write> PdfStream<W> {
             let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
             z.write_all(&program)?;
             let packed = z.finish()?;
+            let length1 = if f.keeps_ids() {
+                format!(" /Length1 {}", program.len())
+            } else {
+                String::new()
+            };
             self.stream(
                 file,
-                &format!("/Filter /FlateDecode /Length1 {}", program.len()),
+                &format!("/Filter /FlateDecode {file_subtype}{length1}"),
                 &packed,
             )?;
 
@@ -396,26 +472,35 @@ impl<W: Write> PdfStream<W> {
             self.object(
                 descriptor,
                 &format!(
-                    "<< /Type /FontDescriptor /FontName /{name} /Flags 4 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 {file} 0 R >>",
+                    "<< /Type /FontDescriptor /FontName /{name} /Flags 4 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /{file_key} {file} 0 R >>",
                     s(f.bbox[0]), s(f.bbox[1]), s(f.bbox[2]), s(f.bbox[3]),
                     s(f.ascender), s(f.descender), s(f.ascender)
                 ),
             )?;
 
             let mut widths = String::new();
-            for gid in &used {
+            for (code, gid, _) in &glyphs {
                 let w = (f.advance_em(*gid) * 1000.0).round() as i32;
-                let _ = write!(widths, "{gid} [{w}] ");
+                let _ = write!(widths, "{code} [{w}] ");
             }
+            let cid_to_gid = if f.keeps_ids() {
+                "/CIDToGIDMap /Identity "
+            } else {
+                ""
+            };
             let cid = self.reserve();
             self.object(
                 cid,
                 &format!(
-                    "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {descriptor} 0 R /CIDToGIDMap /Identity /DW 1000 /W [{widths}] >>"
+                    "<< /Type /Font /Subtype /{cid_subtype} /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {descriptor} 0 R {cid_to_gid}/DW 1000 /W [{widths}] >>"
                 ),
             )?;
 
-            let cmap = to_unicode_cmap(&glyphs);
+            let texts: BTreeMap<u16, String> = glyphs
+                .into_iter()
+                .map(|(code, _, text)| (code, text))
+                .collect();
+            let cmap = to_unicode_cmap(&texts);
             let tounicode = self.reserve();
             self.stream(tounicode, "", cmap.as_bytes())?;
 

@@ -28,9 +28,11 @@ mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
+mod signer_edits;
 mod store_impl;
 pub mod target;
 mod tls;
+mod translations;
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::sync::Mutex;

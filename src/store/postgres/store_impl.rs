@@ -6,8 +6,9 @@ use std::path::Path;
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{
-    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange,
-    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, Status,
+    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange, Lang,
+    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
+    Status, Translation,
 };
 use crate::store::{Import, ImportDefaults, Store};
 
@@ -58,6 +59,18 @@ impl Store for PgStore {
     fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()> {
         PgStore::set_picture(self, campaign_id, bytes, mime)
     }
+    fn set_translation(
+        &mut self,
+        campaign_id: i64,
+        lang: Lang,
+        texts: &Translation,
+        edited_by: Option<&str>,
+    ) -> Result<usize> {
+        PgStore::set_translation(self, campaign_id, lang, texts, edited_by)
+    }
+    fn translations(&self, campaign_id: i64) -> Result<Vec<Translation>> {
+        PgStore::translations(self, campaign_id)
+    }
     fn picture(&self, campaign_id: i64) -> Result<Option<(Vec<u8>, String)>> {
         PgStore::picture(self, campaign_id)
     }
@@ -72,6 +85,35 @@ impl Store for PgStore {
     }
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
         PgStore::find_signature_by_key(self, campaign_id, key)
+    }
+    fn for_each_signer_after(
+        &self,
+        campaign_id: i64,
+        after_id: i64,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()> {
+        PgStore::for_each_signer_after(self, campaign_id, after_id, f)
+    }
+    fn signature(&self, campaign_id: i64, id: i64) -> Result<Option<Signature>> {
+        PgStore::signature(self, campaign_id, id)
+    }
+    fn signatures_at(&self, campaign_id: i64, sheet_id: &str, line: i64) -> Result<Vec<Signature>> {
+        PgStore::signatures_at(self, campaign_id, sheet_id, line)
+    }
+    fn edit_signature(
+        &mut self,
+        old: &Signature,
+        new: &NewSignature,
+        changes: &[FieldChange],
+        edited_by: Option<&str>,
+    ) -> Result<SignerEdited> {
+        PgStore::edit_signature(self, old, new, changes, edited_by)
+    }
+    fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool> {
+        PgStore::remove_signature(self, s, edited_by)
+    }
+    fn signature_edits(&self, campaign_id: i64) -> Result<Vec<SignatureEdit>> {
+        PgStore::signature_edits(self, campaign_id)
     }
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
         PgStore::last_line(self, campaign_id, sheet_id)

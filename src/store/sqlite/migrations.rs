@@ -99,6 +99,125 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX signatures_by_sheet ON signatures(campaign_id, sheet_id, line) WHERE line IS NOT NULL;
     "#,
+    // 4: each campaign's counts, so `list` and `show` read one row instead of counting
+    // millions. Triggers keep them exact in the transaction that changes a signature,
+    // whoever writes it. An import turns triggers off on its own connection and adds
+    // its totals itself before it commits (see `store::sqlite::import`).
+    r#"
+    CREATE TABLE signature_counts (
+        campaign_id  INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
+        total        INTEGER NOT NULL DEFAULT 0,
+        paper        INTEGER NOT NULL DEFAULT 0,
+        online       INTEGER NOT NULL DEFAULT 0,
+        private      INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO signature_counts (campaign_id, total, paper, online, private)
+        SELECT campaign_id, COUNT(*), SUM(source = 'paper'), SUM(source = 'online'), SUM(private)
+        FROM signatures GROUP BY campaign_id;
+    CREATE TRIGGER signature_counts_insert AFTER INSERT ON signatures BEGIN
+        INSERT INTO signature_counts (campaign_id, total, paper, online, private)
+        VALUES (NEW.campaign_id, 1, NEW.source = 'paper', NEW.source = 'online', NEW.private)
+        ON CONFLICT (campaign_id) DO UPDATE SET
+            total = total + 1, paper = paper + excluded.paper,
+            online = online + excluded.online, private = private + excluded.private;
+    END;
+    CREATE TRIGGER signature_counts_delete AFTER DELETE ON signatures BEGIN
+        UPDATE signature_counts SET
+            total = total - 1, paper = paper - (OLD.source = 'paper'),
+            online = online - (OLD.source = 'online'), private = private - OLD.private
+        WHERE campaign_id = OLD.campaign_id;
+    END;
+    CREATE TRIGGER signature_counts_update AFTER UPDATE OF campaign_id, source, private ON signatures
+    BEGIN
+        UPDATE signature_counts SET
+            total = total - 1, paper = paper - (OLD.source = 'paper'),
+            online = online - (OLD.source = 'online'), private = private - OLD.private
+        WHERE campaign_id = OLD.campaign_id;
+        INSERT INTO signature_counts (campaign_id, total, paper, online, private)
+        VALUES (NEW.campaign_id, 1, NEW.source = 'paper', NEW.source = 'online', NEW.private)
+        ON CONFLICT (campaign_id) DO UPDATE SET
+            total = total + 1, paper = paper + excluded.paper,
+            online = online + excluded.online, private = private + excluded.private;
+    END;
+    "#,
+    // 5: one signer, one row, kept in a table of its own instead of a unique index on
+    // `signatures`. An index is updated in the order rows are inserted, so an import in
+    // file order (which is entry order, what export shows) scattered its keys at random
+    // over the index, the largest cost of an import; a table of keys is filled by the
+    // import in key order, as one sorted merge. Triggers keep it exact for every other
+    // writer: a signer already in is ignored on insert (as `INSERT OR IGNORE` was), and an
+    // update onto another signer's key fails as the unique index did.
+    r#"
+    CREATE TABLE signature_keys (
+        campaign_id   INTEGER NOT NULL,
+        dedupe_key    TEXT NOT NULL,
+        signature_id  INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, dedupe_key)
+    ) WITHOUT ROWID;
+    INSERT INTO signature_keys (campaign_id, dedupe_key, signature_id)
+        SELECT campaign_id, dedupe_key, id FROM signatures ORDER BY campaign_id, dedupe_key;
+    DROP INDEX signatures_dedupe;
+    CREATE TRIGGER signature_keys_unique BEFORE INSERT ON signatures
+    WHEN EXISTS (SELECT 1 FROM signature_keys
+                 WHERE campaign_id = NEW.campaign_id AND dedupe_key = NEW.dedupe_key)
+    BEGIN
+        SELECT RAISE(IGNORE);
+    END;
+    CREATE TRIGGER signature_keys_insert AFTER INSERT ON signatures BEGIN
+        INSERT INTO signature_keys (campaign_id, dedupe_key, signature_id)
+        VALUES (NEW.campaign_id, NEW.dedupe_key, NEW.id);
+    END;
+    CREATE TRIGGER signature_keys_unique_update BEFORE UPDATE OF campaign_id, dedupe_key ON signatures
+    WHEN (NEW.campaign_id IS NOT OLD.campaign_id OR NEW.dedupe_key IS NOT OLD.dedupe_key)
+     AND EXISTS (SELECT 1 FROM signature_keys
+                 WHERE campaign_id = NEW.campaign_id AND dedupe_key = NEW.dedupe_key)
+    BEGIN
+        SELECT RAISE(ABORT, 'UNIQUE constraint failed: signatures.campaign_id, signatures.dedupe_key');
+    END;
+    CREATE TRIGGER signature_keys_update AFTER UPDATE OF id, campaign_id, dedupe_key ON signatures
+    BEGIN
+        UPDATE signature_keys
+        SET campaign_id = NEW.campaign_id, dedupe_key = NEW.dedupe_key, signature_id = NEW.id
+        WHERE campaign_id = OLD.campaign_id AND dedupe_key = OLD.dedupe_key;
+    END;
+    CREATE TRIGGER signature_keys_delete AFTER DELETE ON signatures BEGIN
+        DELETE FROM signature_keys
+        WHERE campaign_id = OLD.campaign_id AND dedupe_key = OLD.dedupe_key;
+    END;
+    "#,
+    // 6: the history of signers corrected or removed after they were saved (`campaign
+    // signer edit|remove`). No foreign key to signatures: a removal's record outlives the
+    // row. Where the row was (sheet, line) is kept; a removed signer's data is not.
+    r#"
+    CREATE TABLE signature_edits (
+        id            INTEGER PRIMARY KEY,
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        signature_id  INTEGER NOT NULL,
+        sheet_id      TEXT,
+        line          INTEGER,
+        action        TEXT NOT NULL CHECK (action IN ('edit', 'remove')),
+        field         TEXT,
+        old_value     TEXT,
+        new_value     TEXT,
+        edited_by     TEXT,
+        edited_at     TEXT NOT NULL
+    );
+    CREATE INDEX signature_edits_by_campaign ON signature_edits(campaign_id, id);
+    "#,
+    // 7: the petition's own text in other languages (`campaign edit SLUG --in es ...`).
+    // A field left NULL falls back to the campaign's own.
+    r#"
+    CREATE TABLE campaign_texts (
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        lang         TEXT NOT NULL,
+        title        TEXT,
+        target       TEXT,
+        ask          TEXT,
+        why          TEXT,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, lang)
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -6,19 +6,22 @@
 mod admins;
 pub(crate) mod busy;
 mod campaigns;
+pub mod cipher;
 mod deliveries;
 mod delivery_reads;
 pub(crate) mod import;
 pub mod migrations;
 mod sheets;
 mod signatures;
+mod signer_edits;
 mod store_impl;
+mod translations;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-pub use import::{key_hash, Import, ImportCounts, Rejected, RowOutcome, SeenKeys, UnknownSheet};
+pub use import::{SqliteImport, UnknownSheet};
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
@@ -51,11 +54,37 @@ impl SqliteStore {
             path: shown.clone(),
             reason,
         };
+        // An encrypted database opens only with its key, unlocked by the caller: without
+        // it, nothing is created or written.
+        let key = cipher::registered(path);
+        let key_file = cipher::key_path(path);
+        if key.is_none() && key_file.exists() {
+            return Err(Error::Locked {
+                db: shown.clone(),
+                key: key_file.display().to_string(),
+            });
+        }
         if let Some(parent) = path.parent() {
             fsutil::create_private_dir(parent)?;
         }
         create_private(path).map_err(|e| cannot_open(e.to_string()))?;
         let mut conn = Connection::open(path).map_err(|e| cannot_open(e.to_string()))?;
+        cipher::quiet(&conn);
+        if let Some(key) = &key {
+            cipher::apply_key(&conn, key)?;
+        }
+        if !cipher::readable(&conn)? {
+            let key = key_file.display().to_string();
+            if cipher::suffixed(path, ".encrypting").exists() {
+                return Err(Error::Refused(format!(
+                    "an encryption of {shown} was interrupted: run `campaign encrypt` again to finish it"
+                )));
+            }
+            return Err(match key_file.exists() {
+                true => Error::KeyMismatch { db: shown, key },
+                false => Error::NotADatabase { db: shown, key },
+            });
+        }
         // A busy database is waited on (and says so), not a reason to give another path.
         let at_open = |e: rusqlite::Error| match Error::from(e) {
             Error::Sqlite(e) => cannot_open(e.to_string()),
@@ -168,7 +197,7 @@ impl SqliteStore {
 /// every lock this process's connections hold on it (POSIX record locks belong to the
 /// process), and another process closing its connection would then take itself for the
 /// last one and delete the WAL under ours, losing what we write next (a delivery record).
-fn create_private(path: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private(path: &Path) -> std::io::Result<()> {
     // Held from creation to close, so no connection of this process opens the new file
     // while our descriptor of it is open (see above).
     static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -85,12 +85,35 @@ impl SqliteStore {
     pub fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
         #[cfg(test)]
         self.injected_busy()?;
+        // One signer, one key: `signature_keys` (migration 5) holds them.
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = ?1 AND dedupe_key = ?2"
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE id = \
+             (SELECT signature_id FROM signature_keys WHERE campaign_id = ?1 AND dedupe_key = ?2)"
         ))?;
         Ok(stmt
             .query_row(params![campaign_id, key], signature_from_row)
             .optional()?)
+    }
+
+    /// Calls `f` for each signer of the campaign added after signer `after_id` (all of
+    /// them from 0), in entry order: a range of the primary key, so reading only what
+    /// is new since the last call costs nothing in a large campaign.
+    pub fn for_each_signer_after(
+        &self,
+        campaign_id: i64,
+        after_id: i64,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()> {
+        #[cfg(test)]
+        self.injected_busy()?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE id > ?2 AND campaign_id = ?1 ORDER BY id"
+        ))?;
+        let mut rows = stmt.query(params![campaign_id, after_id])?;
+        while let Some(row) = rows.next()? {
+            f(signature_from_row(row)?)?;
+        }
+        Ok(())
     }
 
     /// Replaces a signer's fields (a volunteer correcting the row they just entered).

@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use super::import::Import as SqliteImport;
 use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{
-    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange,
-    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, Status,
+    Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange, Lang,
+    NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
+    Status, Translation,
 };
-use crate::store::{Import, ImportDefaults, ImportOutcome, Store};
+use crate::store::{Import, ImportDefaults, Store};
 
 impl Store for SqliteStore {
     fn path(&self) -> Option<&Path> {
@@ -58,6 +58,18 @@ impl Store for SqliteStore {
     fn set_picture(&mut self, campaign_id: i64, bytes: &[u8], mime: &str) -> Result<()> {
         SqliteStore::set_picture(self, campaign_id, bytes, mime)
     }
+    fn set_translation(
+        &mut self,
+        campaign_id: i64,
+        lang: Lang,
+        texts: &Translation,
+        edited_by: Option<&str>,
+    ) -> Result<usize> {
+        SqliteStore::set_translation(self, campaign_id, lang, texts, edited_by)
+    }
+    fn translations(&self, campaign_id: i64) -> Result<Vec<Translation>> {
+        SqliteStore::translations(self, campaign_id)
+    }
     fn picture(&self, campaign_id: i64) -> Result<Option<(Vec<u8>, String)>> {
         SqliteStore::picture(self, campaign_id)
     }
@@ -72,6 +84,35 @@ impl Store for SqliteStore {
     }
     fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
         SqliteStore::find_signature_by_key(self, campaign_id, key)
+    }
+    fn signature(&self, campaign_id: i64, id: i64) -> Result<Option<Signature>> {
+        SqliteStore::signature(self, campaign_id, id)
+    }
+    fn signatures_at(&self, campaign_id: i64, sheet_id: &str, line: i64) -> Result<Vec<Signature>> {
+        SqliteStore::signatures_at(self, campaign_id, sheet_id, line)
+    }
+    fn edit_signature(
+        &mut self,
+        old: &Signature,
+        new: &NewSignature,
+        changes: &[FieldChange],
+        edited_by: Option<&str>,
+    ) -> Result<SignerEdited> {
+        SqliteStore::edit_signature(self, old, new, changes, edited_by)
+    }
+    fn remove_signature(&mut self, s: &Signature, edited_by: Option<&str>) -> Result<bool> {
+        SqliteStore::remove_signature(self, s, edited_by)
+    }
+    fn signature_edits(&self, campaign_id: i64) -> Result<Vec<SignatureEdit>> {
+        SqliteStore::signature_edits(self, campaign_id)
+    }
+    fn for_each_signer_after(
+        &self,
+        campaign_id: i64,
+        after_id: i64,
+        f: &mut dyn FnMut(Signature) -> Result<()>,
+    ) -> Result<()> {
+        SqliteStore::for_each_signer_after(self, campaign_id, after_id, f)
     }
     fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
         SqliteStore::last_line(self, campaign_id, sheet_id)
@@ -111,11 +152,11 @@ impl Store for SqliteStore {
         campaign_id: i64,
         defaults: ImportDefaults,
     ) -> Result<Box<dyn Import + '_>> {
-        // The SQLite import stamps rows itself for now; `defaults.signed_at` takes over
-        // once `store/import.rs` implements this interface.
-        let import =
-            SqliteStore::begin_import(self, campaign_id, defaults.source, defaults.entered_by)?;
-        Ok(Box::new(Adapter { import, rows: 0 }))
+        Ok(Box::new(SqliteStore::begin_import(
+            self,
+            campaign_id,
+            defaults,
+        )?))
     }
     fn record_sheets(
         &mut self,
@@ -157,38 +198,6 @@ impl Store for SqliteStore {
     }
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>> {
         SqliteStore::deliveries(self, campaign_id)
-    }
-    fn as_sqlite(&mut self) -> Option<&mut SqliteStore> {
-        Some(self)
-    }
-}
-
-/// The interface's import over today's SQLite import.
-struct Adapter<'s> {
-    import: SqliteImport<'s>,
-    rows: u64,
-}
-
-impl Import for Adapter<'_> {
-    fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
-        let first = self.rows;
-        self.rows += rows.len() as u64;
-        self.import.add_all(
-            rows.iter()
-                .enumerate()
-                .map(|(i, s)| (first + i as u64 + 1, Ok(s.clone()))),
-            |_| {},
-        )
-    }
-
-    fn commit(self: Box<Self>) -> Result<ImportOutcome> {
-        let unknown_sheets = self.import.unknown_sheets().to_vec();
-        let counts = self.import.commit()?;
-        Ok(ImportOutcome {
-            added: counts.added,
-            duplicates: counts.duplicates,
-            unknown_sheets,
-        })
     }
 }
 
