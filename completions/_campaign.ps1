@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'campaign' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -59,7 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;init' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Encrypt the database with a passphrase (asked twice on a terminal; or --passphrase-fd / CAMPAIGN_PASSPHRASE_FILE). A key file is written beside it: without that file and the passphrase nobody can read the data, not even you')
@@ -83,7 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--country', '--country', [CompletionResultType]::ParameterName, 'Your country code (e.g. US), the default region for phone numbers')
             [CompletionResult]::new('--smtp-url', '--smtp-url', [CompletionResultType]::ParameterName, 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s')
             [CompletionResult]::new('--reply-to', '--reply-to', [CompletionResultType]::ParameterName, 'Address replies should go to [default: your email]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -110,7 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Web address where people can sign online')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the petition''s documents, emails and share texts')
             [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Prefill target, ask and why for a kind of #HereToStay campaign')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--national', '--national', [CompletionResultType]::ParameterName, 'The campaign is national rather than about one place')
@@ -129,7 +129,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;review' {
             [CompletionResult]::new('--picture', '--picture', [CompletionResultType]::ParameterName, 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--launch', '--launch', [CompletionResultType]::ParameterName, 'Launch the petition: a draft becomes live and can collect and share')
@@ -147,7 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;list' {
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only campaigns with this status')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -163,7 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;show' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -190,7 +190,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Web address where people can sign online')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the petition''s documents, emails and share texts')
             [CompletionResult]::new('--in', '--in', [CompletionResultType]::ParameterName, 'Set the petition''s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign''s own language')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--national', '--national', [CompletionResultType]::ParameterName, 'The campaign is national rather than about one place')
@@ -208,7 +208,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;offline' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -224,7 +224,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;online' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -246,7 +246,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--invite-file', '--invite-file', [CompletionResultType]::ParameterName, 'Invite the friends in a CSV file with `name` and `email` columns')
             [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'Your own words for the invitations, shown right after the greeting')
             [CompletionResult]::new('--card', '--card', [CompletionResultType]::ParameterName, 'Write the share card to this PNG file instead of printing texts: the 1200x630 picture a post of the link shows (the campaign picture cropped to fill, with the title). Works for drafts too, to see it before launching')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send the invitations now through your SMTP server instead of leaving them in the outbox')
@@ -265,7 +265,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         'campaign;admins' {
             [CompletionResult]::new('--add', '--add', [CompletionResultType]::ParameterName, 'Invite a co-organizer by email (repeat for more); writes an invitation email')
             [CompletionResult]::new('--remove', '--remove', [CompletionResultType]::ParameterName, 'Remove an admin by email (repeat for more); the owner cannot be removed')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send the invitations now through your SMTP server instead of leaving them in the outbox')
@@ -289,7 +289,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--paper', '--paper', [CompletionResultType]::ParameterName, 'Paper size, printed landscape [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the form''s own words: en, es, or both on one page [default: the campaign''s language]')
             [CompletionResult]::new('--short-why', '--short-why', [CompletionResultType]::ParameterName, 'A shorter why to print on the sheets instead of the petition''s own, when that one does not fit (the petition is not changed)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--with-instructions', '--with-instructions', [CompletionResultType]::ParameterName, 'Start the PDF with a page for organizers: how to hand the sheets out, what the boxes mean, and how to type the sheets in (the sheets never name the tool)')
@@ -312,7 +312,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'The file''s character encoding, when detection gets it wrong (e.g. windows-1252, latin1, utf-8, utf-16le) [default: detected]')
             [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Where these signatures were collected [default: online for imports, paper when typing]')
             [CompletionResult]::new('--sheet', '--sheet', [CompletionResultType]::ParameterName, 'Sheet id to start typing from (as printed in the sheet''s footer, e.g. OAK-0007)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -328,7 +328,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;signer' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -354,7 +354,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--phone', '--phone', [CompletionResultType]::ParameterName, 'New phone ("" clears it)')
             [CompletionResult]::new('--opt-in', '--opt-in', [CompletionResultType]::ParameterName, 'Whether they joined the mailing list')
             [CompletionResult]::new('--private', '--private', [CompletionResultType]::ParameterName, 'Whether they are counted without their name shown')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -370,7 +370,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;signer;remove' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -386,7 +386,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;signer;history' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -424,7 +424,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'File format [default: csv; jsonl with --json]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--opted-in', '--opted-in', [CompletionResultType]::ParameterName, 'Only signers who asked to join the mailing list')
@@ -449,7 +449,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the document''s own words [default: the campaign''s language]')
             [CompletionResult]::new('--paper', '--paper', [CompletionResultType]::ParameterName, 'Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]')
             [CompletionResult]::new('--email-to', '--email-to', [CompletionResultType]::ParameterName, 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Deliver every launched campaign (drafts only with --status draft)')
@@ -469,7 +469,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;outbox' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason')
@@ -486,7 +486,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;encrypt' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -504,7 +504,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         'campaign;passphrase' {
             [CompletionResult]::new('--new-passphrase-fd', '--new-passphrase-fd', [CompletionResultType]::ParameterName, 'Read the new passphrase from this open file descriptor (e.g. `--new-passphrase-fd 4 4< file`) instead of asking twice on the terminal')
             [CompletionResult]::new('--new-passphrase-file', '--new-passphrase-file', [CompletionResultType]::ParameterName, 'Read the new passphrase from this file (the first line; chmod 600)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -521,7 +521,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write into this folder (under the shell''s usual file name) instead of stdout')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
@@ -538,7 +538,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         }
         'campaign;man' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Folder for the pages')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
             [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
             [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')

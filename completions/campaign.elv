@@ -18,7 +18,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
     }
     var completions = [
         &'campaign'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -55,7 +55,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'campaign;init'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --encrypt 'Encrypt the database with a passphrase (asked twice on a terminal; or --passphrase-fd / CAMPAIGN_PASSPHRASE_FILE). A key file is written beside it: without that file and the passphrase nobody can read the data, not even you'
@@ -78,7 +78,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --country 'Your country code (e.g. US), the default region for phone numbers'
             cand --smtp-url 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s'
             cand --reply-to 'Address replies should go to [default: your email]'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -104,7 +104,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
             cand --template 'Prefill target, ask and why for a kind of #HereToStay campaign'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --national 'The campaign is national rather than about one place'
@@ -122,7 +122,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;review'= {
             cand --picture 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --launch 'Launch the petition: a draft becomes live and can collect and share'
@@ -139,7 +139,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;list'= {
             cand --status 'Only campaigns with this status'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -154,7 +154,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;show'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -180,7 +180,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
             cand --in 'Set the petition''s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign''s own language'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --national 'The campaign is national rather than about one place'
@@ -197,7 +197,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;offline'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -212,7 +212,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;online'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -233,7 +233,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --invite-file 'Invite the friends in a CSV file with `name` and `email` columns'
             cand --message 'Your own words for the invitations, shown right after the greeting'
             cand --card 'Write the share card to this PNG file instead of printing texts: the 1200x630 picture a post of the link shows (the campaign picture cropped to fill, with the title). Works for drafts too, to see it before launching'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --send 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
@@ -251,7 +251,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         &'campaign;admins'= {
             cand --add 'Invite a co-organizer by email (repeat for more); writes an invitation email'
             cand --remove 'Remove an admin by email (repeat for more); the owner cannot be removed'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --send 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
@@ -274,7 +274,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --paper 'Paper size, printed landscape [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]'
             cand --lang 'Language of the form''s own words: en, es, or both on one page [default: the campaign''s language]'
             cand --short-why 'A shorter why to print on the sheets instead of the petition''s own, when that one does not fit (the petition is not changed)'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --with-instructions 'Start the PDF with a page for organizers: how to hand the sheets out, what the boxes mean, and how to type the sheets in (the sheets never name the tool)'
@@ -296,7 +296,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --encoding 'The file''s character encoding, when detection gets it wrong (e.g. windows-1252, latin1, utf-8, utf-16le) [default: detected]'
             cand --source 'Where these signatures were collected [default: online for imports, paper when typing]'
             cand --sheet 'Sheet id to start typing from (as printed in the sheet''s footer, e.g. OAK-0007)'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -311,7 +311,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;signer'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -336,7 +336,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --phone 'New phone ("" clears it)'
             cand --opt-in 'Whether they joined the mailing list'
             cand --private 'Whether they are counted without their name shown'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -351,7 +351,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;signer;remove'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -366,7 +366,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;signer;history'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -398,7 +398,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --format 'File format [default: csv; jsonl with --json]'
             cand -o 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)'
             cand --out 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --opted-in 'Only signers who asked to join the mailing list'
@@ -422,7 +422,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --lang 'Language of the document''s own words [default: the campaign''s language]'
             cand --paper 'Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]'
             cand --email-to 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --all 'Deliver every launched campaign (drafts only with --status draft)'
@@ -441,7 +441,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;outbox'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --send 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
@@ -457,7 +457,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --version 'Print version'
         }
         &'campaign;encrypt'= {
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -474,7 +474,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         &'campaign;passphrase'= {
             cand --new-passphrase-fd 'Read the new passphrase from this open file descriptor (e.g. `--new-passphrase-fd 4 4< file`) instead of asking twice on the terminal'
             cand --new-passphrase-file 'Read the new passphrase from this file (the first line; chmod 600)'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -490,7 +490,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;completions'= {
             cand --dir 'Write into this folder (under the shell''s usual file name) instead of stdout'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'
@@ -506,7 +506,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;man'= {
             cand --dir 'Folder for the pages'
-            cand --db 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
             cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
             cand --json 'Print machine-readable JSON on stdout instead of tables and text'

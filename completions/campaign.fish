@@ -24,7 +24,7 @@ function __fish_campaign_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c campaign -n "__fish_campaign_needs_command" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_needs_command" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_needs_command" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_needs_command" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_needs_command" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -55,7 +55,7 @@ complete -c campaign -n "__fish_campaign_needs_command" -f -a "passphrase" -d 'C
 complete -c campaign -n "__fish_campaign_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c campaign -n "__fish_campaign_needs_command" -f -a "man" -d 'Write man pages (for packagers)'
 complete -c campaign -n "__fish_campaign_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c campaign -n "__fish_campaign_using_subcommand init" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand init" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand init" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand init" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand init" -l encrypt -d 'Encrypt the database with a passphrase (asked twice on a terminal; or --passphrase-fd / CAMPAIGN_PASSPHRASE_FILE). A key file is written beside it: without that file and the passphrase nobody can read the data, not even you'
@@ -73,7 +73,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l country -d 'Your country code (e.g. US), the default region for phone numbers' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l smtp-url -d 'SMTP server for sending email, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS; a password is never sent in clear text to another machine unless the URL ends in ?tls=none). Add ?timeout=SECONDS to wait longer than 10 s' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l reply-to -d 'Address replies should go to [default: your email]' -r
-complete -c campaign -n "__fish_campaign_using_subcommand account" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand account" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand account" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -96,7 +96,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l template -d 'Prefill target, ask and why for a kind of #HereToStay campaign' -r -f -a "city\t'A sanctuary city: the council refuses to help deportations'
 campus\t'A sanctuary school, college or university campus'
 classroom\t'Undocu-friendly classrooms and educators'"
-complete -c campaign -n "__fish_campaign_using_subcommand new" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand new" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand new" -l national -d 'The campaign is national rather than about one place'
@@ -108,7 +108,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand new" -s q -l quiet -d 
 complete -c campaign -n "__fish_campaign_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand new" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l picture -d 'Add or replace the picture: a PNG or JPEG, at least 600x315 px, at most 10 MB' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand review" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand review" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand review" -l launch -d 'Launch the petition: a draft becomes live and can collect and share'
@@ -121,7 +121,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand review" -s V -l versio
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l status -d 'Only campaigns with this status' -r -f -a "draft\t''
 live\t''
 offline\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand list" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand list" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand list" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -130,7 +130,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand list" -s y -l yes -d '
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand list" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand show" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand show" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand show" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand show" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand show" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -152,7 +152,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand edit" -l lang -d 'Lang
 es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l in -d 'Set the petition\'s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign\'s own language' -r -f -a "en\t''
 es\t''"
-complete -c campaign -n "__fish_campaign_using_subcommand edit" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand edit" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -l national -d 'The campaign is national rather than about one place'
@@ -163,7 +163,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand edit" -s y -l yes -d '
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand edit" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand offline" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand offline" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -172,7 +172,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand offline" -s y -l yes -
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand offline" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand online" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand online" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand online" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand online" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand online" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -193,7 +193,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite -d 'I
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l invite-file -d 'Invite the friends in a CSV file with `name` and `email` columns' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l message -d 'Your own words for the invitations, shown right after the greeting' -r
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l card -d 'Write the share card to this PNG file instead of printing texts: the 1200x630 picture a post of the link shows (the campaign picture cropped to fill, with the title). Works for drafts too, to see it before launching' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand share" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand share" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
@@ -205,7 +205,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand share" -s h -l help -d
 complete -c campaign -n "__fish_campaign_using_subcommand share" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l add -d 'Invite a co-organizer by email (repeat for more); writes an invitation email' -r
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l remove -d 'Remove an admin by email (repeat for more); the owner cannot be removed' -r
-complete -c campaign -n "__fish_campaign_using_subcommand admins" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand admins" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand admins" -l send -d 'Send the invitations now through your SMTP server instead of leaving them in the outbox'
@@ -224,7 +224,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l lang -d
 es\t'Spanish'
 both\t'English and Spanish on the same page'"
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l short-why -d 'A shorter why to print on the sheets instead of the petition\'s own, when that one does not fit (the petition is not changed)' -r
-complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand paper-form" -l with-instructions -d 'Start the PDF with a page for organizers: how to hand the sheets out, what the boxes mean, and how to type the sheets in (the sheets never name the tool)'
@@ -241,7 +241,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l e
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l source -d 'Where these signatures were collected [default: online for imports, paper when typing]' -r -f -a "paper\t''
 online\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l sheet -d 'Sheet id to start typing from (as printed in the sheet\'s footer, e.g. OAK-0007)' -r
-complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -250,7 +250,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s y
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand enter-signatures" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand signer; and not __fish_seen_subcommand_from edit remove history help" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand signer; and not __fish_seen_subcommand_from edit remove history help" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and not __fish_seen_subcommand_from edit remove history help" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and not __fish_seen_subcommand_from edit remove history help" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and not __fish_seen_subcommand_from edit remove history help" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -269,7 +269,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_see
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l phone -d 'New phone ("" clears it)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l opt-in -d 'Whether they joined the mailing list' -r
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l private -d 'Whether they are counted without their name shown' -r
-complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -278,7 +278,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_see
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from edit" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -287,7 +287,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_see
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from history" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from history" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from history" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from history" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_seen_subcommand_from history" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -303,7 +303,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand signer; and __fish_see
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l format -d 'File format [default: csv; jsonl with --json]' -r -f -a "csv\t'Comma-separated, with a header; cells a spreadsheet would run as formulas are defused'
 jsonl\t'One JSON object per line'"
 complete -c campaign -n "__fish_campaign_using_subcommand export" -s o -l out -d 'Write to FILE instead of standard output. An existing FILE is replaced only once the export is complete (never the database or the account file)' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand export" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand export" -l opted-in -d 'Only signers who asked to join the mailing list'
@@ -329,7 +329,7 @@ es\t''"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l paper -d 'Paper size [default: letter for a campaign (or account) in the US, Canada, Mexico and the other countries that use it, A4 elsewhere]' -r -f -a "letter\t'US Letter, 8.5 x 11 in (the US, Canada, Mexico and much of Latin America)'
 a4\t'A4, 210 x 297 mm (most of the world)'"
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l email-to -d 'Email the PDF to the target at this address. The message waits in the outbox (`campaign outbox`) unless --send is given' -r
-complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -l all -d 'Deliver every launched campaign (drafts only with --status draft)'
@@ -342,7 +342,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s y -l yes -
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c campaign -n "__fish_campaign_using_subcommand deliver" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -l send -d 'Send every waiting email through your SMTP server (`campaign account --smtp-url` or $CAMPAIGN_SMTP_URL); sent ones move to the sent folder, failed ones stay with the reason'
@@ -352,7 +352,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s y -l yes -d
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s q -l quiet -d 'Print less on stderr: no status lines or progress bars (errors still show)'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand outbox" -s V -l version -d 'Print version'
-complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -363,7 +363,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -s h -l help 
 complete -c campaign -n "__fish_campaign_using_subcommand encrypt" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l new-passphrase-fd -d 'Read the new passphrase from this open file descriptor (e.g. `--new-passphrase-fd 4 4< file`) instead of asking twice on the terminal' -r
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l new-passphrase-file -d 'Read the new passphrase from this file (the first line; chmod 600)' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -373,7 +373,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -s q -l qu
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand passphrase" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l dir -d 'Write into this folder (under the shell\'s usual file name) instead of stdout' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand completions" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand completions" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
@@ -383,7 +383,7 @@ complete -c campaign -n "__fish_campaign_using_subcommand completions" -s q -l q
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c campaign -n "__fish_campaign_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l dir -d 'Folder for the pages' -r -F
-complete -c campaign -n "__fish_campaign_using_subcommand man" -l db -d 'Database file [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
+complete -c campaign -n "__fish_campaign_using_subcommand man" -l db -d 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l passphrase-fd -d 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)' -r
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l passphrase-file -d 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)' -r -F
 complete -c campaign -n "__fish_campaign_using_subcommand man" -l json -d 'Print machine-readable JSON on stdout instead of tables and text'
