@@ -37,39 +37,40 @@ fn type_rows(home: &Home, slug: &str, sheet: &str, names: &[(String, String)], d
     let mut p = Session::spawn(cmd).expect("spawn in a pty");
     p.set_expect_timeout(Some(Duration::from_secs(60)));
     for (line, (name, email)) in names.iter().enumerate() {
-        p.expect(format!("Line [{}]: ", line + 1).as_str()).unwrap();
-        p.send_line("").unwrap();
-        p.expect("Name: ").unwrap();
-        p.send_line(name).unwrap();
+        // The line numbers itself and is shown in the name prompt; y/n take one key.
+        p.expect(format!("line {} · ", line + 1).as_str()).unwrap();
+        p.expect("] Name: ").unwrap();
+        p.send(format!("{name}\r")).unwrap();
         p.expect("Email: ").unwrap();
-        p.send_line(email).unwrap();
-        // The ZIP carries over from the row before: `ZIP/postcode [94612]: `.
+        p.send(format!("{email}\r")).unwrap();
+        // From the second row the ZIP carries over: `ZIP/postcode [94612]: `.
         p.expect("ZIP/postcode").unwrap();
-        p.send_line("94612").unwrap();
+        p.send("94612\r").unwrap();
         p.expect("Phone: ").unwrap();
-        p.send_line("").unwrap();
+        p.send("\r").unwrap();
         p.expect("mailing list? (y/N): ").unwrap();
-        p.send_line("").unwrap();
+        p.send("\r").unwrap();
         p.expect("show my name? (y/N): ").unwrap();
-        p.send_line("").unwrap();
+        p.send("\r").unwrap();
         p.expect("saved").unwrap();
     }
     // A signer already imported by another volunteer a moment ago: caught by the key,
     // shown as the earlier entry.
-    p.expect(format!("Line [{}]: ", names.len() + 1).as_str())
+    p.expect(format!("line {} · ", names.len() + 1).as_str())
         .unwrap();
-    p.send_line("").unwrap();
-    p.expect("Name: ").unwrap();
-    p.send_line("Someone Else").unwrap();
+    p.expect("] Name: ").unwrap();
+    p.send("Someone Else\r").unwrap();
     p.expect("Email: ").unwrap();
-    p.send_line(dup).unwrap();
+    p.send(format!("{dup}\r")).unwrap();
     p.expect(format!("already signed: Signer 0 Nguyễn <{dup}>").as_str())
         .unwrap();
-    p.expect("orrect it? [s]: ").unwrap();
-    p.send_line("s").unwrap();
-    p.expect(format!("Line [{}]: ", names.len() + 1).as_str())
+    p.expect("[s]: ").unwrap();
+    p.send("s").unwrap();
+    // The skipped line is consumed.
+    p.expect(format!("line {} · ", names.len() + 2).as_str())
         .unwrap();
-    p.send_line(".").unwrap();
+    p.expect("] Name: ").unwrap();
+    p.send(".\r").unwrap();
     p.expect(format!("added {}, skipped 1, corrected 0", names.len()).as_str())
         .unwrap();
     p.expect(Eof).unwrap();
