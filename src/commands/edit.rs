@@ -6,7 +6,7 @@ use crate::context::Ctx;
 use crate::domain::campaign as rules;
 use crate::domain::text::{clean, clean_multiline, clean_opt};
 use crate::error::Error;
-use crate::model::{Campaign, Lang, Scope};
+use crate::model::{Lang, Scope};
 use crate::store::CampaignUpdate;
 use crate::ui::{self, prompt};
 
