@@ -38,6 +38,11 @@ open('rally.png', 'wb').write(png)
 PY
 c review "$slug" --picture rally.png >/dev/null
 c review "$slug" --launch >/dev/null
+# The petition's own text in Spanish, for the es and both forms.
+c edit "$slug" --in es --title "Que Oakland sea una ciudad santuario para todas las familias" \
+  --target "Alcaldesa Barbara Lee y el Concejo Municipal de Oakland" \
+  --ask "Aprueben una ordenanza santuario que mantenga a la policía y los datos de la ciudad fuera de la aplicación federal de las leyes de inmigración." \
+  --why "Nuestros vecinos deben vivir sin miedo a la deportación. Cuando las familias temen llamar al 911, denunciar el robo de salarios o mandar a sus hijos a la escuela, toda la ciudad es menos segura." >/dev/null
 { echo name,postcode,private; printf '%s\n' \
   "Rosa Martínez,94601,no" "Nguyễn Thị Minh Khai,94612,no" "محمد الأحمد,94601,no" \
   "李娜,94612,no" "አበበ ቢቂላ,94606,no" "Luis Ortega,94612,yes" "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ,94606,no" \

@@ -105,7 +105,17 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
         Paper::for_country(campaign.country.as_deref().or(account.country.as_deref()))
     });
 
-    let mut petition = PetitionText::of(&campaign);
+    let lang = args.lang.unwrap_or(campaign.lang.into());
+    // The petition's own words in each language of the form: the organizers' translation
+    // where there is one, field by field the campaign's text where not.
+    let mut texts = Vec::new();
+    for l in lang.langs() {
+        let text = PetitionText::of(&store.campaign_texts(&campaign, *l)?.applied_to(&campaign));
+        // No translation: the campaign's text once, not twice.
+        if !texts.iter().any(|(_, t)| *t == text) {
+            texts.push((*l, text));
+        }
+    }
     if let Some(why) = &args.short_why {
         // An empty one is a mistake (an unset shell variable), not a wish for no why.
         if why.trim().is_empty() {
@@ -114,17 +124,26 @@ pub fn run(ctx: &Ctx, args: PaperFormArgs) -> anyhow::Result<()> {
             )
             .into());
         }
-        petition.why = why.trim().to_string();
+        // It shortens the campaign's own why (or the only one printed).
+        let at = texts
+            .iter()
+            .position(|(l, _)| *l == campaign.lang)
+            .unwrap_or(0);
+        texts[at].1.why = why.trim().to_string();
     }
+    let mut texts = texts.into_iter().map(|(_, t)| t);
+    let petition = texts.next().unwrap_or_else(|| PetitionText::of(&campaign));
+    let second = texts.next();
     let mut input = FormInput {
         organization,
         contact,
         slug: campaign.slug.clone(),
         petition,
+        second,
         url: campaign.url.clone(),
         example_postcode: campaign.postcode.clone(),
         picture,
-        lang: args.lang.unwrap_or(campaign.lang.into()),
+        lang,
         paper,
     };
     printable(&mut input, args.allow_unprintable)?;

@@ -89,6 +89,11 @@ pub fn run(ctx: &Ctx, args: ShareArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
     if let Some(path) = &args.card {
+        // The title in the share's language, where the petition has one.
+        let campaign = match args.lang {
+            Some(lang) => store.campaign_texts(&campaign, lang)?.applied_to(&campaign),
+            None => campaign,
+        };
         let path = card::write_card(ctx, &*store, &campaign, path)?;
         if ctx.output.json {
             ui::out_json(&serde_json::json!({ "card": path }))?;

@@ -122,13 +122,14 @@ impl Mailer {
         &self,
         campaign: &Campaign,
         lang: Lang,
+        petition: &PetitionText,
         file: &DeliveredFile,
         campaign_total: i64,
     ) -> anyhow::Result<Posted> {
         let about = DeliveryText {
             slug: campaign.slug.clone(),
             lang,
-            petition: petition_text(campaign, lang),
+            petition: petition.clone(),
         };
         let mail = delivery_email(
             &self.postman.sender,
@@ -156,9 +157,14 @@ pub fn email_and_record(
     let campaign = &delivered.campaign;
     // Split files together hold every signer of the campaign.
     let total = delivered.files.iter().map(|f| f.signatures).sum();
+    let lang = lang.unwrap_or(campaign.lang);
+    let petition = match mailer {
+        Some(_) => Some(petition_text(&*store, campaign, lang)?),
+        None => None,
+    };
     for f in &mut delivered.files {
-        if let Some(mailer) = mailer {
-            f.email = Some(mailer.post(campaign, lang.unwrap_or(campaign.lang), f, total)?);
+        if let (Some(mailer), Some(petition)) = (mailer, &petition) {
+            f.email = Some(mailer.post(campaign, lang, petition, f, total)?);
         }
         let included: Vec<String> = f.included.iter().map(|c| c.as_str().to_string()).collect();
         store.record_delivery(&NewDelivery {
@@ -554,7 +560,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
     let job = Job {
         shared,
         campaign,
-        petition: petition_text(campaign, lang),
+        petition: petition_text(&*store, campaign, lang)?,
         lang,
         paper,
     };
@@ -696,9 +702,16 @@ fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<
 }
 
 /// The petition's words in `lang`, as the delivery letter and its email print them: the
-/// campaign's own text for now, whatever the language (a translation plugs in here).
-fn petition_text(campaign: &Campaign, _lang: Lang) -> PetitionText {
-    PetitionText::of(campaign)
+/// translation organizers stored (`campaign edit --in LANG`), field by field falling
+/// back to the campaign's own text.
+fn petition_text(
+    store: &dyn Store,
+    campaign: &Campaign,
+    lang: Lang,
+) -> anyhow::Result<PetitionText> {
+    Ok(PetitionText::of(
+        &store.campaign_texts(campaign, lang)?.applied_to(campaign),
+    ))
 }
 
 /// What every file of one campaign's delivery shares.

@@ -23,6 +23,7 @@ mod rough_edges;
 mod share;
 mod signatures;
 mod signer;
+mod translated_documents;
 mod trust_concurrency;
 mod trust_csv;
 mod trust_deliver;

@@ -20,6 +20,12 @@ pub(super) fn printable(input: &mut FormInput, allow: bool) -> Result<(), Error>
         ("your organization", &mut input.organization),
         ("your name and email", &mut input.contact),
     ];
+    if let Some(p) = input.second.as_mut() {
+        fields.push(("the translated title", &mut p.title));
+        fields.push(("the translated target", &mut p.target));
+        fields.push(("the translated ask", &mut p.ask));
+        fields.push(("the translated why", &mut p.why));
+    }
     if let Some(url) = input.url.as_mut() {
         fields.push(("the URL", url));
     }

@@ -125,8 +125,11 @@ pub struct FormInput {
     /// Who collects the sheets: "Ana Reyes, Oakland Sanctuary Coalition, ana@example.org".
     pub contact: String,
     pub slug: String,
-    /// The petition as the form prints it.
+    /// The petition as the form prints it (in the first of `lang`'s languages).
     pub petition: PetitionText,
+    /// With `lang` both, the petition in the second language when it has a text of its
+    /// own (a translation); printed under the first. `None`: the one text is printed once.
+    pub second: Option<PetitionText>,
     pub url: Option<String>,
     /// A postcode for the example row (the campaign's own, so the example looks local).
     pub example_postcode: Option<String>,
@@ -655,56 +658,76 @@ fn header_lines(
         ORG_SIZE,
         Style::Org,
     );
-    for (i, line) in wrap(p.title.trim(), width, &m.at(title_size))
-        .into_iter()
-        .enumerate()
-    {
-        let dy = if i == 0 {
-            title_size * 1.25
-        } else {
-            title_size * 1.12
-        };
-        push(line, left, dy, title_size, Style::Title);
-    }
-    let label = format!("{}:", lang.label("paper.to"));
-    let label_size = to_size * 0.85;
-    let label_w = m.width(&label, label_size) + 5.0;
-    for (i, line) in wrap(p.target.trim(), width - label_w, &m.at(to_size))
-        .into_iter()
-        .enumerate()
-    {
-        let dy = if i == 0 {
-            to_size * 1.55
-        } else {
-            to_size * 1.2
-        };
-        if i == 0 {
-            push(label.clone(), left, dy, label_size, Style::ToLabel);
-            push(line, left + label_w, 0.0, to_size, Style::Target);
-        } else {
-            push(line, left + label_w, dy, to_size, Style::Target);
+    // One text in the form's language(s), or each language's text with its own labels
+    // (the second's title smaller, so the page still reads as one petition).
+    let texts: Vec<(FormLang, &PetitionText, &str, &str, f32)> = match &input.second {
+        Some(second) => {
+            let langs = lang.langs();
+            vec![
+                (FormLang::from(langs[0]), p, ask, why, title_size),
+                (
+                    FormLang::from(langs[langs.len() - 1]),
+                    second,
+                    second.ask.as_str(),
+                    second.why.as_str(),
+                    (title_size * 0.75).max(to_size),
+                ),
+            ]
         }
-    }
-    for (i, line) in wrap(ask.trim(), width, &m.at(ask_size))
-        .into_iter()
-        .enumerate()
-    {
-        let dy = if i == 0 {
-            ask_size * 1.6
-        } else {
-            ask_size * 1.27
-        };
-        push(line, left, dy, ask_size, Style::Ask);
-    }
-    if !why.trim().is_empty() {
-        let text = format!("{}: {}", lang.label("paper.why"), why.trim());
-        for (i, line) in wrap(&text, width, &m.at(why_size)).into_iter().enumerate() {
-            let dy = if i == 0 {
-                why_size * 1.6
-            } else {
-                why_size * 1.3
+        None => vec![(lang, p, ask, why, title_size)],
+    };
+    for (n, (lang, p, ask, why, title_size)) in texts.into_iter().enumerate() {
+        for (i, line) in wrap(p.title.trim(), width, &m.at(title_size))
+            .into_iter()
+            .enumerate()
+        {
+            let dy = match (n, i) {
+                (0, 0) => title_size * 1.25,
+                (_, 0) => title_size * 1.9,
+                _ => title_size * 1.12,
             };
-            push(line, left, dy, why_size, Style::Why);
+            push(line, left, dy, title_size, Style::Title);
+        }
+        let label = format!("{}:", lang.label("paper.to"));
+        let label_size = to_size * 0.85;
+        let label_w = m.width(&label, label_size) + 5.0;
+        for (i, line) in wrap(p.target.trim(), width - label_w, &m.at(to_size))
+            .into_iter()
+            .enumerate()
+        {
+            let dy = if i == 0 {
+                to_size * 1.55
+            } else {
+                to_size * 1.2
+            };
+            if i == 0 {
+                push(label.clone(), left, dy, label_size, Style::ToLabel);
+                push(line, left + label_w, 0.0, to_size, Style::Target);
+            } else {
+                push(line, left + label_w, dy, to_size, Style::Target);
+            }
+        }
+        for (i, line) in wrap(ask.trim(), width, &m.at(ask_size))
+            .into_iter()
+            .enumerate()
+        {
+            let dy = if i == 0 {
+                ask_size * 1.6
+            } else {
+                ask_size * 1.27
+            };
+            push(line, left, dy, ask_size, Style::Ask);
+        }
+        if !why.trim().is_empty() {
+            let text = format!("{}: {}", lang.label("paper.why"), why.trim());
+            for (i, line) in wrap(&text, width, &m.at(why_size)).into_iter().enumerate() {
+                let dy = if i == 0 {
+                    why_size * 1.6
+                } else {
+                    why_size * 1.3
+                };
+                push(line, left, dy, why_size, Style::Why);
+            }
         }
     }
     if !p.place.trim().is_empty() {
@@ -1523,6 +1546,7 @@ mod tests {
             ),
             example_postcode: Some("94612".into()),
             picture: None,
+            second: None,
             lang,
             paper,
         }
