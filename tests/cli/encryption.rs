@@ -307,8 +307,19 @@ fn the_passphrase_comes_from_a_descriptor_or_a_private_file_never_the_environmen
     }
     let ran = Ran::from_output(&cmd.output().unwrap());
     assert_eq!(ran.status, 0, "{}", ran.stderr);
-    // A descriptor that is not open.
-    let ran = Ran::from_output(&home.cmd(["--passphrase-fd", "7", "list"]).output().unwrap());
+    // A descriptor that is not open. Closed in the child explicitly: a descriptor another
+    // test thread opens at the same moment (a pseudo-terminal) can be inherited as 7.
+    let mut closed = home.std_cmd();
+    closed.args(["--passphrase-fd", "7", "list"]);
+    #[cfg(unix)]
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        closed.pre_exec(|| {
+            libc::close(7);
+            Ok(())
+        });
+    }
+    let ran = Ran::from_output(&closed.output().unwrap());
     assert_eq!(ran.status, 2, "{}", ran.stderr);
     assert!(
         ran.stderr.contains("descriptor 7 is not open"),
