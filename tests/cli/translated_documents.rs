@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use campaign::model::Source;
-use campaign::store::{NewSignature, SqliteStore};
+use campaign::store::NewSignature;
 
 use crate::common::{pdf_text, Home};
 
@@ -87,7 +87,7 @@ fn a_spanish_delivery_prints_the_spanish_petition() {
     let home = Home::new();
     let slug = translated(&home);
     {
-        let mut store = SqliteStore::open(&home.db()).expect("store");
+        let mut store = home.store();
         let id = store.find_campaign(&slug).expect("campaign").id;
         store
             .insert_signature(
