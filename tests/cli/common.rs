@@ -547,3 +547,35 @@ pub fn parse_eml(path: &Path) -> mail_parser::Message<'static> {
         .expect("a parsable email")
         .into_owned()
 }
+
+/// Waits until the process `pid` is blocked reading its terminal, so a line sent next is read.
+///
+/// A password prompt (console's `read_secure`) prints its text, then switches echo off with
+/// `TCSAFLUSH`, which throws away whatever was typed in between: a test that types as soon as it
+/// sees the prompt loses the race on a loaded machine and waits forever. Linux's
+/// `/proc/PID/syscall` names the system call the process sleeps in (0 = read) and its descriptor.
+pub fn wait_until_reading_terminal(pid: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        let Ok(call) = std::fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+            // No /proc/PID/syscall here (or not readable): the best left is a pause.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            return;
+        };
+        {
+            let mut fields = call.split_whitespace();
+            if fields.next() == Some("0") {
+                let fd = fields
+                    .next()
+                    .and_then(|fd| i64::from_str_radix(fd.trim_start_matches("0x"), 16).ok());
+                let target =
+                    fd.and_then(|fd| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok());
+                if target.is_some_and(|t| t.starts_with("/dev/pts") || t.starts_with("/dev/tty")) {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("process {pid} never waited for the terminal");
+}

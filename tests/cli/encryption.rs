@@ -7,7 +7,9 @@ use campaign::keyfile::{KeyFile, Passphrase};
 use campaign::store::sqlite::cipher;
 use rusqlite::Connection;
 
-use crate::common::{backend, error_line, sqlite_only, Backend, Home, Ran};
+use crate::common::{
+    backend, error_line, sqlite_only, wait_until_reading_terminal, Backend, Home, Ran,
+};
 
 const PASS: &str = "correct horse battery staple";
 const NAMES: [&str; 4] = [
@@ -567,18 +569,23 @@ fn on_a_terminal_the_passphrase_is_asked_and_never_echoed() {
         session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
         session
     };
+    // Types a secret once the prompt reads the terminal (a password prompt flushes earlier input).
+    let type_secret = |p: &mut expectrl::session::OsSession, line: &str| {
+        wait_until_reading_terminal(p.get_process().pid().as_raw());
+        p.send_line(line).unwrap();
+    };
     let mut p = spawn(&["init", "--encrypt"]);
     p.expect("New passphrase for the campaign database")
         .unwrap();
-    p.send_line(PASS).unwrap();
+    type_secret(&mut p, PASS);
     p.expect("Type it again").unwrap();
-    p.send_line("something else entirely").unwrap();
+    type_secret(&mut p, "something else entirely");
     p.expect("did not match").unwrap();
     p.expect("New passphrase for the campaign database")
         .unwrap();
-    p.send_line(PASS).unwrap();
+    type_secret(&mut p, PASS);
     p.expect("Type it again").unwrap();
-    p.send_line(PASS).unwrap();
+    type_secret(&mut p, PASS);
     let shown = p.expect(Eof).unwrap();
     let shown = String::from_utf8_lossy(shown.as_bytes()).into_owned();
     assert!(shown.contains("Created the encrypted database"), "{shown}");
@@ -587,14 +594,14 @@ fn on_a_terminal_the_passphrase_is_asked_and_never_echoed() {
 
     let mut p = spawn(&["list"]);
     p.expect("Passphrase of the campaign database").unwrap();
-    p.send_line("not the passphrase at all").unwrap();
+    type_secret(&mut p, "not the passphrase at all");
     let shown = p.expect(Eof).unwrap();
     let shown = String::from_utf8_lossy(shown.as_bytes()).into_owned();
     assert!(shown.contains("wrong passphrase for"), "{shown}");
 
     let mut p = spawn(&["list"]);
     p.expect("Passphrase of the campaign database").unwrap();
-    p.send_line(PASS).unwrap();
+    type_secret(&mut p, PASS);
     let shown = p.expect("no campaigns yet").unwrap();
     let shown = String::from_utf8_lossy(shown.as_bytes()).into_owned();
     assert!(!shown.contains(PASS), "the passphrase was echoed: {shown}");
