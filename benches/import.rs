@@ -11,6 +11,10 @@
 //! 3. import IMPORT_BENCH_ROWS more into it (~1,065,000 by then); goal 4x the script;
 //! 4. while another such import runs into a second campaign: `list`, `show --json` and
 //!    typed entry (a pseudo-terminal), over and over; goal: each answers within 100 ms.
+//! 5. cases 0-3 again on an encrypted database (`init --encrypt`, SQLCipher), each
+//!    compared with the same case on the plain one; goal: at most 1.25x the plain wall
+//!    time on the imports. Also the cost of unlocking (Argon2id + unwrapping the key, on
+//!    every command) and of a wrong passphrase (goal: under 2 s).
 //!
 //! Wall time is measured here; CPU time (user + system) and peak memory by
 //! `/usr/bin/time -v` (`apt-get install time`), else by `wait4`, whose peak is then only
@@ -23,7 +27,7 @@
 //!
 //! Environment: IMPORT_BENCH_ROWS, IMPORT_BENCH_EXISTING; IMPORT_BENCH_PYTHON (the
 //! interpreter, default `python3`; `none` skips the script); IMPORT_BENCH_PROBE=0 skips
-//! case 4; CAMPAIGN_BENCH_DIR keeps the files and databases there (a new or empty
+//! case 4; IMPORT_BENCH_ENCRYPTED=0 skips case 5; CAMPAIGN_BENCH_DIR keeps the files and databases there (a new or empty
 //! directory, or one an earlier run made; by default they go under `target/` and are
 //! removed at the end). A quick run:
 //! `IMPORT_BENCH_ROWS=100000 IMPORT_BENCH_EXISTING=10000 cargo bench --bench import`.
@@ -191,6 +195,8 @@ struct Bench {
     home: PathBuf,
     python: Option<String>,
     reference_db: PathBuf,
+    /// The passphrase file of an encrypted database (`$CAMPAIGN_PASSPHRASE_FILE`).
+    passphrase: Option<PathBuf>,
 }
 
 impl Bench {
@@ -199,7 +205,11 @@ impl Bench {
         cmd.args(args)
             .env("CAMPAIGN_HOME", &self.home)
             .env("NO_COLOR", "1")
-            .env_remove("CAMPAIGN_DB");
+            .env_remove("CAMPAIGN_DB")
+            .env_remove("CAMPAIGN_PASSPHRASE_FILE");
+        if let Some(file) = &self.passphrase {
+            cmd.env("CAMPAIGN_PASSPHRASE_FILE", file);
+        }
         cmd
     }
 
@@ -237,8 +247,16 @@ impl Bench {
     }
 
     /// Imports `file` into our campaign `slug` and the script's campaign `id`, checks
-    /// both sets of counts and prints the comparison.
-    fn import(&self, what: &str, goal: f64, slug: &str, id: &str, file: &Path, g: &Generated) {
+    /// both sets of counts and prints the comparison; gives back our run.
+    fn import(
+        &self,
+        what: &str,
+        goal: f64,
+        slug: &str,
+        id: &str,
+        file: &Path,
+        g: &Generated,
+    ) -> Run {
         let path = file.to_str().unwrap();
         let ours = self.ours(&["--json", "enter-signatures", slug, "--from", path]);
         let expected = serde_json::json!({
@@ -270,7 +288,139 @@ impl Bench {
             g.duplicates,
             g.invalid
         );
+        ours
     }
+
+    /// Imports `file` into `slug` and checks our counts against the generator's.
+    fn import_checked(&self, what: &str, slug: &str, file: &Path, g: &Generated) -> Run {
+        let ours = self.ours(&[
+            "--json",
+            "enter-signatures",
+            slug,
+            "--from",
+            file.to_str().unwrap(),
+        ]);
+        let counts: serde_json::Value = serde_json::from_str(&ours.stdout).unwrap();
+        let expected = serde_json::json!({
+            "read": g.rows,
+            "added": g.valid_unique(),
+            "duplicates": g.duplicates,
+            "rejected": g.invalid,
+        });
+        assert_eq!(
+            counts, expected,
+            "{what}: our counts are not the generator's"
+        );
+        ours
+    }
+
+    /// The median wall time of `runs` runs of `args` that must end with `success`.
+    fn median_of(&self, runs: usize, args: &[&str], success: bool) -> Duration {
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let out = self.campaign(args).stdin(Stdio::null()).output().unwrap();
+                assert_eq!(
+                    out.status.success(),
+                    success,
+                    "{args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[runs / 2]
+    }
+}
+
+/// Our runs of cases 0-3 on one database: the setup import, case 1, the export, case 3.
+struct History {
+    setup: Run,
+    first: Run,
+    export: Run,
+    second: Run,
+}
+
+/// Case 5: the same history on an encrypted database, case by case against the plain one.
+fn encrypted_history(
+    base: &Path,
+    plain: &Bench,
+    plain_runs: &History,
+    files: &[(PathBuf, u64, u64)],
+    generated: &[Generated],
+) {
+    let secret = base.join("passphrase");
+    std::fs::write(&secret, "correct horse battery staple bench\n").unwrap();
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let enc = Bench {
+        home: base.join("home-encrypted"),
+        python: None,
+        reference_db: plain.reference_db.clone(),
+        passphrase: Some(secret),
+    };
+    enc.ours(&["init", "--encrypt"]);
+    enc.ours(&["account", "--name", "Bench", "--email", "bench@example.org"]);
+    let slug = enc.new_campaign("Import bench");
+    let setup = enc.import_checked("5. setup", &slug, &files[0].0, &generated[0]);
+    let first = enc.import_checked("5. case 1", &slug, &files[1].0, &generated[1]);
+    let out = base.join("export-encrypted.csv");
+    let export = enc.ours(&["export", &slug, "--out", out.to_str().unwrap()]);
+    let second = enc.import_checked("5. case 3", &slug, &files[2].0, &generated[2]);
+    println!("5. the same on an encrypted database (SQLCipher; plain = cases 0-3 above):");
+    for (what, goal, p, e) in [
+        ("0. setup import", None, &plain_runs.setup, &setup),
+        ("1. import", Some(1.25), &plain_runs.first, &first),
+        ("2. export", None, &plain_runs.export, &export),
+        ("3. import", Some(1.25), &plain_runs.second, &second),
+    ] {
+        let wall = e.wall.as_secs_f64() / p.wall.as_secs_f64();
+        let cpu = e.cpu / p.cpu.max(1e-9);
+        let verdict = match goal {
+            Some(g) if wall <= g => format!("  (goal <= {g}x: ok)"),
+            Some(g) => format!("  (goal <= {g}x: OVER GOAL)"),
+            None => String::new(),
+        };
+        println!(
+            "  {what:<16} plain {:>8.3} s  encrypted {:>8.3} s wall ({wall:.2}x), CPU {:.2}x, \
+             peak {:.0} -> {:.0} MB{verdict}",
+            p.wall.as_secs_f64(),
+            e.wall.as_secs_f64(),
+            cpu,
+            p.peak.mb(),
+            e.peak.mb(),
+        );
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let plain_list = plain.median_of(5, &["list"], true);
+    let enc_list = enc.median_of(5, &["list"], true);
+    let wrong_file = base.join("wrong-passphrase");
+    std::fs::write(&wrong_file, "not the passphrase at all\n").unwrap();
+    std::fs::set_permissions(
+        &wrong_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let wrong = Bench {
+        passphrase: Some(wrong_file),
+        home: enc.home.clone(),
+        python: None,
+        reference_db: enc.reference_db.clone(),
+    };
+    let refused = wrong.median_of(3, &["list"], false);
+    println!(
+        "  campaign list    plain {:.1} ms, encrypted {:.1} ms (unlocking: +{:.1} ms); \
+         a wrong passphrase is refused in {:.1} ms (goal < 2000 ms: {})",
+        ms(plain_list),
+        ms(enc_list),
+        ms(enc_list.saturating_sub(plain_list)),
+        ms(refused),
+        if refused < Duration::from_secs(2) {
+            "ok"
+        } else {
+            "OVER GOAL"
+        }
+    );
 }
 
 fn mb(kib: u64) -> f64 {
@@ -540,7 +690,9 @@ fn main() {
         home: base.join("home"),
         python,
         reference_db: base.join("reference.db"),
+        passphrase: None,
     };
+    let encrypted = env_u64("IMPORT_BENCH_ENCRYPTED", 1) != 0;
     println!(
         "load average at the start: {}",
         std::fs::read_to_string("/proc/loadavg")
@@ -587,7 +739,7 @@ fn main() {
     );
     let holding = generated[0].valid_unique();
 
-    bench.import(
+    let first = bench.import(
         &format!("1. import {rows} rows into a campaign of {holding} signers"),
         5.0,
         &slug,
@@ -619,7 +771,7 @@ fn main() {
         theirs.as_ref(),
     );
 
-    bench.import(
+    let second = bench.import(
         &format!("3. import {rows} rows into a campaign of {holding} signers"),
         4.0,
         &slug,
@@ -627,6 +779,12 @@ fn main() {
         &files[2].0,
         &generated[2],
     );
+    let history = History {
+        setup: before,
+        first,
+        export: ours,
+        second,
+    };
 
     if probe {
         // The first file again, into a new campaign (so its counts differ: not checked).
@@ -678,6 +836,9 @@ fn main() {
         show.report("campaign show --json");
         lookups.report("typed entry: email lookup");
         saves.report("typed entry: saving a row");
+    }
+    if encrypted {
+        encrypted_history(base, &bench, &history, &files, &generated);
     }
     println!(
         "load average at the end: {}",
