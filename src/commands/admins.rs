@@ -99,7 +99,9 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
                 ui::warn(format!("{email} is already an admin: not invited again"));
                 continue;
             }
-            let built = mail::admin_invitation(&postman.sender, &campaign, campaign.lang, email)?;
+            let reach = reach(ctx, &*store, email);
+            let built =
+                mail::admin_invitation(&postman.sender, &campaign, campaign.lang, email, &reach)?;
             let invitation = postman.post(&built)?;
             if let Some(reason) = &invitation.failure {
                 failed += 1;
@@ -206,4 +208,27 @@ fn render(ctx: &Ctx, view: &AdminsView) -> anyhow::Result<()> {
         ui::out_line(invitation.file.display().to_string())?;
     }
     Ok(())
+}
+
+/// How `email` reaches the campaign, for their invitation: on PostgreSQL the URL with
+/// their team login when they have one (`campaign team add`), else `YOUR-USER`, and
+/// never a password (it reaches them separately).
+fn reach(ctx: &Ctx, store: &dyn Store, email: &str) -> mail::Reach {
+    match &ctx.paths.location {
+        crate::store::DbLocation::Sqlite(_) => mail::Reach::File,
+        crate::store::DbLocation::Postgres(target) => {
+            // Only the team's manager may read the team: anyone else names no user.
+            let user = store
+                .team_list()
+                .ok()
+                .and_then(|team| {
+                    team.into_iter()
+                        .find(|m| m.email.eq_ignore_ascii_case(email))
+                })
+                .map_or_else(|| "YOUR-USER".to_string(), |m| m.user);
+            mail::Reach::Postgres {
+                url: target.url_for_user(&user),
+            }
+        }
+    }
 }
