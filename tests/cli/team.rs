@@ -187,13 +187,24 @@ fn a_volunteer_adds_signatures_and_is_refused_export_deliver_and_select() {
     step("mailing list? (y/N): ", "\r");
     step("show my name? (y/N): ", "\r");
     step("saved", "");
+    // `<` from the next row: the row just typed is corrected (only rows this login typed).
+    step("line 5 · 1 entered", "<\r");
+    step("correcting the previous row", "");
+    step("Line [4]: ", "\r");
+    step("Name [李娜]: ", "\r");
+    step("Email [li.na@example.org]: ", "lina@example.org\r");
+    step("ZIP/postcode [94601]: ", "\r");
+    step("Phone: ", "\r");
+    step("mailing list? (y/N): ", "\r");
+    step("show my name? (y/N): ", "\r");
+    step("corrected", "");
     step("Name: ", "Minh Khai\r");
     step("Email: ", "MINH@example.org\r");
     step("already signed: an entry of ", "");
     step("(sheet OAK-0001 line 1)", "");
     step("[s]kip this row or [c]orrect it? [s]: ", "s");
     step("line 6 · 1 entered", ".\r");
-    p.expect("added 1, skipped 1, corrected 0").unwrap();
+    p.expect("added 1, skipped 1, corrected 1").unwrap();
     p.expect(Eof).unwrap();
     let status = format!("{:?}", p.get_process().wait().unwrap());
     assert!(status.ends_with(", 0)"), "{status}");
@@ -217,6 +228,10 @@ fn a_volunteer_adds_signatures_and_is_refused_export_deliver_and_select() {
                 "李娜"
             ]
         );
+        let li = store
+            .find_signature_by_key(campaign.id, "lina@example.org")
+            .unwrap();
+        assert_eq!(li.unwrap().line, Some(4));
     }
 
     // Export and deliver: refused by the database, said clearly.
@@ -424,4 +439,60 @@ fn the_team_is_listed_and_a_removed_person_can_no_longer_connect() {
         .go();
     let listed = home.json(["--json", "team", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+/// The co-organizer's invitation says how to reach the campaign: on PostgreSQL the URL
+/// with their login and no password (which reaches them separately); on a file, that it
+/// lives on the sender's computer and how to work together. Never "ask where it is".
+#[test]
+fn the_admin_invitation_says_how_to_connect_and_never_carries_a_password() {
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland Sanctuary");
+    let url = (backend() == Backend::Postgres)
+        .then(|| add(&home, "luis@example.org", "organizer", &[&slug]));
+    let stdout = home.ok(["admins", &slug, "--add", "luis@example.org"]);
+    let eml = stdout
+        .lines()
+        .find(|l| l.ends_with(".eml"))
+        .expect("the invitation's path");
+    let body = crate::common::parse_eml(Path::new(eml))
+        .body_text(0)
+        .unwrap()
+        .into_owned();
+    assert!(!body.contains("ask them where it is"), "{body}");
+    assert!(body.contains("Get campaign from Ana Reyes"), "{body}");
+    assert!(body.contains(&format!("campaign show {slug}")), "{body}");
+    match url {
+        Some(url) => {
+            let password = password_of(&url);
+            assert!(!body.contains(&password), "{body}");
+            // Their own login, as handed over, minus the password.
+            let without = url.replace(&format!(":{password}@"), "@");
+            assert!(body.contains(&format!("   {without}")), "{without}\n{body}");
+            assert!(!body.contains(&format!("   {without}?")), "{body}");
+            assert!(
+                body.contains("gives you your password separately"),
+                "{body}"
+            );
+            assert!(body.contains("CAMPAIGN_DB"), "{body}");
+        }
+        None => {
+            assert!(
+                body.contains("The campaign lives in a file on Ana Reyes's computer"),
+                "{body}"
+            );
+            assert!(body.contains("\"Working as a team\""), "{body}");
+            assert!(!body.contains("postgres://"), "{body}");
+        }
+    }
+    // An address not in the team: the URL names YOUR-USER.
+    if backend() == Backend::Postgres {
+        let stdout = home.ok(["admins", &slug, "--add", "rosa@example.org"]);
+        let eml = stdout.lines().find(|l| l.ends_with(".eml")).unwrap();
+        let body = crate::common::parse_eml(Path::new(eml))
+            .body_text(0)
+            .unwrap()
+            .into_owned();
+        assert!(body.contains("postgres://YOUR-USER@127.0.0.1:"), "{body}");
+    }
 }

@@ -288,6 +288,33 @@ pub const MIGRATIONS: &[&str] = &[
                END
     $$;
 
+    -- Who added a signer (the login), stamped by the database: a volunteer may not write
+    -- it (no INSERT right on the column), so it cannot be forged. Rows from before: NULL.
+    ALTER TABLE signatures ADD COLUMN entered_role text;
+    ALTER TABLE signatures ALTER COLUMN entered_role SET DEFAULT session_user;
+    -- A volunteer correcting a row they typed (typed entry's `<`): whether it is still
+    -- there, and the correction itself; nothing is read back. False: another signer of
+    -- the campaign has the new key.
+    CREATE FUNCTION own_entry(p_campaign bigint, p_id bigint) RETURNS boolean
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT team_may(p_campaign) AND EXISTS (SELECT 1 FROM signatures
+             WHERE id = p_id AND campaign_id = p_campaign AND entered_role = session_user)
+    $$;
+    CREATE FUNCTION correct_own(p_id bigint, p_name text, p_email text, p_postcode text,
+            p_phone text, p_phone_valid boolean, p_opt_in boolean, p_private boolean,
+            p_sheet text, p_line bigint, p_key text) RETURNS boolean
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+    BEGIN
+        UPDATE signatures SET name = p_name, email = p_email, postcode = p_postcode,
+               phone = p_phone, phone_valid = p_phone_valid, opt_in = p_opt_in,
+               private = p_private, sheet_id = p_sheet, line = p_line, dedupe_key = p_key
+         WHERE id = p_id AND entered_role = session_user AND team_may(campaign_id);
+        RETURN true;
+    EXCEPTION WHEN unique_violation THEN
+        RETURN false;
+    END
+    $$;
+
     -- Run by `campaign team add` as the schema's owner: the two groups and their rights
     -- (again each time: tables added by later migrations get them too).
     CREATE FUNCTION team_setup() RETURNS void LANGUAGE plpgsql
@@ -319,12 +346,16 @@ pub const MIGRATIONS: &[&str] = &[
             'ON signatures TO %I', vol);
         EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', seq, vol);
         EXECUTE format('GRANT EXECUTE ON FUNCTION earlier_entry(bigint, text), '
-            'known_keys(bigint, text[]), last_line(bigint, text) TO %I', vol);
+            'known_keys(bigint, text[]), last_line(bigint, text), own_entry(bigint, bigint), '
+            'correct_own(bigint, text, text, text, text, boolean, boolean, boolean, text, '
+            'bigint, text) TO %I', vol);
     END
     $$;
     -- The definer functions answer the team only (and the owner).
     REVOKE EXECUTE ON FUNCTION earlier_entry(bigint, text), known_keys(bigint, text[]),
-        last_line(bigint, text), team_setup() FROM PUBLIC;
+        last_line(bigint, text), own_entry(bigint, bigint),
+        correct_own(bigint, text, text, text, text, boolean, boolean, boolean, text, bigint, text),
+        team_setup() FROM PUBLIC;
     "#,
 ];
 

@@ -80,6 +80,9 @@ impl PgStore {
 
     /// Replaces a signer's fields; `false` when the new key belongs to another signer.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        if self.kind == Some(TeamKind::Volunteer) {
+            return self.volunteer_correct(id, s);
+        }
         let result = self.client().execute(
             "UPDATE signatures SET name = $2, email = $3, postcode = $4, phone = $5, \
              phone_valid = $6, opt_in = $7, private = $8, sheet_id = $9, line = $10, \

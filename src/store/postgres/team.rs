@@ -286,6 +286,59 @@ impl PgStore {
         }))
     }
 
+    /// A row this volunteer typed, if it is still there (`own_entry()`): its id only,
+    /// the signer's fields left empty (typed entry keeps what was typed itself).
+    pub(super) fn volunteer_own_entry(
+        &self,
+        campaign_id: i64,
+        id: i64,
+    ) -> Result<Option<Signature>> {
+        let there: bool = self
+            .client()
+            .query_one("SELECT own_entry($1, $2)", &[&campaign_id, &id])?
+            .try_get(0)?;
+        Ok(there.then(|| Signature {
+            id,
+            campaign_id,
+            name: String::new(),
+            email: None,
+            postcode: None,
+            phone: None,
+            phone_valid: true,
+            opt_in: false,
+            private: false,
+            source: Source::Paper,
+            sheet_id: None,
+            line: None,
+            entered_by: None,
+            signed_at: String::new(),
+        }))
+    }
+
+    /// A volunteer's correction of a row they typed (`correct_own()`); false when
+    /// another signer has the new key.
+    pub(super) fn volunteer_correct(&self, id: i64, s: &NewSignature) -> Result<bool> {
+        Ok(self
+            .client()
+            .query_one(
+                "SELECT correct_own($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &id,
+                    &s.name,
+                    &s.email,
+                    &s.postcode,
+                    &s.phone,
+                    &s.phone_valid,
+                    &s.opt_in,
+                    &s.private,
+                    &s.sheet_id,
+                    &s.line,
+                    &s.dedupe_key,
+                ],
+            )?
+            .try_get(0)?)
+    }
+
     /// The highest line of a sheet, through `last_line()`.
     pub(super) fn volunteer_last_line(&self, campaign_id: i64, sheet: Option<&str>) -> Result<i64> {
         Ok(self
