@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
-use crate::model::{AdminStatus, Campaign};
+use crate::model::{AdminStatus, Campaign, TeamKind};
 use crate::outbox::{Outbox, Posted, Postman};
 use crate::render::mail::{self, MailKind};
 use crate::store::Store;
@@ -218,16 +218,23 @@ fn reach(ctx: &Ctx, store: &dyn Store, email: &str) -> mail::Reach {
         crate::store::DbLocation::Sqlite(_) => mail::Reach::File,
         crate::store::DbLocation::Postgres(target) => {
             // Only the team's manager may read the team: anyone else names no user.
-            let user = store
-                .team_list()
-                .ok()
-                .and_then(|team| {
-                    team.into_iter()
-                        .find(|m| m.email.eq_ignore_ascii_case(email))
-                })
-                .map_or_else(|| "YOUR-USER".to_string(), |m| m.user);
+            let member = store.team_list().ok().and_then(|team| {
+                team.into_iter()
+                    .find(|m| m.email.eq_ignore_ascii_case(email))
+            });
+            if member
+                .as_ref()
+                .is_some_and(|m| m.role == TeamKind::Volunteer)
+            {
+                ui::warn(format!(
+                    "{email} is a volunteer of the team: the database lets them add signatures \
+                     only. To make them a co-organizer: `campaign team remove {email}`, then \
+                     `campaign team add {email} --role organizer`"
+                ));
+            }
             mail::Reach::Postgres {
-                url: target.url_for_user(&user),
+                url: target.url_for_user(member.as_ref().map_or("YOUR-USER", |m| &m.user)),
+                user: member.is_some(),
             }
         }
     }

@@ -254,8 +254,9 @@ pub fn friend_invitation(
 pub enum Reach {
     /// A file on the sender's computer: nothing to connect to (and nothing to copy).
     File,
-    /// A shared PostgreSQL database: its URL for them, never with a password.
-    Postgres { url: String },
+    /// A shared PostgreSQL database: its URL for them, never with a password; `user`
+    /// false when their login is not known (the URL then says YOUR-USER).
+    Postgres { url: String, user: bool },
 }
 
 /// An invitation to co-organize: who invited them, to which campaign, and how to start.
@@ -269,11 +270,18 @@ pub fn admin_invitation(
 ) -> Result<Mail> {
     let connect = match reach {
         Reach::File => i18n::t(lang, "admin.connect.file", &[("sender", &sender.name)]),
-        Reach::Postgres { url } => i18n::t(
-            lang,
-            "admin.connect.postgres",
-            &[("sender", &sender.name), ("url", url)],
-        ),
+        Reach::Postgres { url, user } => {
+            let mut text = i18n::t(
+                lang,
+                "admin.connect.postgres",
+                &[("sender", &sender.name), ("url", url)],
+            );
+            if !user {
+                text.push_str("\n\n");
+                text.push_str(&i18n::t(lang, "admin.connect.no_user", &[]));
+            }
+            text
+        }
     };
     let vars = [
         ("sender", sender.name.as_str()),

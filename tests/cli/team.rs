@@ -259,6 +259,17 @@ fn a_volunteer_adds_signatures_and_is_refused_export_deliver_and_select() {
         assert!(!ran.stderr.contains(&password), "{}", ran.stderr);
     }
     assert!(!lap.join("petition.pdf").exists());
+    // Their campaign's page, yes (text, counts, history: no signer in it).
+    let ran = member(lap, &url, &["show", &slug]);
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("Oakland Sanctuary"), "{}", ran.stdout);
+    let ran = member(lap, &url, &["signer", "history", &slug]);
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    assert!(
+        ran.error_line().contains("the database refused this"),
+        "{}",
+        ran.stderr
+    );
     // The other campaign is not theirs: not even its page.
     let ran = member(lap, &url, &["show", &other]);
     assert_eq!(ran.status, 1, "{}", ran.stderr);
@@ -388,20 +399,26 @@ fn the_team_is_listed_and_a_removed_person_can_no_longer_connect() {
     if backend() != Backend::Postgres {
         return;
     }
-    let home = Home::new();
+    // An empty database: one command makes the schema.
+    let home = Home::fresh();
+    home.run(["init"])
+        .stderr_contains("campaign's tables are ready in postgres://")
+        .go();
     let slug = home.live_campaign("Oakland Sanctuary");
     let luis = add(&home, "luis@example.org", "volunteer", &[&slug]);
     let marisol = add(&home, "Marisol@Example.org", "organizer", &[]);
+    let li = add(&home, "李娜@例子.中国", "organizer", &[]);
+    assert!(li.starts_with("postgres://member_"), "{li}");
     let listed = home.json(["--json", "team", "list"]);
     let people = listed.as_array().unwrap();
-    assert_eq!(people.len(), 2);
+    assert_eq!(people.len(), 3);
     assert_eq!(people[0]["email"], "luis@example.org");
     assert_eq!(people[0]["role"], "volunteer");
     assert_eq!(people[0]["campaigns"], serde_json::json!([slug]));
     assert_eq!(people[1]["email"], "Marisol@Example.org");
     assert_eq!(people[1]["campaigns"], serde_json::Value::Null);
     let text = listed.to_string();
-    for url in [&luis, &marisol] {
+    for url in [&luis, &marisol, &li] {
         assert!(!text.contains(&password_of(url)), "{text}");
     }
     // The same person twice, in any case: refused, nothing changed.
@@ -438,7 +455,7 @@ fn the_team_is_listed_and_a_removed_person_can_no_longer_connect() {
         .stderr_contains("luis@example.org is not in the team")
         .go();
     let listed = home.json(["--json", "team", "list"]);
-    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
 }
 
 /// The co-organizer's invitation says how to reach the campaign: on PostgreSQL the URL
@@ -475,6 +492,7 @@ fn the_admin_invitation_says_how_to_connect_and_never_carries_a_password() {
                 "{body}"
             );
             assert!(body.contains("CAMPAIGN_DB"), "{body}");
+            assert!(!body.contains("YOUR-USER"), "{body}");
         }
         None => {
             assert!(
@@ -494,5 +512,9 @@ fn the_admin_invitation_says_how_to_connect_and_never_carries_a_password() {
             .unwrap()
             .into_owned();
         assert!(body.contains("postgres://YOUR-USER@127.0.0.1:"), "{body}");
+        assert!(
+            body.contains("YOUR-USER stands for your user name"),
+            "{body}"
+        );
     }
 }

@@ -230,7 +230,8 @@ pub const MIGRATIONS: &[&str] = &[
     -- database and the email (unique in the cluster, at most 51 bytes).
     CREATE FUNCTION team_role_name(p_email text) RETURNS text LANGUAGE sql STABLE
         SET search_path = campaign, pg_temp AS $$
-        SELECT left(trim(both '_' from regexp_replace(lower(p_email), '[^a-z0-9]+', '_', 'g')), 30)
+        SELECT COALESCE(NULLIF(trim(both '_' from left(
+                   regexp_replace(lower(p_email), '[^a-z0-9]+', '_', 'g'), 30)), ''), 'member')
             || '_' || left(md5(current_database() || '/' || lower(p_email)), 10)
     $$;
 
@@ -337,10 +338,11 @@ pub const MIGRATIONS: &[&str] = &[
         EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA campaign TO %I', org);
         EXECUTE format('REVOKE ALL ON team_members FROM %I', org);
         EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON schema_version FROM %I', org);
-        -- Volunteers: a campaign's page, its sheets and counts; adding signers (their
-        -- columns, ids from the sequence); never reading a signer.
-        EXECUTE format('GRANT SELECT ON schema_version, campaigns, campaign_texts, sheets, '
-            'signature_counts TO %I', vol);
+        -- Volunteers: a campaign's page (`show`: its text, edit history, counts, sheets,
+        -- deliveries, none of which names a signer); adding signers (their columns, ids
+        -- from the sequence); never reading a signer or the signer history.
+        EXECUTE format('GRANT SELECT ON schema_version, campaigns, campaign_texts, '
+            'campaign_edits, sheets, signature_counts, deliveries TO %I', vol);
         EXECUTE format('GRANT INSERT (id, campaign_id, name, email, postcode, phone, phone_valid, '
             'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) '
             'ON signatures TO %I', vol);
