@@ -355,7 +355,7 @@ fn refusal(said: &str) -> String {
         Some((user, TeamKind::Organizer)) => format!(
             "the database refused this ({said}): you are connected as {user}, an organizer of \
              the team, who may work only on their campaigns (and not manage the team). Ask \
-             whoever manages the team (`campaign team list`)"
+             the team's manager (the owner of campaign's tables)"
         ),
         None => format!(
             "the database refused this ({said}): the PostgreSQL user of this connection lacks \
