@@ -518,3 +518,68 @@ fn the_admin_invitation_says_how_to_connect_and_never_carries_a_password() {
         );
     }
 }
+
+/// Two volunteers importing at once, a fifth of their rows the same signers: a volunteer
+/// cannot use ON CONFLICT (it needs SELECT on the key), so a key the other adds meanwhile
+/// makes the insert start again. Every signer once, the counts exact.
+#[test]
+fn two_volunteers_importing_the_same_signers_at_once_count_each_once() {
+    if backend() != Backend::Postgres {
+        return;
+    }
+    let home = Home::new();
+    let slug = home.live_campaign("Oakland Sanctuary");
+    let urls = [
+        add(&home, "v1@example.org", "volunteer", &[&slug]),
+        add(&home, "v2@example.org", "volunteer", &[&slug]),
+    ];
+    let laptops: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut children = Vec::new();
+    for (v, (url, lap)) in urls.iter().zip(&laptops).enumerate() {
+        let mut csv = String::from("name,email,postcode\n");
+        for i in 0..4000 {
+            // Interleaved: both meet the shared keys throughout their files.
+            if i % 5 == 0 {
+                csv.push_str(&format!("Shared Signer {i},shared{i}@example.org,94601\n"));
+            } else {
+                csv.push_str(&format!("Signer {v}-{i},s{v}x{i}@example.org,94601\n"));
+            }
+        }
+        let path = lap.path().join("rows.csv");
+        std::fs::write(&path, csv).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        children.push(
+            member_cmd(
+                lap.path(),
+                url,
+                &["enter-signatures", &slug, "--from", &path],
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+        );
+    }
+    let mut added = 0;
+    let mut duplicates = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let ran = Ran::from_output(&out);
+        assert_eq!(ran.status, 0, "{}", ran.stderr);
+        let line = ran.stdout.trim();
+        let n = |word: &str| -> u64 {
+            line.split(", ")
+                .find_map(|part| part.strip_prefix(word))
+                .unwrap_or_else(|| panic!("{line}"))
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        added += n("added ");
+        duplicates += n("duplicates ");
+    }
+    assert_eq!((added, duplicates), (7200, 800));
+    let store = home.store();
+    let campaign = store.find_campaign(&slug).unwrap();
+    assert_eq!(store.signature_counts(campaign.id).unwrap().total, 7200);
+}
