@@ -82,6 +82,9 @@ _campaign() {
             campaign,signer)
                 cmd="campaign__subcmd__signer"
                 ;;
+            campaign,team)
+                cmd="campaign__subcmd__team"
+                ;;
             campaign__subcmd__help,account)
                 cmd="campaign__subcmd__help__subcmd__account"
                 ;;
@@ -148,6 +151,9 @@ _campaign() {
             campaign__subcmd__help,signer)
                 cmd="campaign__subcmd__help__subcmd__signer"
                 ;;
+            campaign__subcmd__help,team)
+                cmd="campaign__subcmd__help__subcmd__team"
+                ;;
             campaign__subcmd__help__subcmd__signer,edit)
                 cmd="campaign__subcmd__help__subcmd__signer__subcmd__edit"
                 ;;
@@ -156,6 +162,15 @@ _campaign() {
                 ;;
             campaign__subcmd__help__subcmd__signer,remove)
                 cmd="campaign__subcmd__help__subcmd__signer__subcmd__remove"
+                ;;
+            campaign__subcmd__help__subcmd__team,add)
+                cmd="campaign__subcmd__help__subcmd__team__subcmd__add"
+                ;;
+            campaign__subcmd__help__subcmd__team,list)
+                cmd="campaign__subcmd__help__subcmd__team__subcmd__list"
+                ;;
+            campaign__subcmd__help__subcmd__team,remove)
+                cmd="campaign__subcmd__help__subcmd__team__subcmd__remove"
                 ;;
             campaign__subcmd__signer,edit)
                 cmd="campaign__subcmd__signer__subcmd__edit"
@@ -181,6 +196,30 @@ _campaign() {
             campaign__subcmd__signer__subcmd__help,remove)
                 cmd="campaign__subcmd__signer__subcmd__help__subcmd__remove"
                 ;;
+            campaign__subcmd__team,add)
+                cmd="campaign__subcmd__team__subcmd__add"
+                ;;
+            campaign__subcmd__team,help)
+                cmd="campaign__subcmd__team__subcmd__help"
+                ;;
+            campaign__subcmd__team,list)
+                cmd="campaign__subcmd__team__subcmd__list"
+                ;;
+            campaign__subcmd__team,remove)
+                cmd="campaign__subcmd__team__subcmd__remove"
+                ;;
+            campaign__subcmd__team__subcmd__help,add)
+                cmd="campaign__subcmd__team__subcmd__help__subcmd__add"
+                ;;
+            campaign__subcmd__team__subcmd__help,help)
+                cmd="campaign__subcmd__team__subcmd__help__subcmd__help"
+                ;;
+            campaign__subcmd__team__subcmd__help,list)
+                cmd="campaign__subcmd__team__subcmd__help__subcmd__list"
+                ;;
+            campaign__subcmd__team__subcmd__help,remove)
+                cmd="campaign__subcmd__team__subcmd__help__subcmd__remove"
+                ;;
             *)
                 ;;
         esac
@@ -188,7 +227,7 @@ _campaign() {
 
     case "${cmd}" in
         campaign)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man help"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,7 +609,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help)
-            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man help"
+            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,6 +959,62 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__signer__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__team)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__team__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__team__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__team__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1534,6 +1629,188 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__signer__subcmd__remove)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__add)
+            opts="-y -q -h -V --role --campaign --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --role)
+                    COMPREPLY=($(compgen -W "organizer volunteer" -- "${cur}"))
+                    return 0
+                    ;;
+                --campaign)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__list)
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__team__subcmd__remove)
             opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -383,3 +383,32 @@ pub struct FieldChange {
     pub old: Option<String>,
     pub new: Option<String>,
 }
+
+string_enum!(
+    /// A person of a team on a shared PostgreSQL database (`campaign team`): an organizer
+    /// does everything on their campaigns; a volunteer adds signatures and reads none.
+    TeamKind { Organizer => "organizer", Volunteer => "volunteer" }
+);
+
+/// A person of the team, as `campaign team list` shows them (never a password).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamMember {
+    pub email: String,
+    pub role: TeamKind,
+    /// The PostgreSQL user they log in as.
+    pub user: String,
+    /// The slugs of their campaigns; `None`: every campaign.
+    pub campaigns: Option<Vec<String>>,
+    pub created_at: String,
+}
+
+/// Someone to add to the team.
+#[derive(Debug, Clone)]
+pub struct NewTeamMember<'a> {
+    pub email: &'a str,
+    pub role: TeamKind,
+    /// Campaign ids; `None`: every campaign.
+    pub campaigns: Option<&'a [i64]>,
+    /// Sent to the server only as its SCRAM verifier.
+    pub password: &'a str,
+}

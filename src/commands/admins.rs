@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::error::Error;
-use crate::model::{AdminStatus, Campaign};
+use crate::model::{AdminStatus, Campaign, TeamKind};
 use crate::outbox::{Outbox, Posted, Postman};
 use crate::render::mail::{self, MailKind};
 use crate::store::Store;
@@ -99,7 +99,9 @@ pub fn run(ctx: &Ctx, args: AdminsArgs) -> anyhow::Result<()> {
                 ui::warn(format!("{email} is already an admin: not invited again"));
                 continue;
             }
-            let built = mail::admin_invitation(&postman.sender, &campaign, campaign.lang, email)?;
+            let reach = reach(ctx, &*store, email);
+            let built =
+                mail::admin_invitation(&postman.sender, &campaign, campaign.lang, email, &reach)?;
             let invitation = postman.post(&built)?;
             if let Some(reason) = &invitation.failure {
                 failed += 1;
@@ -206,4 +208,34 @@ fn render(ctx: &Ctx, view: &AdminsView) -> anyhow::Result<()> {
         ui::out_line(invitation.file.display().to_string())?;
     }
     Ok(())
+}
+
+/// How `email` reaches the campaign, for their invitation: on PostgreSQL the URL with
+/// their team login when they have one (`campaign team add`), else `YOUR-USER`, and
+/// never a password (it reaches them separately).
+fn reach(ctx: &Ctx, store: &dyn Store, email: &str) -> mail::Reach {
+    match &ctx.paths.location {
+        crate::store::DbLocation::Sqlite(_) => mail::Reach::File,
+        crate::store::DbLocation::Postgres(target) => {
+            // Only the team's manager may read the team: anyone else names no user.
+            let member = store.team_list().ok().and_then(|team| {
+                team.into_iter()
+                    .find(|m| m.email.eq_ignore_ascii_case(email))
+            });
+            if member
+                .as_ref()
+                .is_some_and(|m| m.role == TeamKind::Volunteer)
+            {
+                ui::warn(format!(
+                    "{email} is a volunteer of the team: the database lets them add signatures \
+                     only. To make them a co-organizer: `campaign team remove {email}`, then \
+                     `campaign team add {email} --role organizer`"
+                ));
+            }
+            mail::Reach::Postgres {
+                url: target.url_for_user(member.as_ref().map_or("YOUR-USER", |m| &m.user)),
+                user: member.is_some(),
+            }
+        }
+    }
 }

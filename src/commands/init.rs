@@ -17,6 +17,16 @@ pub struct InitArgs {
 }
 
 pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<()> {
+    // A PostgreSQL database: the one command that makes campaign's schema there (any
+    // command would); encryption is for a file.
+    if ctx.db_file().is_none() && !args.encrypt {
+        drop(ctx.store()?);
+        ui::status(
+            ctx,
+            format!("campaign's tables are ready in {}", ctx.paths.location),
+        );
+        return Ok(());
+    }
     let db = ctx
         .db_file()
         .ok_or_else(|| Error::Refused(encryption_is_for_files()))?

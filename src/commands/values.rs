@@ -74,6 +74,16 @@ pub fn form_lang() -> impl TypedValueParser<Value = FormLang> {
     ])
 }
 
+pub fn team_role() -> impl TypedValueParser<Value = crate::model::TeamKind> {
+    parser(&[
+        ("organizer", "everything on their campaigns"),
+        (
+            "volunteer",
+            "adds signatures to their campaigns, reads none",
+        ),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,3 +7,4 @@ pub mod entry;
 pub mod import;
 pub mod invites;
 pub mod signers;
+pub mod team;

@@ -249,6 +249,16 @@ pub fn friend_invitation(
     })
 }
 
+/// Where a co-organizer finds the campaign, for their invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// A file on the sender's computer: nothing to connect to (and nothing to copy).
+    File,
+    /// A shared PostgreSQL database: its URL for them, never with a password; `user`
+    /// false when their login is not known (the URL then says YOUR-USER).
+    Postgres { url: String, user: bool },
+}
+
 /// An invitation to co-organize: who invited them, to which campaign, and how to start.
 /// Plain text only: it is mostly commands to copy.
 pub fn admin_invitation(
@@ -256,13 +266,30 @@ pub fn admin_invitation(
     campaign: &Campaign,
     lang: Lang,
     admin_email: &str,
+    reach: &Reach,
 ) -> Result<Mail> {
+    let connect = match reach {
+        Reach::File => i18n::t(lang, "admin.connect.file", &[("sender", &sender.name)]),
+        Reach::Postgres { url, user } => {
+            let mut text = i18n::t(
+                lang,
+                "admin.connect.postgres",
+                &[("sender", &sender.name), ("url", url)],
+            );
+            if !user {
+                text.push_str("\n\n");
+                text.push_str(&i18n::t(lang, "admin.connect.no_user", &[]));
+            }
+            text
+        }
+    };
     let vars = [
         ("sender", sender.name.as_str()),
         ("sender_email", sender.email.as_str()),
         ("title", campaign.title.as_str()),
         ("email", admin_email.trim()),
         ("slug", campaign.slug.as_str()),
+        ("connect", connect.as_str()),
     ];
     let subject = i18n::t(lang, "admin.subject", &vars);
     let body = i18n::t(lang, "admin.body", &vars);

@@ -25,9 +25,11 @@ pub use sqlite::migrations;
 pub use sqlite::{SqliteStore, UnknownSheet};
 
 use crate::error::Result;
+pub use crate::model::NewTeamMember;
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, CampaignTexts, Delivery, Lang,
-    Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited, Source, Status, Translation,
+    Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited, Source, Status, TeamKind,
+    TeamMember, Translation,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 
@@ -265,6 +267,21 @@ pub trait Store: Send {
     // Deliveries.
     fn record_delivery(&mut self, d: &NewDelivery<'_>) -> Result<Delivery>;
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>>;
+
+    // Teams (`campaign team`): people of a shared PostgreSQL database, each with their
+    // own login; a file has no users, so SQLite refuses these.
+    /// What this connection's user is in the team; `None` outside one (the owner, a
+    /// file, anyone given access by hand): the database then decides nothing more.
+    fn team_kind(&self) -> Option<TeamKind> {
+        None
+    }
+    /// Adds a person: a login of their own with `password`, in their role's group.
+    /// Returns the user name they log in as.
+    fn team_add(&mut self, member: &NewTeamMember<'_>) -> Result<String>;
+    /// The people of the team, by email.
+    fn team_list(&self) -> Result<Vec<TeamMember>>;
+    /// Removes a person and their login; `None` when not in the team, else their user.
+    fn team_remove(&mut self, email: &str) -> Result<Option<String>>;
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod rough_edges;
 mod share;
 mod signatures;
 mod signer;
+mod team;
 mod translated_documents;
 mod trust_concurrency;
 mod trust_csv;

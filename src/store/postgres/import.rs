@@ -16,7 +16,7 @@ use postgres::types::Type;
 
 use super::PgStore;
 use crate::error::{Error, Result};
-use crate::model::NewSignature;
+use crate::model::{NewSignature, TeamKind};
 use crate::store::{Import, ImportDefaults, ImportOutcome, UnknownSheet};
 
 /// Sorting a million staged rows in memory rather than in temporary files, for the
@@ -87,11 +87,18 @@ impl PgStore {
         campaign_id: i64,
         defaults: ImportDefaults,
     ) -> Result<PgImport<'_>> {
+        let volunteer = self.kind == Some(TeamKind::Volunteer);
         self.client().batch_execute("BEGIN")?;
         let started = (|| -> Result<()> {
             let mut client = self.client();
+            // A volunteer may not lock the row (that needs UPDATE): the signers' foreign
+            // key holds the campaign once the rows go in.
             let exists = client.query_opt(
-                "SELECT 1 FROM campaigns WHERE id = $1 FOR KEY SHARE",
+                if volunteer {
+                    "SELECT 1 FROM campaigns WHERE id = $1"
+                } else {
+                    "SELECT 1 FROM campaigns WHERE id = $1 FOR KEY SHARE"
+                },
                 &[&campaign_id],
             )?;
             if exists.is_none() {
@@ -162,13 +169,64 @@ impl PgImport<'_> {
         } else {
             Vec::new()
         };
-        let added = client.execute(INSERT, &[&self.campaign_id])?;
+        drop(client);
+        let added = if self.store.kind == Some(TeamKind::Volunteer) {
+            self.volunteer_insert()?
+        } else {
+            self.store.client().execute(INSERT, &[&self.campaign_id])?
+        };
+        let mut client = self.store.client();
         client.batch_execute("COMMIT")?;
         self.done = true;
         Ok(ImportOutcome {
             added,
             duplicates: self.staged as u64 - added,
             unknown_sheets,
+        })
+    }
+}
+
+/// A volunteer's insert: no `ON CONFLICT` (its arbiter needs SELECT on the key).
+const VOLUNTEER_INSERT: &str = "WITH numbered AS MATERIALIZED (
+        SELECT nextval(pg_get_serial_sequence('signatures', 'id')) AS id, r.*
+        FROM (SELECT * FROM import_rows ORDER BY ord) r
+    )
+    INSERT INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, opt_in,
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key)
+    SELECT DISTINCT ON (dedupe_key) id, $1, name, email, postcode, phone, phone_valid, opt_in,
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key
+    FROM numbered ORDER BY dedupe_key, id";
+
+/// The staged rows whose key the campaign has (`known_keys()` answers only for keys given).
+const VOLUNTEER_DROP_KNOWN: &str = "DELETE FROM import_rows WHERE dedupe_key IN (
+        SELECT known_keys($1, ARRAY(SELECT DISTINCT dedupe_key FROM import_rows)))";
+
+/// Times a volunteer's import starts its insert again after another writer added one of
+/// its keys in between (each time, at least one writer has finished).
+const VOLUNTEER_TRIES: usize = 50;
+
+impl PgImport<'_> {
+    /// Drops the keys the campaign has, then inserts the rest; a key added meanwhile by
+    /// someone else (a unique violation) undoes that attempt only, and it starts again.
+    fn volunteer_insert(&mut self) -> Result<u64> {
+        let mut client = self.store.client();
+        for _ in 0..VOLUNTEER_TRIES {
+            client.batch_execute("SAVEPOINT volunteer_insert")?;
+            client.execute(VOLUNTEER_DROP_KNOWN, &[&self.campaign_id])?;
+            match client.execute(VOLUNTEER_INSERT, &[&self.campaign_id]) {
+                Ok(added) => {
+                    client.batch_execute("RELEASE SAVEPOINT volunteer_insert")?;
+                    return Ok(added);
+                }
+                Err(e) if super::is_code(&e, &postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                    client.batch_execute("ROLLBACK TO SAVEPOINT volunteer_insert")?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Busy {
+            path: super::shown(),
+            waited: None,
         })
     }
 }

@@ -184,6 +184,181 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign_id, lang)
     );
     "#,
+    // 4: teams (`campaign team`): who may do what, enforced by the database. A person of
+    // the team is a PostgreSQL login role in one of two group roles of this database
+    // (made by `team_setup()` when the first person is added: creating roles needs
+    // CREATEROLE, which the migrating user may lack). Row-level security by campaign on
+    // every campaign-scoped table; the schema's owner and anyone not in the team (given
+    // access by hand) see everything, as before. Volunteers get no SELECT on signers:
+    // INSERT, and SECURITY DEFINER functions answering only what typed entry and an
+    // import need. Role names are cluster-wide, so they carry a hash of the database's
+    // name (test databases of one cluster never collide).
+    r#"
+    CREATE TABLE team_members (
+        role        text PRIMARY KEY,
+        email       text NOT NULL,
+        kind        text NOT NULL CHECK (kind IN ('organizer', 'volunteer')),
+        -- The campaigns (ids) they work on; NULL: every campaign (organizers only).
+        campaigns   bigint[],
+        created_at  text NOT NULL,
+        CHECK (kind = 'organizer' OR campaigns IS NOT NULL)
+    );
+    CREATE UNIQUE INDEX team_members_by_email ON team_members (lower(email));
+
+    -- The campaigns this session may work on; NULL for every one (not in the team, or an
+    -- organizer of every campaign). session_user: the login role, also inside a definer.
+    CREATE FUNCTION team_scope() RETURNS bigint[] LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = campaign, pg_temp AS $$
+        SELECT campaigns FROM team_members WHERE role = session_user
+    $$;
+    -- 'organizer', 'volunteer', or NULL (not in the team).
+    CREATE FUNCTION team_kind() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = campaign, pg_temp AS $$
+        SELECT kind FROM team_members WHERE role = session_user
+    $$;
+    CREATE FUNCTION team_may(p_campaign bigint) RETURNS boolean LANGUAGE sql STABLE
+        SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT CASE WHEN t.campaigns IS NULL THEN true ELSE p_campaign = ANY (t.campaigns) END
+          FROM (SELECT team_scope() AS campaigns) t
+    $$;
+    -- Group role names of this database: campaign_<hash>_organizers / _volunteers.
+    CREATE FUNCTION team_group(p_kind text) RETURNS text LANGUAGE sql STABLE
+        SET search_path = campaign, pg_temp AS $$
+        SELECT 'campaign_' || left(md5(current_database()), 10) || '_' || p_kind || 's'
+    $$;
+    -- A person's login role: their email made a safe identifier, and a hash of the
+    -- database and the email (unique in the cluster, at most 51 bytes).
+    CREATE FUNCTION team_role_name(p_email text) RETURNS text LANGUAGE sql STABLE
+        SET search_path = campaign, pg_temp AS $$
+        SELECT COALESCE(NULLIF(trim(both '_' from left(
+                   regexp_replace(lower(p_email), '[^a-z0-9]+', '_', 'g'), 30)), ''), 'member')
+            || '_' || left(md5(current_database() || '/' || lower(p_email)), 10)
+    $$;
+
+    DO $$
+    DECLARE t text;
+    BEGIN
+        ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY team_by_campaign ON campaigns
+            USING ((SELECT team_scope()) IS NULL OR id = ANY ((SELECT team_scope())::bigint[]))
+            WITH CHECK ((SELECT team_scope()) IS NULL OR id = ANY ((SELECT team_scope())::bigint[]));
+        FOREACH t IN ARRAY ARRAY['campaign_edits', 'admins', 'sheets', 'signatures',
+                'deliveries', 'signature_counts', 'signature_edits', 'campaign_texts'] LOOP
+            EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+            EXECUTE format('CREATE POLICY team_by_campaign ON %I '
+                'USING ((SELECT team_scope()) IS NULL OR campaign_id = ANY ((SELECT team_scope())::bigint[])) '
+                'WITH CHECK ((SELECT team_scope()) IS NULL OR campaign_id = ANY ((SELECT team_scope())::bigint[]))', t);
+        END LOOP;
+    END
+    $$;
+
+    -- The counts are kept by the schema's owner whoever adds a signer (a volunteer may
+    -- read a campaign's counts, never write them).
+    ALTER FUNCTION count_signatures() SECURITY DEFINER SET search_path = campaign, pg_temp;
+
+    -- A volunteer's duplicate check: the earlier entry with this key (an email key, or a
+    -- name+postcode key) in a campaign they work on. Only where and when it was entered,
+    -- and whether it has an email: never the signer's name, email, postcode or phone.
+    -- Anyone with the URL can ask this about any address; answering with the name would
+    -- turn "is this email here?" into "who is behind it, and where do they live".
+    CREATE FUNCTION earlier_entry(p_campaign bigint, p_key text)
+        RETURNS TABLE (id bigint, sheet_id text, line bigint, signed_at text, source text,
+                       has_email boolean)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT s.id, s.sheet_id, s.line, s.signed_at, s.source, s.email IS NOT NULL
+          FROM signatures s
+         WHERE s.campaign_id = p_campaign AND s.dedupe_key = p_key AND team_may(p_campaign)
+    $$;
+    -- An import's duplicates for a volunteer: which of the keys it brings are already in
+    -- the campaign (keys the caller gave, nothing more).
+    CREATE FUNCTION known_keys(p_campaign bigint, p_keys text[]) RETURNS SETOF text
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT s.dedupe_key FROM signatures s
+         WHERE s.campaign_id = p_campaign AND s.dedupe_key = ANY (p_keys) AND team_may(p_campaign)
+    $$;
+    -- The highest line entered on a sheet (or on no sheet), for the next line's number.
+    CREATE FUNCTION last_line(p_campaign bigint, p_sheet text) RETURNS bigint
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT CASE WHEN NOT team_may(p_campaign) THEN 0::bigint
+                    WHEN p_sheet IS NULL THEN
+                        (SELECT COALESCE(MAX(line), 0)::bigint FROM signatures
+                          WHERE campaign_id = p_campaign AND sheet_id IS NULL AND line IS NOT NULL)
+                    ELSE
+                        (SELECT COALESCE(MAX(line), 0)::bigint FROM signatures
+                          WHERE campaign_id = p_campaign AND sheet_id = p_sheet AND line IS NOT NULL)
+               END
+    $$;
+
+    -- Who added a signer (the login), stamped by the database: a volunteer may not write
+    -- it (no INSERT right on the column), so it cannot be forged. Rows from before: NULL.
+    ALTER TABLE signatures ADD COLUMN entered_role text;
+    ALTER TABLE signatures ALTER COLUMN entered_role SET DEFAULT session_user;
+    -- A volunteer correcting a row they typed (typed entry's `<`): whether it is still
+    -- there, and the correction itself; nothing is read back. False: another signer of
+    -- the campaign has the new key.
+    CREATE FUNCTION own_entry(p_campaign bigint, p_id bigint) RETURNS boolean
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT team_may(p_campaign) AND EXISTS (SELECT 1 FROM signatures
+             WHERE id = p_id AND campaign_id = p_campaign AND entered_role = session_user)
+    $$;
+    CREATE FUNCTION correct_own(p_id bigint, p_name text, p_email text, p_postcode text,
+            p_phone text, p_phone_valid boolean, p_opt_in boolean, p_private boolean,
+            p_sheet text, p_line bigint, p_key text) RETURNS boolean
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+    BEGIN
+        UPDATE signatures SET name = p_name, email = p_email, postcode = p_postcode,
+               phone = p_phone, phone_valid = p_phone_valid, opt_in = p_opt_in,
+               private = p_private, sheet_id = p_sheet, line = p_line, dedupe_key = p_key
+         WHERE id = p_id AND entered_role = session_user AND team_may(campaign_id);
+        RETURN true;
+    EXCEPTION WHEN unique_violation THEN
+        RETURN false;
+    END
+    $$;
+
+    -- Run by `campaign team add` as the schema's owner: the two groups and their rights
+    -- (again each time: tables added by later migrations get them too).
+    CREATE FUNCTION team_setup() RETURNS void LANGUAGE plpgsql
+        SET search_path = campaign, pg_temp AS $$
+    DECLARE
+        org text := team_group('organizer');
+        vol text := team_group('volunteer');
+        seq text := pg_get_serial_sequence('signatures', 'id');
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = org) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', org);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = vol) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', vol);
+        END IF;
+        EXECUTE format('GRANT USAGE ON SCHEMA campaign TO %I, %I', org, vol);
+        -- Organizers: everything on their campaigns (row-level security), but not the
+        -- team itself (they would widen their own campaigns) nor the schema's version.
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA campaign TO %I', org);
+        EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA campaign TO %I', org);
+        EXECUTE format('REVOKE ALL ON team_members FROM %I', org);
+        EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON schema_version FROM %I', org);
+        -- Volunteers: a campaign's page (`show`: its text, edit history, counts, sheets,
+        -- deliveries, none of which names a signer); adding signers (their columns, ids
+        -- from the sequence); never reading a signer or the signer history.
+        EXECUTE format('GRANT SELECT ON schema_version, campaigns, campaign_texts, '
+            'campaign_edits, sheets, signature_counts, deliveries TO %I', vol);
+        EXECUTE format('GRANT INSERT (id, campaign_id, name, email, postcode, phone, phone_valid, '
+            'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) '
+            'ON signatures TO %I', vol);
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', seq, vol);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION earlier_entry(bigint, text), '
+            'known_keys(bigint, text[]), last_line(bigint, text), own_entry(bigint, bigint), '
+            'correct_own(bigint, text, text, text, text, boolean, boolean, boolean, text, '
+            'bigint, text) TO %I', vol);
+    END
+    $$;
+    -- The definer functions answer the team only (and the owner).
+    REVOKE EXECUTE ON FUNCTION earlier_entry(bigint, text), known_keys(bigint, text[]),
+        last_line(bigint, text), own_entry(bigint, bigint),
+        correct_own(bigint, text, text, text, text, boolean, boolean, boolean, text, bigint, text),
+        team_setup() FROM PUBLIC;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -31,6 +31,7 @@ mod signatures;
 mod signer_edits;
 mod store_impl;
 pub mod target;
+mod team;
 mod tls;
 mod translations;
 
@@ -46,6 +47,7 @@ pub use target::{PgTarget, SslMode};
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
+use crate::model::TeamKind;
 
 /// The schema that holds campaign's tables in a database it may share with others.
 pub const SCHEMA: &str = "campaign";
@@ -55,6 +57,10 @@ const CHUNK: usize = 1000;
 
 /// The database the errors name (one CLI process works on one database), masked.
 static SHOWN: Mutex<Option<String>> = Mutex::new(None);
+
+/// Who this process is connected as, when it is someone of the team: the user and their
+/// role, for the message of a refusal.
+static TEAM: Mutex<Option<(String, TeamKind)>> = Mutex::new(None);
 
 fn shown() -> String {
     SHOWN
@@ -73,6 +79,9 @@ pub struct PgStore {
     in_tx: Cell<bool>,
     /// Names cursors uniquely on this connection.
     cursors: Cell<u64>,
+    /// What the connection's user is in the team (see `team.rs`): a volunteer's store
+    /// adds signers without reading any.
+    kind: Option<TeamKind>,
 }
 
 impl PgStore {
@@ -91,8 +100,11 @@ impl PgStore {
             clock: clock::system(),
             in_tx: Cell::new(false),
             cursors: Cell::new(0),
+            kind: None,
         };
         migrations::migrate_to(store.client.get_mut(), &target.to_string(), version)?;
+        store.kind = team::detect(store.client.get_mut())?;
+        *TEAM.lock().unwrap_or_else(|e| e.into_inner()) = store.kind.map(|k| (target.user(), k));
         Ok(store)
     }
 
@@ -317,6 +329,9 @@ impl From<postgres::Error> for Error {
                 waited: None,
             };
         }
+        if code == Some(&SqlState::INSUFFICIENT_PRIVILEGE) {
+            return Error::Refused(refusal(&describe(&e)));
+        }
         if e.is_closed() {
             return Error::Postgres(format!(
                 "the connection to {} was lost ({}): nothing after the last saved change was kept",
@@ -325,5 +340,26 @@ impl From<postgres::Error> for Error {
             ));
         }
         Error::Postgres(describe(&e))
+    }
+}
+
+/// The database said no (SQLSTATE 42501): what it said, and what this user is.
+fn refusal(said: &str) -> String {
+    let team = TEAM.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match team {
+        Some((user, TeamKind::Volunteer)) => format!(
+            "the database refused this ({said}): you are connected as {user}, a volunteer of \
+             the team, who may add signatures to their campaigns but not read, export or \
+             deliver them. Ask an organizer"
+        ),
+        Some((user, TeamKind::Organizer)) => format!(
+            "the database refused this ({said}): you are connected as {user}, an organizer of \
+             the team, who may work only on their campaigns (and not manage the team). Ask \
+             the team's manager (the owner of campaign's tables)"
+        ),
+        None => format!(
+            "the database refused this ({said}): the PostgreSQL user of this connection lacks \
+             that right. Ask whoever manages the database"
+        ),
     }
 }

@@ -6,7 +6,7 @@ use postgres::Row;
 
 use super::{is_code, PgStore};
 use crate::error::Result;
-use crate::model::{NewSignature, Signature, Source};
+use crate::model::{NewSignature, Signature, Source, TeamKind};
 
 pub(super) const SIGNATURE_COLUMNS: &str = "id, campaign_id, name, email, postcode, phone, \
      phone_valid, opt_in, private, source, sheet_id, line, entered_by, signed_at";
@@ -50,6 +50,9 @@ impl PgStore {
     /// statement of an import that is adding the same key).
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
         let signed_at = s.signed_at.clone().unwrap_or_else(|| self.now());
+        if self.kind == Some(TeamKind::Volunteer) {
+            return self.volunteer_insert(campaign_id, s, &signed_at);
+        }
         let row = self.client().query_opt(
             "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
              private, source, sheet_id, line, entered_by, signed_at, dedupe_key) \
@@ -77,6 +80,9 @@ impl PgStore {
 
     /// Replaces a signer's fields; `false` when the new key belongs to another signer.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        if self.kind == Some(TeamKind::Volunteer) {
+            return self.volunteer_correct(id, s);
+        }
         let result = self.client().execute(
             "UPDATE signatures SET name = $2, email = $3, postcode = $4, phone = $5, \
              phone_valid = $6, opt_in = $7, private = $8, sheet_id = $9, line = $10, \
@@ -104,6 +110,9 @@ impl PgStore {
 
     /// The campaign's signer with this key, if any: the earlier entry of a duplicate.
     pub fn find_signature_by_key(&self, campaign_id: i64, key: &str) -> Result<Option<Signature>> {
+        if self.kind == Some(TeamKind::Volunteer) {
+            return self.volunteer_earlier_entry(campaign_id, key);
+        }
         let row = self.client().query_opt(
             &format!(
                 "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE campaign_id = $1 AND dedupe_key = $2"
@@ -115,6 +124,9 @@ impl PgStore {
 
     /// The highest line entered so far on a sheet (or on no sheet); 0 for none.
     pub fn last_line(&self, campaign_id: i64, sheet_id: Option<&str>) -> Result<i64> {
+        if self.kind == Some(TeamKind::Volunteer) {
+            return self.volunteer_last_line(campaign_id, sheet_id);
+        }
         let row = match sheet_id {
             Some(sheet) => self
                 .client()

@@ -8,9 +8,9 @@ use crate::error::Result;
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange, Lang,
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
-    Status, Translation,
+    Status, TeamKind, TeamMember, Translation,
 };
-use crate::store::{Import, ImportDefaults, Store};
+use crate::store::{Import, ImportDefaults, NewTeamMember, Store};
 
 impl Store for PgStore {
     /// Not a file: nothing on this machine to protect or to name.
@@ -199,5 +199,17 @@ impl Store for PgStore {
     }
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>> {
         PgStore::deliveries(self, campaign_id)
+    }
+    fn team_kind(&self) -> Option<TeamKind> {
+        self.kind
+    }
+    fn team_add(&mut self, member: &NewTeamMember<'_>) -> Result<String> {
+        PgStore::team_add(self, member)
+    }
+    fn team_list(&self) -> Result<Vec<TeamMember>> {
+        PgStore::team_list(self)
+    }
+    fn team_remove(&mut self, email: &str) -> Result<Option<String>> {
+        PgStore::team_remove(self, email)
     }
 }

@@ -96,9 +96,41 @@ const SHOWN_AS_IS: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
 /// `postgres://ana:***@db.example.org:5432/campaigns?sslmode=require`: what messages say.
 impl fmt::Display for PgTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_url(f, None)
+    }
+}
+
+/// The URL of another user: `login` is (user, password), the password written out.
+struct WithLogin<'a>(&'a PgTarget, (&'a str, &'a str));
+
+impl fmt::Display for WithLogin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_url(f, Some(self.1))
+    }
+}
+
+impl PgTarget {
+    /// The same database for `user`, with `password` in the URL (for `campaign team add`
+    /// to hand over once): host, port, database and TLS settings kept; this URL's own
+    /// user and password never in it.
+    pub fn url_with_login(&self, user: &str, password: &str) -> String {
+        WithLogin(self, (user, password)).to_string()
+    }
+
+    /// The same database for `user`, without a password (what an invitation may say).
+    pub fn url_for_user(&self, user: &str) -> String {
+        let mut other = self.clone();
+        other.url_user = Some(user.to_string());
+        other.url_password = None;
+        other.to_string()
+    }
+
+    fn write_url(&self, f: &mut fmt::Formatter<'_>, login: Option<(&str, &str)>) -> fmt::Result {
         let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SHOWN_AS_IS).to_string();
         write!(f, "{}://", self.scheme)?;
-        if let Some(user) = &self.url_user {
+        if let Some((user, password)) = login {
+            write!(f, "{}:{}@", enc(user), enc(password))?;
+        } else if let Some(user) = &self.url_user {
             write!(f, "{}", enc(user))?;
             if self.url_password.is_some() {
                 f.write_str(":***")?;

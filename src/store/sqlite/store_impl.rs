@@ -8,9 +8,9 @@ use crate::error::Result;
 use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, Delivery, FieldChange, Lang,
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
-    Status, Translation,
+    Status, TeamMember, Translation,
 };
-use crate::store::{Import, ImportDefaults, Store};
+use crate::store::{Import, ImportDefaults, NewTeamMember, Store};
 
 impl Store for SqliteStore {
     fn path(&self) -> Option<&Path> {
@@ -199,6 +199,26 @@ impl Store for SqliteStore {
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>> {
         SqliteStore::deliveries(self, campaign_id)
     }
+    fn team_add(&mut self, _member: &NewTeamMember<'_>) -> Result<String> {
+        Err(teams_need_postgres())
+    }
+    fn team_list(&self) -> Result<Vec<TeamMember>> {
+        Err(teams_need_postgres())
+    }
+    fn team_remove(&mut self, _email: &str) -> Result<Option<String>> {
+        Err(teams_need_postgres())
+    }
+}
+
+/// A file has no users to give rights to: a team works on a shared PostgreSQL database.
+fn teams_need_postgres() -> crate::error::Error {
+    crate::error::Error::Refused(
+        "a team needs a shared PostgreSQL database: this campaign lives in a file on this \
+         computer, and whoever has the file can read every signer. Move it to PostgreSQL \
+         (`campaign --db postgres://... merge THIS-FILE`; see \"Working as a team\" in the \
+         README), then add people with `campaign --db postgres://... team add`"
+            .into(),
+    )
 }
 
 #[cfg(test)]
