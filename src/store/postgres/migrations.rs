@@ -184,6 +184,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign_id, lang)
     );
     "#,
+    // Merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
+    // delivery, the same in every database a row is merged into. The binary gives new
+    // rows a UUID v7 (`crate::uid`); the default fills the rows already here (a volatile
+    // default gives each its own) and any row a writer inserts without one. SQLite's
+    // merge-ids migration. Depends on nothing but migrations 1 to 3.
+    r#"
+    ALTER TABLE campaigns ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE campaigns ADD CONSTRAINT campaigns_uid UNIQUE (uid);
+    ALTER TABLE sheets ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE sheets ADD CONSTRAINT sheets_uid UNIQUE (uid);
+    ALTER TABLE signatures ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE signatures ADD CONSTRAINT signatures_uid UNIQUE (uid);
+    ALTER TABLE deliveries ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE deliveries ADD CONSTRAINT deliveries_uid UNIQUE (uid);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -10,7 +10,7 @@ use crate::model::{
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
     Status, Translation,
 };
-use crate::store::{Import, ImportDefaults, Store};
+use crate::store::{Import, ImportDefaults, MergeIds, MergeWrite, SignerRow, Store, Uuid};
 
 impl Store for PgStore {
     /// Not a file: nothing on this machine to protect or to name.
@@ -199,5 +199,24 @@ impl Store for PgStore {
     }
     fn deliveries(&self, campaign_id: i64) -> Result<Vec<Delivery>> {
         PgStore::deliveries(self, campaign_id)
+    }
+    fn identity(&self) -> Result<String> {
+        PgStore::identity(self)
+    }
+    fn campaign_by_uid(&self, uid: Uuid) -> Result<Option<Campaign>> {
+        PgStore::campaign_by_uid(self, uid)
+    }
+    fn merge_ids(&self, campaign_id: i64) -> Result<MergeIds> {
+        PgStore::merge_ids(self, campaign_id)
+    }
+    fn for_each_signer_row(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(SignerRow) -> Result<()>,
+    ) -> Result<()> {
+        PgStore::for_each_signer_row(self, campaign_id, f)
+    }
+    fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>> {
+        Ok(Box::new(PgStore::begin_merge(self)?))
     }
 }
