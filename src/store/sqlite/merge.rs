@@ -402,3 +402,126 @@ impl Drop for SqliteMerge<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CampaignDraft, NewSignature, Scope, Source};
+    use crate::store::ImportDefaults;
+
+    fn import(store: &mut SqliteStore, campaign_id: i64, n: usize) -> std::time::Duration {
+        let rows: Vec<NewSignature> = (0..n)
+            .map(|i| NewSignature {
+                name: format!("Signer {i}"),
+                email: Some(format!("s{i}@example.org")),
+                postcode: Some("94612".into()),
+                dedupe_key: format!("e:s{i}@example.org"),
+                ..Default::default()
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let mut import = store
+            .begin_import(
+                campaign_id,
+                ImportDefaults {
+                    source: Source::Online,
+                    entered_by: None,
+                    signed_at: "2026-12-01T10:00:00Z".into(),
+                },
+            )
+            .unwrap();
+        for chunk in rows.chunks(10_000) {
+            import.add_batch(chunk).unwrap();
+        }
+        assert_eq!(import.commit().unwrap().added, n as u64);
+        start.elapsed()
+    }
+
+    /// What the stable ids cost an import: 100,000 rows into a file with the uid index,
+    /// and without it. Measured, not asserted (no timed tests); run with
+    /// `cargo test --lib cost_of_ids_on_an_import -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn cost_of_ids_on_an_import() {
+        let dir = tempfile::tempdir().unwrap();
+        for with_index in [true, false, true, false] {
+            let db = dir.path().join(format!("{with_index}-{}.db", crate::uid::fresh()));
+            let mut store = SqliteStore::open(&db).unwrap();
+            if !with_index {
+                store.conn().execute_batch("DROP INDEX signatures_by_uid").unwrap();
+            }
+            let draft = CampaignDraft {
+                title: "t".into(),
+                scope: Some(Scope::Global),
+                ..Default::default()
+            };
+            let id = store.insert_campaign(&draft, "t", None).unwrap().id;
+            let took = import(&mut store, id, 100_000);
+            eprintln!("100k rows, uid index {with_index}: {took:?}");
+        }
+    }
+
+    #[test]
+    fn every_row_gets_its_own_id_and_an_old_row_gets_one_from_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("old.db");
+        {
+            let store = SqliteStore::open_at_version(&db, migrations::LATEST - 1).unwrap();
+            store
+                .conn()
+                .execute_batch(
+                    "INSERT INTO campaigns (slug, title, target, ask, why, scope, created_at, updated_at) \
+                     VALUES ('old', 't', 't', 'a', 'w', 'global', 'x', 'x');
+                     INSERT INTO signatures (campaign_id, name, source, signed_at, dedupe_key) \
+                     VALUES (1, 'Ana', 'paper', 'x', 'k1');",
+                )
+                .unwrap();
+        }
+        let mut store = SqliteStore::open(&db).unwrap();
+        let old = store.merge_ids(1).unwrap().campaign;
+        assert!(old.is_some(), "backfilled");
+        let draft = CampaignDraft {
+            title: "t".into(),
+            scope: Some(Scope::Global),
+            ..Default::default()
+        };
+        let new = store.insert_campaign(&draft, "new", None).unwrap();
+        let ids = store.merge_ids(new.id).unwrap();
+        assert_eq!(ids.campaign.unwrap().get_version_num(), 7);
+        import(&mut store, new.id, 3);
+        store
+            .insert_signature(
+                new.id,
+                &NewSignature {
+                    name: "typed".into(),
+                    dedupe_key: "typed".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        // A row written without an id (by hand, by an older tool) gets one too.
+        store
+            .conn()
+            .execute(
+                "INSERT INTO signatures (campaign_id, name, source, signed_at, dedupe_key) \
+                 VALUES (?1, 'by hand', 'paper', 'x', 'k2')",
+                [new.id],
+            )
+            .unwrap();
+        let mut uids = Vec::new();
+        for c in [1, new.id] {
+            store
+                .for_each_signer_row(c, &mut |row| {
+                    uids.push(row.uid.expect("every signer has an id"));
+                    Ok(())
+                })
+                .unwrap();
+        }
+        assert_eq!(uids.len(), 6);
+        let v7 = uids.iter().filter(|u| u.get_version_num() == 7).count();
+        assert_eq!(v7, 4, "typed and imported: v7; migrated and by hand: random");
+        uids.sort();
+        uids.dedup();
+        assert_eq!(uids.len(), 6);
+    }
+}
