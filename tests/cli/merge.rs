@@ -59,6 +59,8 @@ fn merging_a_laptop_file_twice_adds_everything_once() {
     laptop.ok(["paper-form", &slug, "--sheets", "2"]);
     import(&laptop, &slug, &four_signers());
     laptop.ok(["edit", &slug, "--goal", "600"]);
+    let pdf = laptop.path().join("petition.pdf");
+    laptop.ok(["deliver", &slug, "--out", pdf.to_str().unwrap()]);
     let team = Home::new();
     team.account();
 
@@ -71,6 +73,7 @@ fn merging_a_laptop_file_twice_adds_everything_once() {
     assert_eq!(c["signatures_added"], 4, "{first}");
     assert_eq!(c["sheets_added"], 2, "{first}");
     assert_eq!(c["admins_added"], 0, "{first}");
+    assert_eq!(c["deliveries_added"], 1, "{first}");
     assert!(
         c["history_added"].as_u64().unwrap() >= 2,
         "launch and goal: {first}"
@@ -86,6 +89,7 @@ fn merging_a_laptop_file_twice_adds_everything_once() {
     assert_eq!(c["duplicates"], 0, "{again}");
     assert_eq!(c["sheets_added"], 0, "{again}");
     assert_eq!(c["history_added"], 0, "{again}");
+    assert_eq!(c["deliveries_added"], 0, "{again}");
     assert_eq!(again["conflicts"], 0, "{again}");
     assert_eq!(total(&team, &slug), 4, "counts stay exact");
     let people = team
@@ -101,6 +105,7 @@ fn merging_a_laptop_file_twice_adds_everything_once() {
     }
     let show = team.json(["--json", "show", &slug]);
     assert_eq!(show["campaign"]["goal"], 600, "{show}");
+    assert_eq!(show["deliveries"].as_array().unwrap().len(), 1, "{show}");
     assert_eq!(show["campaign"]["status"], "live", "{show}");
 }
 
@@ -357,4 +362,105 @@ fn merging_into_a_campaign_you_do_not_organize_is_refused_and_nothing_comes_in()
         .stderr_contains(format!("only the organizers of {slug}"))
         .go();
     assert_eq!(total(&team, &slug), 0, "all or nothing");
+}
+
+#[test]
+fn an_encrypted_laptop_file_is_merged_with_the_same_passphrase_and_refused_without() {
+    let laptop = Home::laptop();
+    let pass = laptop.path().join("pass.txt");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let with_pass = |home: &Home, args: &[&str]| {
+        let out = home
+            .cmd(args)
+            .env("CAMPAIGN_PASSPHRASE_FILE", &pass)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    with_pass(&laptop, &["init", "--encrypt"]);
+    with_pass(
+        &laptop,
+        &[
+            "account",
+            "--name",
+            "Ana Reyes",
+            "--email",
+            "ana@example.org",
+        ],
+    );
+    let slug = with_pass(
+        &laptop,
+        &[
+            "new",
+            "--title",
+            "Sanctuary",
+            "--target",
+            "Mayor",
+            "--ask",
+            "Declare it.",
+            "--why",
+            "Because.",
+            "--location",
+            "Oakland, CA",
+        ],
+    )
+    .trim()
+    .to_string();
+    let csv = laptop.path().join("in.csv");
+    std::fs::write(&csv, format!("Name,Email\n{},k@example.org\n", NAMES[2])).unwrap();
+    with_pass(
+        &laptop,
+        &["enter-signatures", &slug, "--from", csv.to_str().unwrap()],
+    );
+
+    let team = Home::new();
+    team.account();
+    team.run(["merge", &path(&laptop)])
+        .status(2)
+        .stderr_contains("passphrase")
+        .go();
+    assert_eq!(team.json(["--json", "list"]), serde_json::json!([]));
+    let report: Value =
+        serde_json::from_str(&with_pass(&team, &["--json", "merge", &path(&laptop)])).unwrap();
+    assert_eq!(report["campaigns"][0]["signatures_added"], 1, "{report}");
+    assert!(team.ok(["export", &slug]).contains(NAMES[2]));
+}
+
+#[test]
+fn two_merges_of_one_laptop_at_once_add_everything_once() {
+    let laptop = Home::laptop();
+    let slug = laptop.live_campaign("Sanctuary for all immigrants");
+    let rows: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("{} {i}", NAMES[i % 4]), format!("s{i}@example.org")))
+        .collect();
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(n, e)| (n.as_str(), e.as_str())).collect();
+    import(&laptop, &slug, &rows);
+    let team = Home::new();
+    team.account();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            team.std_cmd()
+                .args(["--json", "merge", &path(&laptop)])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut added = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        added += report["campaigns"][0]["signatures_added"].as_u64().unwrap();
+    }
+    assert_eq!(
+        added, 300,
+        "one merge added them, the other found them here"
+    );
+    assert_eq!(total(&team, &slug), 300);
 }

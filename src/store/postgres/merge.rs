@@ -14,6 +14,9 @@ use crate::model::{Admin, Campaign, CampaignEdit, Delivery, Sheet, SignatureEdit
 use crate::store::{sheet_seq, MergeIds, MergeWrite, MergedSigner, SignerRow, Store};
 use crate::uid::{self, Uuid};
 
+/// Held (for one transaction) by whoever merges into this database: "merge" in ASCII.
+const MERGE_LOCK: i64 = 0x006d_6572_6765;
+
 impl PgStore {
     /// Connects to an existing campaign database to read from (see
     /// `store::open_existing`): one without campaign's tables is refused, not created.
@@ -114,7 +117,11 @@ impl PgStore {
 
     /// Starts a merge: one transaction until `commit`; dropped before, rolled back.
     pub fn begin_merge(&mut self) -> Result<PgMerge<'_>> {
-        self.client().batch_execute("BEGIN")?;
+        // Two merges at once (the same laptop twice) take turns: the second then sees
+        // the first's rows and adds nothing, instead of failing on a stable id.
+        self.client().batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({MERGE_LOCK})"
+        ))?;
         self.in_tx.set(true);
         let mut merge = PgMerge {
             store: self,

@@ -445,10 +445,15 @@ mod tests {
     fn cost_of_ids_on_an_import() {
         let dir = tempfile::tempdir().unwrap();
         for with_index in [true, false, true, false] {
-            let db = dir.path().join(format!("{with_index}-{}.db", crate::uid::fresh()));
+            let db = dir
+                .path()
+                .join(format!("{with_index}-{}.db", crate::uid::fresh()));
             let mut store = SqliteStore::open(&db).unwrap();
             if !with_index {
-                store.conn().execute_batch("DROP INDEX signatures_by_uid").unwrap();
+                store
+                    .conn()
+                    .execute_batch("DROP INDEX signatures_by_uid")
+                    .unwrap();
             }
             let draft = CampaignDraft {
                 title: "t".into(),
@@ -519,7 +524,10 @@ mod tests {
         }
         assert_eq!(uids.len(), 6);
         let v7 = uids.iter().filter(|u| u.get_version_num() == 7).count();
-        assert_eq!(v7, 4, "typed and imported: v7; migrated and by hand: random");
+        assert_eq!(
+            v7, 4,
+            "typed and imported: v7; migrated and by hand: random"
+        );
         uids.sort();
         uids.dedup();
         assert_eq!(uids.len(), 6);
