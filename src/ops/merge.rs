@@ -110,6 +110,35 @@ pub fn admit(_target: &dyn Store, _campaign_here: i64, _row: &SignerRow) -> Resu
     Ok(Admit::Store)
 }
 
+/// Signers stored per batch (one round trip to a server).
+const BATCH: usize = 5000;
+
+/// Stores a batch of admitted signers and counts what became of each.
+fn add_signers(
+    tx: &mut dyn MergeWrite,
+    campaign_here: i64,
+    batch: &mut Vec<SignerRow>,
+    entry: &mut CampaignMerge,
+    ids_here: &mut HashMap<i64, i64>,
+) -> Result<()> {
+    let outcomes = tx.add_signatures(campaign_here, batch)?;
+    for (row, outcome) in batch.iter().zip(outcomes) {
+        match outcome {
+            MergedSigner::Added(id) => {
+                entry.signatures_added += 1;
+                ids_here.insert(row.signature.id, id);
+            }
+            MergedSigner::Already(id) => {
+                entry.signatures_already_here += 1;
+                ids_here.insert(row.signature.id, id);
+            }
+            MergedSigner::Duplicate => entry.duplicates += 1,
+        }
+    }
+    batch.clear();
+    Ok(())
+}
+
 /// At most this many characters of a conflicting value are reported.
 const SHOWN_CHARS: usize = 60;
 
@@ -288,24 +317,19 @@ fn merge_campaign(
 
     // FROM's signer ids to the target's, for the signer history.
     let mut ids_here: HashMap<i64, i64> = HashMap::new();
+    let mut batch: Vec<SignerRow> = Vec::with_capacity(BATCH);
     from.for_each_signer_row(c.id, &mut |row| {
         if admit(tx.store(), here.id, &row)? == Admit::HoldBack {
             entry.held_back += 1;
             return Ok(());
         }
-        match tx.add_signature(here.id, &row)? {
-            MergedSigner::Added(id) => {
-                entry.signatures_added += 1;
-                ids_here.insert(row.signature.id, id);
-            }
-            MergedSigner::Already(id) => {
-                entry.signatures_already_here += 1;
-                ids_here.insert(row.signature.id, id);
-            }
-            MergedSigner::Duplicate => entry.duplicates += 1,
+        batch.push(row);
+        if batch.len() == BATCH {
+            add_signers(tx, here.id, &mut batch, &mut entry, &mut ids_here)?;
         }
         Ok(())
     })?;
+    add_signers(tx, here.id, &mut batch, &mut entry, &mut ids_here)?;
 
     for d in from.deliveries(c.id)? {
         entry.deliveries_added += u64::from(tx.add_delivery(here.id, ids.delivery(d.id), &d)?);

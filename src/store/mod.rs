@@ -350,7 +350,10 @@ pub trait MergeWrite {
     fn add_admin(&mut self, campaign_id: i64, a: &Admin) -> Result<bool>;
     /// Adds a sheet under its own id (no sheet may have that id yet).
     fn add_sheet(&mut self, campaign_id: i64, uid: Option<Uuid>, s: &Sheet) -> Result<bool>;
-    fn add_signature(&mut self, campaign_id: i64, row: &SignerRow) -> Result<MergedSigner>;
+    /// Adds signers (a batch: one round trip to a server far away, not one per row),
+    /// saying what became of each, in order.
+    fn add_signatures(&mut self, campaign_id: i64, rows: &[SignerRow])
+        -> Result<Vec<MergedSigner>>;
     /// Adds a delivery record unless one with its stable id is here.
     fn add_delivery(&mut self, campaign_id: i64, uid: Option<Uuid>, d: &Delivery) -> Result<bool>;
     /// Adds a campaign history entry unless the same one is here.

@@ -5,6 +5,9 @@
 
 use std::cell::{Cell, RefCell};
 
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::Type;
+
 use super::campaigns::{campaign_from_row, CAMPAIGN_COLUMNS};
 use super::signatures::{signature_from_row, SIGNATURE_COLUMNS};
 use super::{connect, migrations, PgStore, PgTarget, SHOWN};
@@ -13,6 +16,55 @@ use crate::error::{Error, Result};
 use crate::model::{Admin, Campaign, CampaignEdit, Delivery, Sheet, SignatureEdit, Translation};
 use crate::store::{sheet_seq, MergeIds, MergeWrite, MergedSigner, SignerRow, Store};
 use crate::uid::{self, Uuid};
+
+/// Incoming signers, a batch at a time: one COPY and one statement per batch, however
+/// far the server is.
+const STAGE: &str = "CREATE TEMP TABLE merge_rows (
+        ord bigint NOT NULL, uid uuid NOT NULL, name text NOT NULL, email text, postcode text,
+        phone text, phone_valid boolean NOT NULL, opt_in boolean NOT NULL,
+        private boolean NOT NULL, source text NOT NULL, sheet_id text, line bigint,
+        entered_by text, signed_at text NOT NULL, dedupe_key text COLLATE \"C\" NOT NULL
+    ) ON COMMIT DROP";
+
+const STAGE_COPY: &str = "COPY merge_rows (ord, uid, name, email, postcode, phone, phone_valid, \
+     opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) FROM STDIN (FORMAT binary)";
+
+const STAGE_TYPES: [Type; 15] = [
+    Type::INT8,
+    Type::UUID,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::BOOL,
+    Type::BOOL,
+    Type::BOOL,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+];
+
+/// Adds the staged signers not here by id, in order, a key already in the campaign
+/// left out; then says per row: here before (its id), added (its new id), or neither
+/// (a duplicate). The outer query reads `signatures` as it was before the insert.
+const STAGE_INSERT: &str = "WITH added AS (
+        INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in,
+            private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid)
+        SELECT $1, name, email, postcode, phone, phone_valid, opt_in, private, source, sheet_id,
+            line, entered_by, signed_at, dedupe_key, uid
+        FROM merge_rows m
+        WHERE NOT EXISTS (SELECT 1 FROM signatures s WHERE s.uid = m.uid)
+        ORDER BY ord
+        ON CONFLICT (campaign_id, dedupe_key) DO NOTHING
+        RETURNING id, uid
+    )
+    SELECT m.ord, s.id, a.id FROM merge_rows m
+    LEFT JOIN signatures s ON s.uid = m.uid
+    LEFT JOIN added a ON a.uid = m.uid
+    ORDER BY m.ord";
 
 /// Held (for one transaction) by whoever merges into this database: "merge" in ASCII.
 const MERGE_LOCK: i64 = 0x006d_6572_6765;
@@ -123,24 +175,11 @@ impl PgStore {
             "BEGIN; SELECT pg_advisory_xact_lock({MERGE_LOCK})"
         ))?;
         self.in_tx.set(true);
-        let mut merge = PgMerge {
+        let merge = PgMerge {
             store: self,
             done: false,
-            find_signature: None,
-            insert_signature: None,
         };
-        // Every signer costs one round trip or two, not four.
-        let mut client = merge.store.client();
-        let find = client.prepare("SELECT id FROM signatures WHERE uid = $1")?;
-        let insert = client.prepare(
-            "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
-             private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT (campaign_id, dedupe_key) DO NOTHING RETURNING id",
-        )?;
-        drop(client);
-        merge.find_signature = Some(find);
-        merge.insert_signature = Some(insert);
+        merge.store.client().batch_execute(STAGE)?;
         Ok(merge)
     }
 }
@@ -149,8 +188,6 @@ impl PgStore {
 pub struct PgMerge<'s> {
     store: &'s PgStore,
     done: bool,
-    find_signature: Option<postgres::Statement>,
-    insert_signature: Option<postgres::Statement>,
 }
 
 impl MergeWrite for PgMerge<'_> {
@@ -269,21 +306,26 @@ impl MergeWrite for PgMerge<'_> {
         Ok(added == 1)
     }
 
-    fn add_signature(&mut self, campaign_id: i64, row: &SignerRow) -> Result<MergedSigner> {
-        let mut client = self.store.client();
-        if let Some(uid) = row.uid {
-            if let Some(r) =
-                client.query_opt(self.find_signature.as_ref().expect("prepared"), &[&uid])?
-            {
-                return Ok(MergedSigner::Already(r.try_get(0)?));
-            }
+    fn add_signatures(
+        &mut self,
+        campaign_id: i64,
+        rows: &[SignerRow],
+    ) -> Result<Vec<MergedSigner>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        let s = &row.signature;
-        let uid = row.uid.unwrap_or_else(uid::fresh);
-        let added = client.query_opt(
-            self.insert_signature.as_ref().expect("prepared"),
-            &[
-                &campaign_id,
+        let mut client = self.store.client();
+        client.batch_execute("TRUNCATE merge_rows")?;
+        let mut writer = BinaryCopyInWriter::new(client.copy_in(STAGE_COPY)?, &STAGE_TYPES);
+        let mut uids = Vec::with_capacity(rows.len());
+        for (ord, row) in rows.iter().enumerate() {
+            let s = &row.signature;
+            // A row without an id (written by hand) gets one here.
+            let uid = row.uid.unwrap_or_else(uid::fresh);
+            uids.push(uid);
+            writer.write(&[
+                &(ord as i64),
+                &uid,
                 &s.name,
                 &s.email,
                 &s.postcode,
@@ -297,13 +339,21 @@ impl MergeWrite for PgMerge<'_> {
                 &s.entered_by,
                 &s.signed_at,
                 &row.dedupe_key,
-                &uid,
-            ],
-        )?;
-        Ok(match added {
-            Some(r) => MergedSigner::Added(r.try_get(0)?),
-            None => MergedSigner::Duplicate,
-        })
+            ])?;
+        }
+        writer.finish()?;
+        let mut outcomes = vec![MergedSigner::Duplicate; rows.len()];
+        for r in client.query(STAGE_INSERT, &[&campaign_id])? {
+            let ord: i64 = r.try_get(0)?;
+            let here: Option<i64> = r.try_get(1)?;
+            let added: Option<i64> = r.try_get(2)?;
+            outcomes[ord as usize] = match (here, added) {
+                (Some(id), _) => MergedSigner::Already(id),
+                (None, Some(id)) => MergedSigner::Added(id),
+                (None, None) => MergedSigner::Duplicate,
+            };
+        }
+        Ok(outcomes)
     }
 
     fn add_delivery(&mut self, campaign_id: i64, uid: Option<Uuid>, d: &Delivery) -> Result<bool> {

@@ -184,6 +184,49 @@ impl SqliteMerge<'_> {
     fn conn(&self) -> &Connection {
         self.store.conn()
     }
+
+    fn add_signature(&self, campaign_id: i64, row: &SignerRow) -> Result<MergedSigner> {
+        let conn = self.conn();
+        if let Some(uid) = row.uid {
+            let here: Option<i64> = conn
+                .prepare_cached("SELECT id FROM signatures WHERE uid = ?1")?
+                .query_row([uid.as_bytes().as_slice()], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = here {
+                return Ok(MergedSigner::Already(id));
+            }
+        }
+        let s = &row.signature;
+        let uid = row.uid.unwrap_or_else(uid::fresh);
+        // A key already in the campaign is ignored by the `signature_keys_unique` trigger.
+        let added = conn
+            .prepare_cached(
+                "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
+                 private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                campaign_id,
+                s.name,
+                s.email,
+                s.postcode,
+                s.phone,
+                s.phone_valid,
+                s.opt_in,
+                s.private,
+                s.source.as_str(),
+                s.sheet_id,
+                s.line,
+                s.entered_by,
+                s.signed_at,
+                row.dedupe_key,
+                uid.as_bytes().as_slice(),
+            ])?;
+        Ok(match added {
+            1 => MergedSigner::Added(conn.last_insert_rowid()),
+            _ => MergedSigner::Duplicate,
+        })
+    }
 }
 
 impl MergeWrite for SqliteMerge<'_> {
@@ -290,47 +333,14 @@ impl MergeWrite for SqliteMerge<'_> {
         Ok(added == 1)
     }
 
-    fn add_signature(&mut self, campaign_id: i64, row: &SignerRow) -> Result<MergedSigner> {
-        let conn = self.conn();
-        if let Some(uid) = row.uid {
-            let here: Option<i64> = conn
-                .prepare_cached("SELECT id FROM signatures WHERE uid = ?1")?
-                .query_row([uid.as_bytes().as_slice()], |r| r.get(0))
-                .optional()?;
-            if let Some(id) = here {
-                return Ok(MergedSigner::Already(id));
-            }
-        }
-        let s = &row.signature;
-        let uid = row.uid.unwrap_or_else(uid::fresh);
-        // A key already in the campaign is ignored by the `signature_keys_unique` trigger.
-        let added = conn
-            .prepare_cached(
-                "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
-                 private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?
-            .execute(params![
-                campaign_id,
-                s.name,
-                s.email,
-                s.postcode,
-                s.phone,
-                s.phone_valid,
-                s.opt_in,
-                s.private,
-                s.source.as_str(),
-                s.sheet_id,
-                s.line,
-                s.entered_by,
-                s.signed_at,
-                row.dedupe_key,
-                uid.as_bytes().as_slice(),
-            ])?;
-        Ok(match added {
-            1 => MergedSigner::Added(conn.last_insert_rowid()),
-            _ => MergedSigner::Duplicate,
-        })
+    fn add_signatures(
+        &mut self,
+        campaign_id: i64,
+        rows: &[SignerRow],
+    ) -> Result<Vec<MergedSigner>> {
+        rows.iter()
+            .map(|row| self.add_signature(campaign_id, row))
+            .collect()
     }
 
     fn add_delivery(&mut self, campaign_id: i64, uid: Option<Uuid>, d: &Delivery) -> Result<bool> {
