@@ -159,6 +159,22 @@ fn merging_a_campaign_with_conflicting_text_reports_the_conflict() {
         "Sanctuary for every neighbor, typed on the laptop at the rally",
     ]);
     import(&laptop, &slug, &four_signers()[..2]);
+    team.ok([
+        "edit",
+        &slug,
+        "--in",
+        "es",
+        "--title",
+        "Santuario para todos",
+    ]);
+    laptop.ok([
+        "edit",
+        &slug,
+        "--in",
+        "es",
+        "--title",
+        "Santuario para cada vecino",
+    ]);
 
     let ran = team
         .run(["merge", &path(&laptop)])
@@ -166,7 +182,8 @@ fn merging_a_campaign_with_conflicting_text_reports_the_conflict() {
         .stderr_contains("\"Sanctuary for all immigrants\"")
         .stderr_contains("typed on the laptop")
         .stderr_contains(format!("campaign edit {slug}"))
-        .stderr_contains("1 conflict(s)")
+        .stderr_contains("title (es) differs: here \"Santuario para todos\"")
+        .stderr_contains("2 conflict(s)")
         .go();
     assert!(ran.stdout.is_empty());
     // The team's text stays; the signers came in anyway.
@@ -179,7 +196,7 @@ fn merging_a_campaign_with_conflicting_text_reports_the_conflict() {
 
     let again = merge(&team, &path(&laptop), &[]);
     assert_eq!(
-        again["conflicts"], 1,
+        again["conflicts"], 2,
         "still there until a person settles it"
     );
     let k = &again["campaigns"][0]["conflicts"][0];
