@@ -481,3 +481,44 @@ fn two_merges_of_one_laptop_at_once_add_everything_once() {
     );
     assert_eq!(total(&team, &slug), 300);
 }
+
+#[test]
+fn rows_older_than_the_stable_ids_get_one_and_merge_once() {
+    let team = Home::fresh();
+    let location = campaign::store::DbLocation::parse(team.db_arg().as_ref()).unwrap();
+    match &location {
+        campaign::store::DbLocation::Postgres(t) => {
+            let older = campaign::store::postgres::migrations::LATEST - 1;
+            campaign::store::PgStore::open_at_version(t, older).unwrap();
+        }
+        campaign::store::DbLocation::Sqlite(p) => {
+            let older = campaign::store::migrations::LATEST - 1;
+            campaign::store::SqliteStore::open_at_version(p, older).unwrap();
+        }
+    }
+    team.sql(
+        "INSERT INTO campaigns (slug, title, target, ask, why, scope, created_at, updated_at) \
+         VALUES (?1, 'Old', 'Council', 'Ask', 'Why', 'global', 'x', 'x')",
+        "INSERT INTO campaigns (slug, title, target, ask, why, scope, created_at, updated_at) \
+         VALUES ($1, 'Old', 'Council', 'Ask', 'Why', 'global', 'x', 'x')",
+        &["old-one"],
+    );
+    team.sql(
+        "INSERT INTO signatures (campaign_id, name, source, signed_at, dedupe_key) \
+         VALUES (1, ?1, 'paper', 'x', 'k1')",
+        "INSERT INTO signatures (campaign_id, name, source, signed_at, dedupe_key) \
+         VALUES (1, $1, 'paper', 'x', 'k1')",
+        &[NAMES[1]],
+    );
+    team.ok(["list"]);
+    let laptop = Home::laptop();
+    let down = merge(&laptop, &team.db_arg(), &[]);
+    assert_eq!(down["campaigns"][0]["signatures_added"], 1, "{down}");
+    let again = merge(&laptop, &team.db_arg(), &[]);
+    assert_eq!(again["campaigns"][0]["new_campaign"], false, "{again}");
+    assert_eq!(
+        again["campaigns"][0]["signatures_already_here"], 1,
+        "{again}"
+    );
+    assert!(laptop.ok(["export", "old-one"]).contains(NAMES[1]));
+}
