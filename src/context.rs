@@ -104,6 +104,12 @@ impl Ctx {
         let Some(db) = self.db_file() else {
             return Ok(None);
         };
+        self.unlock_file(db)
+    }
+
+    /// [`Ctx::unlock`] for another database file (`campaign merge FROM`), with the same
+    /// passphrase from the same source.
+    pub fn unlock_file(&self, db: &std::path::Path) -> Result<Option<DataKey>> {
         if let Some(key) = cipher::registered(db) {
             return Ok(Some(key));
         }

@@ -56,6 +56,7 @@ pub mod paths;
 pub mod render;
 pub mod store;
 pub mod ui;
+pub mod uid;
 
 use std::process::ExitCode;
 

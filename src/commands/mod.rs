@@ -14,6 +14,7 @@ pub mod fields;
 pub mod init;
 pub mod list;
 pub mod man;
+pub mod merge;
 pub mod new;
 pub mod outbox;
 pub mod paper_form;
@@ -85,6 +86,9 @@ pub enum Command {
     Man(man::ManArgs),
     /// Give people of the team their own login to a shared PostgreSQL database
     Team(team::TeamArgs),
+    /// Bring in another campaign database (a laptop's file, or a postgres:// URL):
+    /// everything it has that this one lacks, once; conflicts are reported, not overwritten
+    Merge(merge::MergeArgs),
 }
 
 /// Runs `command`. `app` builds the whole command line (for completions and man pages),
@@ -113,6 +117,7 @@ pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyh
         Command::Completions(args) => completions::run(ctx, args, app),
         Command::Man(args) => man::run(ctx, args, app),
         Command::Team(args) => team::run(ctx, args),
+        Command::Merge(args) => merge::run(ctx, args),
     }
 }
 
@@ -244,17 +249,44 @@ pub fn load_campaign(
     if access == Access::Read {
         return Ok(campaign);
     }
+    Err(not_an_organizer(&campaign, owner, me).into())
+}
+
+/// Managing `campaign` is refused to `me`: who may, and how to become one.
+fn not_an_organizer(campaign: &Campaign, owner: &str, me: Option<&str>) -> Error {
     let who = match me {
         Some(me) => format!("your account ({me}) is not one of its organizers"),
         None => "your account has no email, so it cannot be matched to an organizer".into(),
     };
-    Err(Error::Refused(format!(
+    Error::Refused(format!(
         "only the organizers of {slug} can edit, launch, take offline, manage admins or deliver it, and {who}. \
          Ask its owner {owner} to add you with `campaign admins {slug} --add YOUR-EMAIL`, \
          then set that address with `campaign account --email YOUR-EMAIL`",
         slug = campaign.slug
     ))
-    .into())
+}
+
+/// [`load_campaign`]'s rule for managing a campaign, on a store that cannot be written
+/// meanwhile (a merge's transaction): an invited admin may, and is not made active here.
+pub fn check_manage(ctx: &Ctx, store: &dyn Store, campaign: &Campaign) -> crate::error::Result<()> {
+    let Some(owner) = campaign.owner_email.as_deref() else {
+        return Ok(());
+    };
+    let account = ctx.account()?;
+    let me = account
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if me.is_some_and(|me| me.eq_ignore_ascii_case(owner.trim())) {
+        return Ok(());
+    }
+    if let Some(me) = me {
+        if store.admin(campaign.id, me)?.is_some() {
+            return Ok(());
+        }
+    }
+    Err(not_an_organizer(campaign, owner, me))
 }
 
 #[cfg(test)]

@@ -6,5 +6,6 @@ pub mod deliver;
 pub mod entry;
 pub mod import;
 pub mod invites;
+pub mod merge;
 pub mod signers;
 pub mod team;

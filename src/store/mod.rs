@@ -32,6 +32,7 @@ use crate::model::{
     TeamMember, Translation,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
+pub use crate::uid::Uuid;
 
 /// Where the database is: `--db` (or `$CAMPAIGN_DB`), or the default file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,6 +283,120 @@ pub trait Store: Send {
     fn team_list(&self) -> Result<Vec<TeamMember>>;
     /// Removes a person and their login; `None` when not in the team, else their user.
     fn team_remove(&mut self, email: &str) -> Result<Option<String>>;
+    // Merging (`campaign merge`).
+    /// What tells this database from every other, the same whatever name reached it (a
+    /// symlink, a relative path): a merge into itself is refused by it.
+    fn identity(&self) -> Result<String>;
+    /// The campaign with this stable id.
+    fn campaign_by_uid(&self, uid: Uuid) -> Result<Option<Campaign>>;
+    /// The stable ids of a campaign, its sheets and its deliveries.
+    fn merge_ids(&self, campaign_id: i64) -> Result<MergeIds>;
+    /// Every signer with their stable id and dedupe key, in entry order.
+    fn for_each_signer_row(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(SignerRow) -> Result<()>,
+    ) -> Result<()>;
+    /// Starts a merge into this database: one write transaction until `commit`; dropped
+    /// without it (an error, `--dry-run`, a kill), nothing of it is kept.
+    fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>>;
+}
+
+/// A campaign's stable ids (see `crate::uid`); `None` for a row written without one.
+#[derive(Debug, Clone, Default)]
+pub struct MergeIds {
+    pub campaign: Option<Uuid>,
+    /// By sheet id.
+    pub sheets: Vec<(String, Option<Uuid>)>,
+    /// By delivery id.
+    pub deliveries: Vec<(i64, Option<Uuid>)>,
+}
+
+impl MergeIds {
+    pub fn sheet(&self, sheet_id: &str) -> Option<Uuid> {
+        self.sheets
+            .iter()
+            .find(|(id, _)| id == sheet_id)
+            .and_then(|(_, u)| *u)
+    }
+    pub fn delivery(&self, id: i64) -> Option<Uuid> {
+        self.deliveries
+            .iter()
+            .find(|(d, _)| *d == id)
+            .and_then(|(_, u)| *u)
+    }
+}
+
+/// A stored signer as a merge carries it: with its stable id and its dedupe key.
+#[derive(Debug, Clone)]
+pub struct SignerRow {
+    pub uid: Option<Uuid>,
+    pub dedupe_key: String,
+    pub signature: Signature,
+}
+
+/// What became of one incoming signer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergedSigner {
+    /// New here: stored with its id (the new row's local id).
+    Added(i64),
+    /// Merged before: the row with the same stable id.
+    Already(i64),
+    /// Another signer of the campaign has the same key (email, or name and postcode).
+    Duplicate,
+}
+
+/// A merge in progress: one write transaction. Every `add_*` adds only what is missing
+/// and says whether it did; reads through [`MergeWrite::store`] see what it has added.
+pub trait MergeWrite {
+    /// The target, read inside the merge's transaction.
+    fn store(&self) -> &dyn Store;
+    /// The campaign and stable id of the sheet `sheet_id`, whichever campaign has it.
+    fn sheet_owner(&self, sheet_id: &str) -> Result<Option<(i64, Option<Uuid>)>>;
+    /// Adds a campaign as it is elsewhere (slug, text, status, owner, times, picture);
+    /// `None` when its slug is taken here.
+    fn add_campaign(
+        &mut self,
+        uid: Uuid,
+        c: &Campaign,
+        picture: Option<&(Vec<u8>, String)>,
+    ) -> Result<Option<i64>>;
+    /// Adds a translation the campaign has not got in that language.
+    fn add_translation(&mut self, campaign_id: i64, t: &Translation) -> Result<bool>;
+    fn add_admin(&mut self, campaign_id: i64, a: &Admin) -> Result<bool>;
+    /// Adds a sheet under its own id (no sheet may have that id yet).
+    fn add_sheet(&mut self, campaign_id: i64, uid: Option<Uuid>, s: &Sheet) -> Result<bool>;
+    /// Adds signers (a batch: one round trip to a server far away, not one per row),
+    /// saying what became of each, in order.
+    fn add_signatures(&mut self, campaign_id: i64, rows: &[SignerRow])
+        -> Result<Vec<MergedSigner>>;
+    /// Adds a delivery record unless one with its stable id is here.
+    fn add_delivery(&mut self, campaign_id: i64, uid: Option<Uuid>, d: &Delivery) -> Result<bool>;
+    /// Adds a campaign history entry unless the same one is here.
+    fn add_campaign_edit(&mut self, campaign_id: i64, e: &CampaignEdit) -> Result<bool>;
+    /// Adds a signer history entry unless the same one is here.
+    fn add_signature_edit(&mut self, campaign_id: i64, e: &SignatureEdit) -> Result<bool>;
+    /// Makes everything added visible at once.
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// The number of a sheet id (`OAK-0007` is 7); 0 for an id not written as `PREFIX-NNNN`.
+pub fn sheet_seq(sheet_id: &str) -> i64 {
+    sheet_id
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Opens an existing campaign database to read from (what `campaign merge` takes in):
+/// never created, never given a schema. One at the current schema is opened read-only;
+/// an older one is brought up to date first (as any command would); a newer one, or
+/// one that is not a campaign database, is refused untouched.
+pub fn open_existing(location: &DbLocation) -> Result<Box<dyn Store>> {
+    match location {
+        DbLocation::Sqlite(path) => Ok(Box::new(SqliteStore::open_existing(path)?)),
+        DbLocation::Postgres(target) => Ok(Box::new(PgStore::open_existing(target)?)),
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 pub mod bug;
 pub mod entry;
+pub mod merge;
 pub mod progress;
 pub mod prompt;
 pub mod table;

@@ -352,17 +352,17 @@ fn an_old_database_is_migrated_and_a_newer_one_refused() {
     let home = Home::new();
     let db = home.db();
     {
-        let mut v1 = campaign::store::SqliteStore::open_at_version(&db, 1).unwrap();
+        let v1 = campaign::store::SqliteStore::open_at_version(&db, 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
-        let draft = campaign::model::CampaignDraft {
-            title: "Made by version one".into(),
-            target: "Council".into(),
-            ask: "Ask".into(),
-            why: "Why".into(),
-            scope: Some(campaign::model::Scope::Global),
-            ..Default::default()
-        };
-        v1.insert_campaign(&draft, "made-by-version-one", None)
+        // Written as version one wrote it (today's store writes today's columns).
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute(
+                "INSERT INTO campaigns (slug, title, target, ask, why, scope, created_at, updated_at) \
+                 VALUES ('made-by-version-one', 'Made by version one', 'Council', 'Ask', 'Why', \
+                 'global', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                [],
+            )
             .unwrap();
     }
     let list = home.json(["list", "--json"]);

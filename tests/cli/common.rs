@@ -142,6 +142,15 @@ impl Home {
         }
     }
 
+    /// A home on a SQLite file whatever the suite's backend: a volunteer's laptop, to
+    /// merge into (or from) the suite's database.
+    pub fn laptop() -> Home {
+        Home {
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_db: None,
+        }
+    }
+
     /// The database every command of this home uses: `--db`'s value.
     pub fn db_arg(&self) -> String {
         match (&self.pg_db, cluster()) {

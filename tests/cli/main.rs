@@ -15,6 +15,7 @@ mod deliver;
 mod documents;
 mod encryption;
 mod entry_flies;
+mod merge;
 mod outbox;
 mod paper;
 mod postgres;

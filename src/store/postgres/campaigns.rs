@@ -28,7 +28,7 @@ pub(super) const CAMPAIGN_COLUMNS: &str =
     "c.id, c.slug, c.title, c.target, c.ask, c.why, c.scope, c.location, c.postcode, c.country, \
      c.goal, c.url, c.lang, c.status, c.picture_mime, c.owner_email, c.created_at, c.updated_at";
 
-fn campaign_from_row(row: &Row) -> Result<Campaign> {
+pub(super) fn campaign_from_row(row: &Row) -> Result<Campaign> {
     let parse = |i: usize, e: String| Error::Invalid(format!("campaign column {i}: {e}"));
     Ok(Campaign {
         id: row.try_get(0)?,
@@ -92,8 +92,8 @@ impl PgStore {
             };
             let row = self.client().query_opt(
                 "INSERT INTO campaigns (slug, title, target, ask, why, scope, location, postcode, \
-                 country, goal, url, lang, status, owner_email, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $14) \
+                 country, goal, url, lang, status, owner_email, created_at, updated_at, uid) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $14, $15) \
                  ON CONFLICT (slug) DO NOTHING RETURNING id",
                 &[
                     &slug,
@@ -110,6 +110,7 @@ impl PgStore {
                     &lang,
                     &owner_email,
                     &ts,
+                    &crate::uid::fresh(),
                 ],
             )?;
             if let Some(row) = row {

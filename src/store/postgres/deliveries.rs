@@ -11,8 +11,8 @@ impl PgStore {
             .client()
             .query_one(
                 "INSERT INTO deliveries (campaign_id, delivered_at, show_level, included_fields, \
-                 recipient, file, file_sha256, signatures) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 recipient, file, file_sha256, signatures, uid) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 &[
                     &d.campaign_id,
                     &ts,
@@ -22,6 +22,7 @@ impl PgStore {
                     &d.file,
                     &d.file_sha256,
                     &d.signatures,
+                    &crate::uid::fresh(),
                 ],
             )?
             .try_get(0)?;

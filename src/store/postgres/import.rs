@@ -27,13 +27,13 @@ const STAGE: &str = "CREATE TEMP TABLE import_rows (
         ord bigint NOT NULL, name text NOT NULL, email text, postcode text, phone text,
         phone_valid boolean NOT NULL, opt_in boolean NOT NULL, private boolean NOT NULL,
         source text NOT NULL, sheet_id text, line bigint, entered_by text,
-        signed_at text NOT NULL, dedupe_key text COLLATE \"C\" NOT NULL
+        signed_at text NOT NULL, dedupe_key text COLLATE \"C\" NOT NULL, uid uuid NOT NULL
     ) ON COMMIT DROP";
 
 const COPY: &str = "COPY import_rows (ord, name, email, postcode, phone, phone_valid, opt_in, \
-     private, source, sheet_id, line, entered_by, signed_at, dedupe_key) FROM STDIN (FORMAT binary)";
+     private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) FROM STDIN (FORMAT binary)";
 
-const COPY_TYPES: [Type; 14] = [
+const COPY_TYPES: [Type; 15] = [
     Type::INT8,
     Type::TEXT,
     Type::TEXT,
@@ -48,6 +48,7 @@ const COPY_TYPES: [Type; 14] = [
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
+    Type::UUID,
 ];
 
 /// Ids are drawn in file order; the first row of each key, in key order, is inserted.
@@ -56,9 +57,9 @@ const INSERT: &str = "WITH numbered AS MATERIALIZED (
         FROM (SELECT * FROM import_rows ORDER BY ord) r
     )
     INSERT INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, opt_in,
-        private, source, sheet_id, line, entered_by, signed_at, dedupe_key)
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid)
     SELECT DISTINCT ON (dedupe_key) id, $1, name, email, postcode, phone, phone_valid, opt_in,
-        private, source, sheet_id, line, entered_by, signed_at, dedupe_key
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid
     FROM numbered ORDER BY dedupe_key, id
     ON CONFLICT (campaign_id, dedupe_key) DO NOTHING";
 
@@ -147,6 +148,8 @@ impl PgImport<'_> {
                 &s.entered_by.as_deref().or(d.entered_by.as_deref()),
                 &s.signed_at.as_deref().unwrap_or(&d.signed_at),
                 &s.dedupe_key,
+                // Every row its own stable id (see `crate::uid`), made as it is staged.
+                &crate::uid::fresh(),
             ])?;
         }
         writer.finish()?;
@@ -192,9 +195,9 @@ const VOLUNTEER_INSERT: &str = "WITH numbered AS MATERIALIZED (
         FROM (SELECT * FROM import_rows ORDER BY ord) r
     )
     INSERT INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, opt_in,
-        private, source, sheet_id, line, entered_by, signed_at, dedupe_key)
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid)
     SELECT DISTINCT ON (dedupe_key) id, $1, name, email, postcode, phone, phone_valid, opt_in,
-        private, source, sheet_id, line, entered_by, signed_at, dedupe_key
+        private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid
     FROM numbered ORDER BY dedupe_key, id";
 
 /// The staged rows whose key the campaign has (`known_keys()` answers only for keys given).

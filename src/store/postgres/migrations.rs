@@ -184,7 +184,22 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign_id, lang)
     );
     "#,
-    // 4: teams (`campaign team`): who may do what, enforced by the database. A person of
+    // 4: merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
+    // delivery, the same in every database a row is merged into. The binary gives new
+    // rows a UUID v7 (`crate::uid`); the default fills the rows already here (a volatile
+    // default gives each its own) and any row a writer inserts without one. SQLite's
+    // merge-ids migration. Depends on nothing but migrations 1 to 3.
+    r#"
+    ALTER TABLE campaigns ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE campaigns ADD CONSTRAINT campaigns_uid UNIQUE (uid);
+    ALTER TABLE sheets ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE sheets ADD CONSTRAINT sheets_uid UNIQUE (uid);
+    ALTER TABLE signatures ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE signatures ADD CONSTRAINT signatures_uid UNIQUE (uid);
+    ALTER TABLE deliveries ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE deliveries ADD CONSTRAINT deliveries_uid UNIQUE (uid);
+    "#,
+    // 5: teams (`campaign team`): who may do what, enforced by the database. A person of
     // the team is a PostgreSQL login role in one of two group roles of this database
     // (made by `team_setup()` when the first person is added: creating roles needs
     // CREATEROLE, which the migrating user may lack). Row-level security by campaign on
@@ -344,7 +359,7 @@ pub const MIGRATIONS: &[&str] = &[
         EXECUTE format('GRANT SELECT ON schema_version, campaigns, campaign_texts, '
             'campaign_edits, sheets, signature_counts, deliveries TO %I', vol);
         EXECUTE format('GRANT INSERT (id, campaign_id, name, email, postcode, phone, phone_valid, '
-            'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) '
+            'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) '
             'ON signatures TO %I', vol);
         EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', seq, vol);
         EXECUTE format('GRANT EXECUTE ON FUNCTION earlier_entry(bigint, text), '

@@ -25,6 +25,7 @@ mod campaigns;
 mod deliveries;
 mod delivery_reads;
 mod import;
+mod merge;
 pub mod migrations;
 mod sheets;
 mod signatures;

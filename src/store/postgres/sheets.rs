@@ -55,12 +55,22 @@ impl PgStore {
         let mut client = self.client();
         let mut tx = client.transaction()?;
         let insert = tx.prepare(
-            "INSERT INTO sheets (sheet_id, campaign_id, seq, lines, printed_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sheets (sheet_id, campaign_id, seq, lines, printed_at, uid) VALUES ($1, $2, $3, $4, $5, $6)",
         )?;
         let mut sheets = Vec::with_capacity(count as usize);
         for seq in last - count + 1..=last {
             let sheet_id = Sheet::id(prefix, seq);
-            tx.execute(&insert, &[&sheet_id, &campaign_id, &seq, &lines, &ts])?;
+            tx.execute(
+                &insert,
+                &[
+                    &sheet_id,
+                    &campaign_id,
+                    &seq,
+                    &lines,
+                    &ts,
+                    &crate::uid::fresh(),
+                ],
+            )?;
             sheets.push(Sheet {
                 sheet_id,
                 campaign_id,

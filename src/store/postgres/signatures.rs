@@ -55,8 +55,8 @@ impl PgStore {
         }
         let row = self.client().query_opt(
             "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
-             private, source, sheet_id, line, entered_by, signed_at, dedupe_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (campaign_id, dedupe_key) DO NOTHING RETURNING id",
             &[
                 &campaign_id,
@@ -73,6 +73,7 @@ impl PgStore {
                 &s.entered_by,
                 &signed_at,
                 &s.dedupe_key,
+                &crate::uid::fresh(),
             ],
         )?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)

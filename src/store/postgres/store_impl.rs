@@ -10,7 +10,9 @@ use crate::model::{
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
     Status, TeamKind, TeamMember, Translation,
 };
-use crate::store::{Import, ImportDefaults, NewTeamMember, Store};
+use crate::store::{
+    Import, ImportDefaults, MergeIds, MergeWrite, NewTeamMember, SignerRow, Store, Uuid,
+};
 
 impl Store for PgStore {
     /// Not a file: nothing on this machine to protect or to name.
@@ -211,5 +213,24 @@ impl Store for PgStore {
     }
     fn team_remove(&mut self, email: &str) -> Result<Option<String>> {
         PgStore::team_remove(self, email)
+    }
+    fn identity(&self) -> Result<String> {
+        PgStore::identity(self)
+    }
+    fn campaign_by_uid(&self, uid: Uuid) -> Result<Option<Campaign>> {
+        PgStore::campaign_by_uid(self, uid)
+    }
+    fn merge_ids(&self, campaign_id: i64) -> Result<MergeIds> {
+        PgStore::merge_ids(self, campaign_id)
+    }
+    fn for_each_signer_row(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(SignerRow) -> Result<()>,
+    ) -> Result<()> {
+        PgStore::for_each_signer_row(self, campaign_id, f)
+    }
+    fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>> {
+        Ok(Box::new(PgStore::begin_merge(self)?))
     }
 }

@@ -15,11 +15,11 @@ const EDITABLE: [&str; 11] = [
     "lang",
 ];
 
-const CAMPAIGN_COLUMNS: &str =
+pub(super) const CAMPAIGN_COLUMNS: &str =
     "id, slug, title, target, ask, why, scope, location, postcode, country, goal, url, \
      lang, status, picture_mime, owner_email, created_at, updated_at";
 
-fn campaign_from_row(row: &Row<'_>) -> rusqlite::Result<Campaign> {
+pub(super) fn campaign_from_row(row: &Row<'_>) -> rusqlite::Result<Campaign> {
     let parse_err = |i: usize, e: String| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
     };
@@ -77,8 +77,8 @@ impl SqliteStore {
         };
         tx.execute(
             "INSERT INTO campaigns (slug, title, target, ask, why, scope, location, postcode, country, goal, url, lang, \
-             status, owner_email, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'draft', ?13, ?14, ?14)",
+             status, owner_email, created_at, updated_at, uid) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'draft', ?13, ?14, ?14, ?15)",
             params![
                 slug,
                 draft.title,
@@ -94,6 +94,7 @@ impl SqliteStore {
                 draft.lang.unwrap_or(Lang::En).as_str(),
                 owner_email,
                 ts,
+                crate::uid::fresh().as_bytes(),
             ],
         )?;
         let id = tx.last_insert_rowid();

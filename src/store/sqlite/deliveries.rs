@@ -10,9 +10,9 @@ impl SqliteStore {
     pub fn record_delivery(&mut self, d: &NewDelivery<'_>) -> Result<Delivery> {
         let ts = self.now();
         self.conn().execute(
-            "INSERT INTO deliveries (campaign_id, delivered_at, show_level, included_fields, recipient, file, file_sha256, signatures) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![d.campaign_id, ts, d.show_level, d.included_fields.join(","), d.recipient, d.file, d.file_sha256, d.signatures],
+            "INSERT INTO deliveries (campaign_id, delivered_at, show_level, included_fields, recipient, file, file_sha256, signatures, uid) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![d.campaign_id, ts, d.show_level, d.included_fields.join(","), d.recipient, d.file, d.file_sha256, d.signatures, crate::uid::fresh().as_bytes()],
         )?;
         Ok(Delivery {
             id: self.conn().last_insert_rowid(),

@@ -277,7 +277,7 @@ const CHUNK: usize = 32;
 /// ?3 entered_by, ?4 signed_at (a row's own value, when it has one, wins).
 const SHARED: usize = 4;
 /// Parameters of each row.
-const COLUMNS: usize = 14;
+const COLUMNS: usize = 15;
 
 /// `OR ROLLBACK`: a row the schema refuses ends the whole import (all or nothing anyway),
 /// so SQLite needs no statement journal to undo half of a multi-row statement.
@@ -286,14 +286,14 @@ fn insert_sql(rows: usize) -> String {
         .map(|r| {
             let p = |j: usize| format!("?{}", SHARED + r * COLUMNS + j);
             format!(
-                "({}, ?1, {}, {}, {}, {}, {}, {}, {}, COALESCE({}, ?2), {}, {}, COALESCE({}, ?3), COALESCE({}, ?4), {})",
-                p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13), p(14)
+                "({}, ?1, {}, {}, {}, {}, {}, {}, {}, COALESCE({}, ?2), {}, {}, COALESCE({}, ?3), COALESCE({}, ?4), {}, {})",
+                p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11), p(12), p(13), p(14), p(15)
             )
         })
         .collect();
     format!(
         "INSERT OR ROLLBACK INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, \
-         opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) VALUES {}",
+         opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) VALUES {}",
         values.join(", ")
     )
 }
@@ -598,6 +598,9 @@ impl<'c> Bound<'c> {
         put(12, some(&s.entered_by))?;
         put(13, some(&s.signed_at))?;
         put(14, Some(&s.dedupe_key))?;
+        // Every row its own stable id (see `crate::uid`), made as it is stored.
+        let uid = crate::uid::fresh();
+        put(15, Some(&uid.as_bytes().as_slice()))?;
         Ok(())
     }
 }

@@ -218,6 +218,38 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign_id, lang)
     );
     "#,
+    // Merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
+    // delivery, the same in every database a row is merged into. New rows get a UUID v7
+    // from the binary (`crate::uid`); rows older than this migration get 16 random
+    // bytes (SQL cannot make a v7), and so does any row a writer inserts without one
+    // (the triggers: an older tool's rows, rows written by hand). Depends on nothing but
+    // migrations 1 to 7.
+    r#"
+    ALTER TABLE campaigns ADD COLUMN uid BLOB;
+    UPDATE campaigns SET uid = randomblob(16);
+    CREATE UNIQUE INDEX campaigns_by_uid ON campaigns(uid);
+    CREATE TRIGGER campaigns_uid AFTER INSERT ON campaigns WHEN NEW.uid IS NULL BEGIN
+        UPDATE campaigns SET uid = randomblob(16) WHERE id = NEW.id;
+    END;
+    ALTER TABLE sheets ADD COLUMN uid BLOB;
+    UPDATE sheets SET uid = randomblob(16);
+    CREATE UNIQUE INDEX sheets_by_uid ON sheets(uid);
+    CREATE TRIGGER sheets_uid AFTER INSERT ON sheets WHEN NEW.uid IS NULL BEGIN
+        UPDATE sheets SET uid = randomblob(16) WHERE sheet_id = NEW.sheet_id;
+    END;
+    ALTER TABLE signatures ADD COLUMN uid BLOB;
+    UPDATE signatures SET uid = randomblob(16);
+    CREATE UNIQUE INDEX signatures_by_uid ON signatures(uid);
+    CREATE TRIGGER signatures_uid AFTER INSERT ON signatures WHEN NEW.uid IS NULL BEGIN
+        UPDATE signatures SET uid = randomblob(16) WHERE id = NEW.id;
+    END;
+    ALTER TABLE deliveries ADD COLUMN uid BLOB;
+    UPDATE deliveries SET uid = randomblob(16);
+    CREATE UNIQUE INDEX deliveries_by_uid ON deliveries(uid);
+    CREATE TRIGGER deliveries_uid AFTER INSERT ON deliveries WHEN NEW.uid IS NULL BEGIN
+        UPDATE deliveries SET uid = randomblob(16) WHERE id = NEW.id;
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -10,6 +10,7 @@ pub mod cipher;
 mod deliveries;
 mod delivery_reads;
 pub(crate) mod import;
+mod merge;
 pub mod migrations;
 mod sheets;
 mod signatures;

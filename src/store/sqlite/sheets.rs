@@ -30,8 +30,8 @@ impl SqliteStore {
             let seq = last + n;
             let sheet_id = Sheet::id(prefix, seq);
             tx.execute(
-                "INSERT INTO sheets (sheet_id, campaign_id, seq, lines, printed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![sheet_id, campaign_id, seq, lines, ts],
+                "INSERT INTO sheets (sheet_id, campaign_id, seq, lines, printed_at, uid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![sheet_id, campaign_id, seq, lines, ts, crate::uid::fresh().as_bytes()],
             )?;
             sheets.push(Sheet {
                 sheet_id,

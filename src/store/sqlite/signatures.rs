@@ -50,8 +50,8 @@ impl SqliteStore {
         self.injected_busy()?;
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
-             source, sheet_id, line, entered_by, signed_at, dedupe_key) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 campaign_id,
                 s.name,
@@ -67,6 +67,7 @@ impl SqliteStore {
                 s.entered_by,
                 s.signed_at.clone().unwrap_or_else(|| self.now()),
                 s.dedupe_key,
+                crate::uid::fresh().as_bytes(),
             ],
         )?;
         Ok((changed == 1).then(|| self.conn().last_insert_rowid()))

@@ -10,7 +10,9 @@ use crate::model::{
     NewDelivery, NewSignature, Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited,
     Status, TeamMember, Translation,
 };
-use crate::store::{Import, ImportDefaults, NewTeamMember, Store};
+use crate::store::{
+    Import, ImportDefaults, MergeIds, MergeWrite, NewTeamMember, SignerRow, Store, Uuid,
+};
 
 impl Store for SqliteStore {
     fn path(&self) -> Option<&Path> {
@@ -207,6 +209,25 @@ impl Store for SqliteStore {
     }
     fn team_remove(&mut self, _email: &str) -> Result<Option<String>> {
         Err(teams_need_postgres())
+    }
+    fn identity(&self) -> Result<String> {
+        SqliteStore::identity(self)
+    }
+    fn campaign_by_uid(&self, uid: Uuid) -> Result<Option<Campaign>> {
+        SqliteStore::campaign_by_uid(self, uid)
+    }
+    fn merge_ids(&self, campaign_id: i64) -> Result<MergeIds> {
+        SqliteStore::merge_ids(self, campaign_id)
+    }
+    fn for_each_signer_row(
+        &self,
+        campaign_id: i64,
+        f: &mut dyn FnMut(SignerRow) -> Result<()>,
+    ) -> Result<()> {
+        SqliteStore::for_each_signer_row(self, campaign_id, f)
+    }
+    fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>> {
+        Ok(Box::new(SqliteStore::begin_merge(self)?))
     }
 }
 
