@@ -56,6 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (for packagers)')
             [CompletionResult]::new('team', 'team', [CompletionResultType]::ParameterValue, 'Give people of the team their own login to a shared PostgreSQL database')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring in another campaign database (a laptop''s file, or a postgres:// URL): everything it has that this one lacks, once; conflicts are reported, not overwritten')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -643,6 +644,23 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
         'campaign;team;help;help' {
             break
         }
+        'campaign;merge' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]')
+            [CompletionResult]::new('--passphrase-fd', '--passphrase-fd', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)')
+            [CompletionResult]::new('--passphrase-file', '--passphrase-file', [CompletionResultType]::ParameterName, 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would come in, and change nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON on stdout instead of tables and text')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt: a missing value is an error naming the flag to pass')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (editing a petition people already signed, ...)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print less on stderr: no status lines or progress bars (errors still show)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print less on stderr: no status lines or progress bars (errors still show)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'campaign;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the campaigns database; with --encrypt, an encrypted one protected by a passphrase')
             [CompletionResult]::new('account', 'account', [CompletionResultType]::ParameterValue, 'Set or show who you are: your name and email sign campaigns and emails')
@@ -666,6 +684,7 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (for packagers)')
             [CompletionResult]::new('team', 'team', [CompletionResultType]::ParameterValue, 'Give people of the team their own login to a shared PostgreSQL database')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring in another campaign database (a laptop''s file, or a postgres:// URL): everything it has that this one lacks, once; conflicts are reported, not overwritten')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -757,6 +776,9 @@ Register-ArgumentCompleter -Native -CommandName 'campaign' -ScriptBlock {
             break
         }
         'campaign;help;team;remove' {
+            break
+        }
+        'campaign;help;merge' {
             break
         }
         'campaign;help;help' {

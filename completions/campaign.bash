@@ -52,6 +52,9 @@ _campaign() {
             campaign,man)
                 cmd="campaign__subcmd__man"
                 ;;
+            campaign,merge)
+                cmd="campaign__subcmd__merge"
+                ;;
             campaign,new)
                 cmd="campaign__subcmd__new"
                 ;;
@@ -120,6 +123,9 @@ _campaign() {
                 ;;
             campaign__subcmd__help,man)
                 cmd="campaign__subcmd__help__subcmd__man"
+                ;;
+            campaign__subcmd__help,merge)
+                cmd="campaign__subcmd__help__subcmd__merge"
                 ;;
             campaign__subcmd__help,new)
                 cmd="campaign__subcmd__help__subcmd__new"
@@ -227,7 +233,7 @@ _campaign() {
 
     case "${cmd}" in
         campaign)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team help"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team merge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,7 +615,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help)
-            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team help"
+            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team merge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -777,6 +783,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1095,6 +1115,32 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__merge)
+            opts="-y -q -h -V --dry-run --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -53,6 +53,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand completions 'Print a shell completion script'
             cand man 'Write man pages (for packagers)'
             cand team 'Give people of the team their own login to a shared PostgreSQL database'
+            cand merge 'Bring in another campaign database (a laptop''s file, or a postgres:// URL): everything it has that this one lacks, once; conflicts are reported, not overwritten'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'campaign;init'= {
@@ -601,6 +602,22 @@ set edit:completion:arg-completer[campaign] = {|@words|
         }
         &'campaign;team;help;help'= {
         }
+        &'campaign;merge'= {
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --dry-run 'Show what would come in, and change nothing'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'campaign;help'= {
             cand init 'Create the campaigns database; with --encrypt, an encrypted one protected by a passphrase'
             cand account 'Set or show who you are: your name and email sign campaigns and emails'
@@ -624,6 +641,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand completions 'Print a shell completion script'
             cand man 'Write man pages (for packagers)'
             cand team 'Give people of the team their own login to a shared PostgreSQL database'
+            cand merge 'Bring in another campaign database (a laptop''s file, or a postgres:// URL): everything it has that this one lacks, once; conflicts are reported, not overwritten'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'campaign;help;init'= {
@@ -687,6 +705,8 @@ set edit:completion:arg-completer[campaign] = {|@words|
         &'campaign;help;team;list'= {
         }
         &'campaign;help;team;remove'= {
+        }
+        &'campaign;help;merge'= {
         }
         &'campaign;help;help'= {
         }

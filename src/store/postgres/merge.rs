@@ -88,7 +88,9 @@ impl PgStore {
         }
         // Read from, never written.
         client.batch_execute("SET default_transaction_read_only = on")?;
+        let kind = super::team::detect(&mut client)?;
         Ok(PgStore {
+            kind,
             client: RefCell::new(client),
             target: target.clone(),
             clock: clock::system(),
