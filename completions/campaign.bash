@@ -40,6 +40,9 @@ _campaign() {
             campaign,export)
                 cmd="campaign__subcmd__export"
                 ;;
+            campaign,forget)
+                cmd="campaign__subcmd__forget"
+                ;;
             campaign,help)
                 cmd="campaign__subcmd__help"
                 ;;
@@ -69,6 +72,9 @@ _campaign() {
                 ;;
             campaign,passphrase)
                 cmd="campaign__subcmd__passphrase"
+                ;;
+            campaign,purge)
+                cmd="campaign__subcmd__purge"
                 ;;
             campaign,review)
                 cmd="campaign__subcmd__review"
@@ -106,6 +112,9 @@ _campaign() {
             campaign__subcmd__help,export)
                 cmd="campaign__subcmd__help__subcmd__export"
                 ;;
+            campaign__subcmd__help,forget)
+                cmd="campaign__subcmd__help__subcmd__forget"
+                ;;
             campaign__subcmd__help,help)
                 cmd="campaign__subcmd__help__subcmd__help"
                 ;;
@@ -135,6 +144,9 @@ _campaign() {
                 ;;
             campaign__subcmd__help,passphrase)
                 cmd="campaign__subcmd__help__subcmd__passphrase"
+                ;;
+            campaign__subcmd__help,purge)
+                cmd="campaign__subcmd__help__subcmd__purge"
                 ;;
             campaign__subcmd__help,review)
                 cmd="campaign__subcmd__help__subcmd__review"
@@ -188,7 +200,7 @@ _campaign() {
 
     case "${cmd}" in
         campaign)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man help"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man purge forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,7 +402,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__edit)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --in --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --retain --in --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -434,6 +446,10 @@ _campaign() {
                     ;;
                 --lang)
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
+                --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --in)
@@ -569,8 +585,46 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__forget)
+            opts="-y -q -h -V --email --name --postcode --dry-run --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --postcode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__help)
-            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man help"
+            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man purge forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +736,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__forget)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -822,6 +890,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__passphrase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__purge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1020,7 +1102,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__new)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --template --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --retain --template --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1064,6 +1146,10 @@ _campaign() {
                     ;;
                 --lang)
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
+                --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --template)
@@ -1236,6 +1322,32 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__purge)
+            opts="-y -q -h -V --due --dry-run --discard-unsent --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

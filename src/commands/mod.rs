@@ -11,6 +11,7 @@ pub mod encrypt;
 pub mod enter_signatures;
 pub mod export;
 pub mod fields;
+pub mod forget;
 pub mod init;
 pub mod list;
 pub mod man;
@@ -18,6 +19,7 @@ pub mod new;
 pub mod outbox;
 pub mod paper_form;
 pub mod passphrase;
+pub mod purge;
 pub mod review;
 pub mod share;
 pub mod show;
@@ -82,6 +84,11 @@ pub enum Command {
     /// Write man pages (for packagers)
     #[command(hide = true)]
     Man(man::ManArgs),
+    /// Delete a delivered campaign's signers, keeping its counts and delivery records
+    Purge(purge::PurgeArgs),
+    /// Remove one person from every campaign (they withdrew; the counts drop) and keep a
+    /// keyed hash so no later import brings them back
+    Forget(forget::ForgetArgs),
 }
 
 /// Runs `command`. `app` builds the whole command line (for completions and man pages),
@@ -109,6 +116,8 @@ pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyh
         Command::Passphrase(args) => passphrase::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args, app),
         Command::Man(args) => man::run(ctx, args, app),
+        Command::Purge(args) => purge::run(ctx, args),
+        Command::Forget(args) => forget::run(ctx, args),
     }
 }
 

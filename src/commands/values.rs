@@ -74,6 +74,14 @@ pub fn form_lang() -> impl TypedValueParser<Value = FormLang> {
     ])
 }
 
+/// `--retain`: a period (`180d`, `26w`, `6m`, `1y`), given back normalized, or `none`.
+pub fn retain(text: &str) -> Result<String, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok("none".into());
+    }
+    crate::domain::privacy::Retention::parse(text).map(|r| r.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -830,7 +830,14 @@ impl Session {
                 ));
                 return Ok(Step::Row);
             }
-            if !store.update_signature(id, &signature)? {
+            let updated = match store.update_signature(id, &signature) {
+                Err(e @ Error::Forgotten { .. }) => {
+                    events.push(Event::Say(format!("  {e}")));
+                    return Ok(Step::Skip);
+                }
+                other => other?,
+            };
+            if !updated {
                 events.push(Event::Say("  another signer already has this email".into()));
                 return Ok(Step::Skip);
             }
@@ -844,7 +851,15 @@ impl Session {
             return Ok(Step::Row);
         }
         self.consume(&r.t.line);
-        match store.insert_signature(self.campaign.id, &signature)? {
+        let saved = match store.insert_signature(self.campaign.id, &signature) {
+            // A person who asked to be forgotten: said, not saved, and the next row asked.
+            Err(e @ Error::Forgotten { .. }) => {
+                events.push(Event::Say(format!("  {e}")));
+                return Ok(Step::Skip);
+            }
+            other => other?,
+        };
+        match saved {
             Some(id) => {
                 self.summary.added += 1;
                 self.total += 1;

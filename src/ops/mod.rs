@@ -6,4 +6,5 @@ pub mod deliver;
 pub mod entry;
 pub mod import;
 pub mod invites;
+pub mod privacy;
 pub mod signers;

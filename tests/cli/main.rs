@@ -18,6 +18,7 @@ mod entry_flies;
 mod outbox;
 mod paper;
 mod postgres;
+mod privacy;
 mod realistic;
 mod rough_edges;
 mod share;

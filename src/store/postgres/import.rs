@@ -77,6 +77,9 @@ pub struct PgImport<'s> {
     staged: i64,
     any_sheet: bool,
     done: bool,
+    /// People who asked to be forgotten, read in the import's transaction.
+    tombstones: crate::store::tombstones::Tombstones,
+    forgotten: u64,
 }
 
 impl PgStore {
@@ -102,10 +105,14 @@ impl PgStore {
             ))?;
             Ok(())
         })();
-        if let Err(e) = started {
-            let _ = self.client().batch_execute("ROLLBACK");
-            return Err(e);
-        }
+        let tombstones = started.and_then(|()| super::privacy::load_tombstones(self));
+        let tombstones = match tombstones {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = self.client().batch_execute("ROLLBACK");
+                return Err(e);
+            }
+        };
         Ok(PgImport {
             store: self,
             campaign_id,
@@ -113,6 +120,8 @@ impl PgStore {
             staged: 0,
             any_sheet: false,
             done: false,
+            tombstones,
+            forgotten: 0,
         })
     }
 }
@@ -168,6 +177,7 @@ impl PgImport<'_> {
         Ok(ImportOutcome {
             added,
             duplicates: self.staged as u64 - added,
+            forgotten: self.forgotten,
             unknown_sheets,
         })
     }
@@ -177,6 +187,16 @@ impl Import for PgImport<'_> {
     fn add_batch(&mut self, rows: &[NewSignature]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
+        }
+        // No hash at all while nobody was ever forgotten (the import benchmark).
+        if !self.tombstones.is_empty() {
+            let kept: Vec<NewSignature> = rows
+                .iter()
+                .filter(|s| !self.tombstones.forgets(s))
+                .cloned()
+                .collect();
+            self.forgotten += (rows.len() - kept.len()) as u64;
+            return self.stage(&kept);
         }
         self.stage(rows)
     }

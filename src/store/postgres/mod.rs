@@ -26,6 +26,7 @@ mod deliveries;
 mod delivery_reads;
 mod import;
 pub mod migrations;
+mod privacy;
 mod sheets;
 mod signatures;
 mod signer_edits;

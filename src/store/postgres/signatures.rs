@@ -49,6 +49,7 @@ impl PgStore {
     /// another machine: the unique index decides (waiting, at most, for the one
     /// statement of an import that is adding the same key).
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
+        self.refuse_forgotten(s)?;
         let signed_at = s.signed_at.clone().unwrap_or_else(|| self.now());
         let row = self.client().query_opt(
             "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
@@ -77,6 +78,7 @@ impl PgStore {
 
     /// Replaces a signer's fields; `false` when the new key belongs to another signer.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        self.refuse_forgotten(s)?;
         let result = self.client().execute(
             "UPDATE signatures SET name = $2, email = $3, postcode = $4, phone = $5, \
              phone_valid = $6, opt_in = $7, private = $8, sheet_id = $9, line = $10, \

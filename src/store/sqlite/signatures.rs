@@ -48,6 +48,7 @@ impl SqliteStore {
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
         #[cfg(test)]
         self.injected_busy()?;
+        self.refuse_forgotten(s)?;
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
              source, sheet_id, line, entered_by, signed_at, dedupe_key) \
@@ -119,6 +120,7 @@ impl SqliteStore {
     /// Replaces a signer's fields (a volunteer correcting the row they just entered).
     /// `false` when the new key belongs to another signer of the campaign.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        self.refuse_forgotten(s)?;
         let result = self.conn().execute(
             "UPDATE signatures SET name = ?2, email = ?3, postcode = ?4, phone = ?5, phone_valid = ?6, \
              opt_in = ?7, private = ?8, sheet_id = ?9, line = ?10, dedupe_key = ?11 WHERE id = ?1",
