@@ -4,20 +4,40 @@
 
 use std::collections::HashSet;
 
-use crate::domain::privacy::{forget_keys, tombstone};
+use ring::hmac;
+
+use crate::domain::signer::person_key;
 use crate::model::NewSignature;
 
 /// Every tombstone of the database with the keys they were made under. Empty (the usual
 /// case) costs an import nothing: no hash is computed.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Tombstones {
-    keys: Vec<[u8; 32]>,
+    /// Each key set up once (an HMAC key's setup costs as much as hashing a short key).
+    keys: Vec<hmac::Key>,
     hashes: HashSet<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Tombstones {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Tombstones({} keys, {} hashes)",
+            self.keys.len(),
+            self.hashes.len()
+        )
+    }
 }
 
 impl Tombstones {
     pub fn new(keys: Vec<[u8; 32]>, hashes: HashSet<[u8; 32]>) -> Tombstones {
-        Tombstones { keys, hashes }
+        Tombstones {
+            keys: keys
+                .iter()
+                .map(|k| hmac::Key::new(hmac::HMAC_SHA256, k))
+                .collect(),
+            hashes,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -27,15 +47,24 @@ impl Tombstones {
     /// Whether `dedupe_key` was forgotten (under any key the database holds).
     pub fn holds(&self, dedupe_key: &str) -> bool {
         !self.is_empty()
-            && self
-                .keys
-                .iter()
-                .any(|k| self.hashes.contains(&tombstone(k, dedupe_key)))
+            && self.keys.iter().any(|k| {
+                let tag = hmac::sign(k, dedupe_key.as_bytes());
+                <[u8; 32]>::try_from(tag.as_ref()).is_ok_and(|h| self.hashes.contains(&h))
+            })
     }
 
     /// Whether this signer asked to be forgotten (by email, or by name and postcode).
+    /// The same keys as `domain::privacy::forget_keys`, without copying the row's own.
     pub fn forgets(&self, s: &NewSignature) -> bool {
-        !self.is_empty() && forget_keys(s).iter().any(|k| self.holds(k))
+        if self.is_empty() {
+            return false;
+        }
+        if self.holds(&s.dedupe_key) {
+            return true;
+        }
+        // Only a row with an email has a second key (without one, its key is this one).
+        s.email.is_some()
+            && person_key(&s.name, s.postcode.as_deref()).is_some_and(|k| self.holds(&k))
     }
 }
 
