@@ -235,6 +235,25 @@ fn needing_names_after_a_purge_says_it_was_purged_and_when() {
         home.json(["show", &slug, "--json"])["signatures"]["total"],
         5
     );
+    // A session or an import that loaded the campaign before another process purged it
+    // is refused by the store itself (under the write lock, for an import).
+    let mut store = home.store();
+    let id = store.find_campaign(&slug).unwrap().id;
+    let rosa = campaign::store::NewSignature {
+        name: "Rosa Díaz".into(),
+        email: Some("rosa@example.org".into()),
+        dedupe_key: "rosa@example.org".into(),
+        ..Default::default()
+    };
+    let err = store.insert_signature(id, &rosa).unwrap_err();
+    assert!(err.to_string().contains("was purged on"), "{err}");
+    let defaults = campaign::store::ImportDefaults {
+        source: campaign::model::Source::Online,
+        entered_by: None,
+        signed_at: "2026-12-01T10:00:00Z".into(),
+    };
+    let err = store.begin_import(id, defaults).err().expect("refused");
+    assert!(err.to_string().contains("was purged on"), "{err}");
 }
 
 #[test]

@@ -100,6 +100,9 @@ impl PgStore {
             if exists.is_none() {
                 return Err(Error::CampaignNotFound(campaign_id.to_string()));
             }
+            // With the campaign held: a purge that ended after the command loaded it is
+            // seen here, so no name lands in a purged campaign.
+            super::privacy::refuse_purged_campaign(&mut *client, campaign_id)?;
             client.batch_execute(&format!(
                 "SET LOCAL work_mem = '{IMPORT_WORK_MEM}'; {STAGE}"
             ))?;

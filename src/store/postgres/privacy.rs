@@ -55,6 +55,25 @@ fn forgotten_since(
     Ok(None)
 }
 
+/// Refuses new signers for a campaign whose signers were purged.
+pub(super) fn refuse_purged_campaign(
+    client: &mut impl postgres::GenericClient,
+    campaign_id: i64,
+) -> Result<()> {
+    let row = client.query_opt(
+        "SELECT slug, purged_at FROM campaigns WHERE id = $1 AND purged_at IS NOT NULL",
+        &[&campaign_id],
+    )?;
+    match row {
+        Some(r) => Err(Error::Purged {
+            slug: r.try_get(0)?,
+            purged_at: r.try_get(1)?,
+            needs: "entering signatures".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Every tombstone, for an import (one empty table read when nobody was forgotten).
 pub(super) fn load_tombstones(store: &PgStore) -> Result<Tombstones> {
     let mut client = store.client();

@@ -50,6 +50,8 @@ impl PgStore {
     /// statement of an import that is adding the same key).
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
         self.refuse_forgotten(s)?;
+        // A typed session that outlived a purge (run elsewhere) adds no name to it.
+        super::privacy::refuse_purged_campaign(&mut *self.client(), campaign_id)?;
         let signed_at = s.signed_at.clone().unwrap_or_else(|| self.now());
         let row = self.client().query_opt(
             "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \

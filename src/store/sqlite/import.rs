@@ -257,6 +257,9 @@ impl Store {
         if exists.is_none() {
             return Err(Error::CampaignNotFound(campaign_id.to_string()));
         }
+        // Under the write lock: a purge that ended after the command loaded the campaign
+        // is seen here, so no name lands in a purged campaign.
+        super::privacy::refuse_purged_campaign(conn, campaign_id)?;
         import.tombstones = super::privacy::load_tombstones(conn)?;
         import.next_id =
             conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM signatures", [], |r| {

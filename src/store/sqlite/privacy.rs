@@ -79,6 +79,24 @@ fn forgotten_since(conn: &rusqlite::Connection, dedupe_key: &str) -> Result<Opti
     Ok(None)
 }
 
+/// Refuses new signers for a campaign whose signers were purged.
+pub(super) fn refuse_purged_campaign(conn: &rusqlite::Connection, campaign_id: i64) -> Result<()> {
+    let purged: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT slug, purged_at FROM campaigns WHERE id = ?1 AND purged_at IS NOT NULL",
+        )?
+        .query_row([campaign_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match purged {
+        Some((slug, purged_at)) => Err(Error::Purged {
+            slug,
+            purged_at,
+            needs: "entering signatures".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl SqliteStore {
     /// Counts per day signed, live rows plus the tallies a purge kept, in day order.
     pub fn signature_counts_by_day(

@@ -49,6 +49,8 @@ impl SqliteStore {
         #[cfg(test)]
         self.injected_busy()?;
         self.refuse_forgotten(s)?;
+        // A typed session that outlived a purge (run elsewhere) adds no name to it.
+        super::privacy::refuse_purged_campaign(self.conn(), campaign_id)?;
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
              source, sheet_id, line, entered_by, signed_at, dedupe_key) \
