@@ -40,6 +40,9 @@ _campaign() {
             campaign,export)
                 cmd="campaign__subcmd__export"
                 ;;
+            campaign,forget)
+                cmd="campaign__subcmd__forget"
+                ;;
             campaign,help)
                 cmd="campaign__subcmd__help"
                 ;;
@@ -72,6 +75,9 @@ _campaign() {
                 ;;
             campaign,passphrase)
                 cmd="campaign__subcmd__passphrase"
+                ;;
+            campaign,purge)
+                cmd="campaign__subcmd__purge"
                 ;;
             campaign,review)
                 cmd="campaign__subcmd__review"
@@ -112,6 +118,9 @@ _campaign() {
             campaign__subcmd__help,export)
                 cmd="campaign__subcmd__help__subcmd__export"
                 ;;
+            campaign__subcmd__help,forget)
+                cmd="campaign__subcmd__help__subcmd__forget"
+                ;;
             campaign__subcmd__help,help)
                 cmd="campaign__subcmd__help__subcmd__help"
                 ;;
@@ -144,6 +153,9 @@ _campaign() {
                 ;;
             campaign__subcmd__help,passphrase)
                 cmd="campaign__subcmd__help__subcmd__passphrase"
+                ;;
+            campaign__subcmd__help,purge)
+                cmd="campaign__subcmd__help__subcmd__purge"
                 ;;
             campaign__subcmd__help,review)
                 cmd="campaign__subcmd__help__subcmd__review"
@@ -233,7 +245,7 @@ _campaign() {
 
     case "${cmd}" in
         campaign)
-            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team merge help"
+            opts="-y -q -h -V --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team merge purge forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -435,7 +447,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__edit)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --in --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --retain --in --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -479,6 +491,10 @@ _campaign() {
                     ;;
                 --lang)
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
+                --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --in)
@@ -614,8 +630,46 @@ _campaign() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        campaign__subcmd__forget)
+            opts="-y -q -h -V --email --name --postcode --dry-run --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --postcode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         campaign__subcmd__help)
-            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team merge help"
+            opts="init account new review list show edit offline online share admins paper-form enter-signatures signer export deliver outbox encrypt passphrase completions man team merge purge forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +781,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__forget)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -881,6 +949,20 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__help__subcmd__passphrase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__help__subcmd__purge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1161,7 +1243,7 @@ _campaign() {
             return 0
             ;;
         campaign__subcmd__new)
-            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --template --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            opts="-y -q -h -V --title --target --ask --why --location --postcode --national --global --country --goal --url --lang --retain --template --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1205,6 +1287,10 @@ _campaign() {
                     ;;
                 --lang)
                     COMPREPLY=($(compgen -W "en es" -- "${cur}"))
+                    return 0
+                    ;;
+                --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --template)
@@ -1377,6 +1463,32 @@ _campaign() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        campaign__subcmd__purge)
+            opts="-y -q -h -V --due --dry-run --discard-unsent --db --json --no-input --yes --quiet --passphrase-fd --passphrase-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

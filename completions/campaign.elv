@@ -54,6 +54,8 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand man 'Write man pages (for packagers)'
             cand team 'Give people of the team their own login to a shared PostgreSQL database'
             cand merge 'Bring in another campaign database (a laptop''s file, or a postgres:// URL): everything it has that this one lacks, once; conflicts are reported, not overwritten'
+            cand purge 'Delete a delivered campaign''s signers, keeping its counts and delivery records'
+            cand forget 'Remove one person from every campaign (they withdrew; the counts drop) and keep a keyed hash so no later import brings them back'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'campaign;init'= {
@@ -105,6 +107,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --goal 'How many signatures you aim for'
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
+            cand --retain 'Delete the signers'' personal data this long after the last delivery, e.g. 180d, 26w, 6m or 1y (counts are kept; see `campaign purge --due`); `none` to clear'
             cand --template 'Prefill target, ask and why for a kind of #HereToStay campaign'
             cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
@@ -181,6 +184,7 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand --goal 'How many signatures you aim for'
             cand --url 'Web address where people can sign online'
             cand --lang 'Language of the petition''s documents, emails and share texts'
+            cand --retain 'Delete the signers'' personal data this long after the last delivery, e.g. 180d, 26w, 6m or 1y (counts are kept; see `campaign purge --due`); `none` to clear'
             cand --in 'Set the petition''s text in another language instead (with --title, --target, --ask, --why): documents, share texts and emails in LANG use it, and what is not translated stays in the campaign''s own language'
             cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
             cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
@@ -618,6 +622,43 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'campaign;purge'= {
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --due 'Purge every campaign whose retention period (--retain) has run out since its last delivery'
+            cand --dry-run 'Show what would be removed and kept; change nothing'
+            cand --discard-unsent 'Also delete this campaign''s emails still waiting in the outbox (never sent)'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'campaign;forget'= {
+            cand --email 'The person''s email'
+            cand --name 'The person''s name, as they signed (with --postcode)'
+            cand --postcode 'Their postcode (with --name)'
+            cand --db 'Database: a file, or a PostgreSQL URL shared by a team (postgres://USER@HOST:5432/DB?sslmode=verify-full; the password from PGPASSWORD or ~/.pgpass rather than typed here) [default: campaigns.db under $CAMPAIGN_HOME, or the platform data folder]'
+            cand --passphrase-fd 'Read the passphrase of an encrypted database from this open file descriptor (e.g. `--passphrase-fd 3 3< file`; the first line)'
+            cand --passphrase-file 'Read the passphrase of an encrypted database from this file (the first line; it must be private: chmod 600)'
+            cand --dry-run 'Show where they appear; change nothing'
+            cand --json 'Print machine-readable JSON on stdout instead of tables and text'
+            cand --no-input 'Never prompt: a missing value is an error naming the flag to pass'
+            cand -y 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand --yes 'Answer yes to confirmations (editing a petition people already signed, ...)'
+            cand -q 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand --quiet 'Print less on stderr: no status lines or progress bars (errors still show)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'campaign;help'= {
             cand init 'Create the campaigns database; with --encrypt, an encrypted one protected by a passphrase'
             cand account 'Set or show who you are: your name and email sign campaigns and emails'
@@ -642,6 +683,8 @@ set edit:completion:arg-completer[campaign] = {|@words|
             cand man 'Write man pages (for packagers)'
             cand team 'Give people of the team their own login to a shared PostgreSQL database'
             cand merge 'Bring in another campaign database (a laptop''s file, or a postgres:// URL): everything it has that this one lacks, once; conflicts are reported, not overwritten'
+            cand purge 'Delete a delivered campaign''s signers, keeping its counts and delivery records'
+            cand forget 'Remove one person from every campaign (they withdrew; the counts drop) and keep a keyed hash so no later import brings them back'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'campaign;help;init'= {
@@ -707,6 +750,10 @@ set edit:completion:arg-completer[campaign] = {|@words|
         &'campaign;help;team;remove'= {
         }
         &'campaign;help;merge'= {
+        }
+        &'campaign;help;purge'= {
+        }
+        &'campaign;help;forget'= {
         }
         &'campaign;help;help'= {
         }

@@ -98,6 +98,20 @@ pub enum Error {
     Postgres(String),
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The campaign's signers were purged: what needs their names cannot be done.
+    #[error(
+        "{slug} was purged on {}: its signers' names and contacts were deleted, so {needs} is \
+         not possible; its counts and deliveries are kept (`campaign show {slug}`)",
+        purged_at.get(..10).unwrap_or(purged_at)
+    )]
+    Purged {
+        slug: String,
+        purged_at: String,
+        needs: String,
+    },
+    /// This person asked to be removed from every campaign (`campaign forget`).
+    #[error("this person asked on {} to be removed from your campaigns: not saved", since.get(..10).unwrap_or(since))]
+    Forgotten { since: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

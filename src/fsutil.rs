@@ -194,6 +194,32 @@ impl Files {
         Ok(())
     }
 
+    /// Deletes the regular file `target` (a purge removing a delivery PDF, an email, a
+    /// rejects file). Refuses protected paths; never follows a symlink (the link's target
+    /// may be anything) and never removes a folder or device. `false` when nothing was
+    /// there.
+    pub fn remove(&self, target: &Path) -> Result<bool> {
+        self.check(target)?;
+        match fs::symlink_metadata(target) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(named(e, "cannot read", target).into()),
+            Ok(meta) if !meta.is_file() => return Err(not_regular(target)),
+            Ok(_) => {}
+        }
+        match fs::remove_file(target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(named(e, "cannot remove", target).into()),
+        }
+        if let Some(dir) = target.parent() {
+            // The removal survives a crash: the folder entry is on disk.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(true)
+    }
+
     /// Standard output as an [`Output`], refused when it was redirected onto a protected
     /// file (`>> campaigns.db`).
     pub fn stdout(&self) -> Result<Output> {

@@ -78,6 +78,12 @@ pub struct Campaign {
     pub owner_email: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// How long the signers' personal data is kept after the last delivery (`180d`).
+    #[serde(default)]
+    pub retain: Option<String>,
+    /// When its signers' personal data was purged (counts and deliveries are kept).
+    #[serde(default)]
+    pub purged_at: Option<String>,
 }
 
 impl Campaign {
@@ -132,6 +138,11 @@ pub struct CampaignSummary {
     #[serde(flatten)]
     pub campaign: Campaign,
     pub signatures: SignatureCounts,
+    /// When it was last delivered, if ever.
+    pub last_delivered_at: Option<String>,
+    /// The day its purge is due (`--retain` after the last delivery), if it has one
+    /// (see `domain::privacy::summary`).
+    pub purge_due: Option<String>,
 }
 
 /// One change to a campaign's text, kept because people signed the old text.
@@ -355,6 +366,8 @@ pub struct CampaignUpdate {
     pub goal: Option<Option<i64>>,
     pub url: Option<Option<String>>,
     pub lang: Option<Lang>,
+    /// `--retain`: a period, or `Some(None)` to clear it.
+    pub retain: Option<Option<String>>,
 }
 
 impl CampaignUpdate {
@@ -411,4 +424,73 @@ pub struct NewTeamMember<'a> {
     pub campaigns: Option<&'a [i64]>,
     /// Sent to the server only as its SCRAM verifier.
     pub password: &'a str,
+}
+
+/// What `Store::purge_signers` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedSigners {
+    /// Signer rows deleted (0 when the campaign was purged already).
+    pub signers: u64,
+    pub purged_at: String,
+}
+
+/// What `Store::scrub` did: whether deleted rows are gone from the file and its log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scrub {
+    pub complete: bool,
+    /// For a person, when it was not complete (another process reading, no right to VACUUM).
+    pub note: Option<String>,
+}
+
+/// A file campaign wrote that carries signers' data (kept to remove at a purge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Rejects,
+    Export,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Rejects => "rejects",
+            FileKind::Export => "export",
+        }
+    }
+}
+
+/// A recorded file of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignFile {
+    pub kind: FileKind,
+    pub path: String,
+    pub sha256: Option<String>,
+    pub written_at: String,
+}
+
+/// Who `campaign forget` is about: the dedupe keys they would have (email, or name and
+/// postcode, see `domain::signer::dedupe_key`; more than one when postcode rules differ
+/// between campaigns), and whether they were named by name and postcode (then rows that
+/// have an email too match when their name and postcode give one of the keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonKey {
+    pub keys: Vec<String>,
+    pub by_name: bool,
+}
+
+/// Where a person appears: one campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonMatch {
+    pub campaign_id: i64,
+    pub slug: String,
+    pub rows: u64,
+}
+
+/// What `Store::forget_person` did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Forgotten {
+    pub rows: u64,
+    pub campaigns: u64,
+    /// Tombstones added (keys already forgotten are not counted twice).
+    pub tombstones: u64,
 }

@@ -201,11 +201,26 @@ fn chosen_campaigns(
     store: &mut dyn Store,
     args: &DeliverArgs,
 ) -> anyhow::Result<Vec<Result<Campaign, CampaignFailure>>> {
+    // What needs the signers' names cannot be delivered once they were purged.
+    let needs = match args.show {
+        ShowLevel::Names => Some("a delivery with --show names"),
+        ShowLevel::Initials => Some("a delivery with --show initials"),
+        _ if !args.include.is_empty() => Some("a delivery with --include"),
+        _ if args.split_by.is_some() => Some("a delivery split by postcode"),
+        _ => None,
+    };
     let load = |store: &mut dyn Store, reference: &str| {
-        load_campaign(ctx, store, reference, Access::Manage).map_err(|error| CampaignFailure {
-            campaign: reference.to_string(),
-            error,
-        })
+        load_campaign(ctx, store, reference, Access::Manage)
+            .and_then(|c| {
+                if let Some(needs) = needs {
+                    crate::ops::privacy::refuse_purged(&c, needs)?;
+                }
+                Ok(c)
+            })
+            .map_err(|error| CampaignFailure {
+                campaign: reference.to_string(),
+                error,
+            })
     };
     if args.all {
         let listed = store.list_campaigns(args.status)?;

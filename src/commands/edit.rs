@@ -142,5 +142,6 @@ pub(super) fn update_from_flags(f: &CampaignFields) -> anyhow::Result<CampaignUp
         goal: f.goal.map(Some),
         url: optional(&f.url),
         lang: f.lang,
+        retain: f.retain.as_ref().map(|r| (r != "none").then(|| r.clone())),
     })
 }

@@ -69,6 +69,8 @@ pub struct EnterSignaturesArgs {
 pub fn run(ctx: &Ctx, args: EnterSignaturesArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
+    // New signers could only be delivered alone: its names are gone.
+    crate::ops::privacy::refuse_purged(&campaign, "entering signatures")?;
     let account = ctx.account()?;
     let region = Region::new(
         account.country.as_deref(),
@@ -180,6 +182,19 @@ fn import(
         &bar,
     )?;
     bar.bar.finish_and_clear();
+    // A purge removes the rejects file with the campaign's names (a device or a pipe is
+    // nothing to remove).
+    if let Some(path) = &args.rejects {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+            let resolved = crate::fsutil::resolve(path);
+            store.record_campaign_file(
+                campaign.id,
+                crate::model::FileKind::Rejects,
+                &resolved.to_string_lossy(),
+                None,
+            )?;
+        }
+    }
     render_report(ctx, args, &report)
 }
 

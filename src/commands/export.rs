@@ -120,6 +120,7 @@ fn csv_io(e: csv::Error) -> io::Error {
 pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Manage)?;
+    crate::ops::privacy::refuse_purged(&campaign, "an export of its signers")?;
     // Through a temporary file renamed into place at the end: an error or a full disk
     // leaves an earlier export as it was. Never over the database or the account file.
     // Into a pipe or file the bytes are exact; a person reading on a terminal gets them
@@ -190,7 +191,18 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     }
     match output {
         Some(file) => {
-            file.commit()?;
+            let done = file.commit()?;
+            // Listed by a purge as a copy to delete (a pipe or device is not a copy).
+            if args.out.is_some()
+                && std::fs::symlink_metadata(&done.path).is_ok_and(|m| m.is_file())
+            {
+                store.record_campaign_file(
+                    campaign.id,
+                    crate::model::FileKind::Export,
+                    &done.path.to_string_lossy(),
+                    done.sha256.as_deref(),
+                )?;
+            }
         }
         None => terminal.flush()?,
     }

@@ -54,6 +54,11 @@ pub struct CampaignFields {
     /// Language of the petition's documents, emails and share texts
     #[arg(long, value_parser = super::values::lang())]
     pub lang: Option<Lang>,
+
+    /// Delete the signers' personal data this long after the last delivery, e.g. 180d,
+    /// 26w, 6m or 1y (counts are kept; see `campaign purge --due`); `none` to clear
+    #[arg(long, value_name = "PERIOD", value_parser = super::values::retain)]
+    pub retain: Option<String>,
 }
 
 impl CampaignFields {
@@ -81,6 +86,7 @@ impl CampaignFields {
             && self.goal.is_none()
             && self.url.is_none()
             && self.lang.is_none()
+            && self.retain.is_none()
     }
 }
 

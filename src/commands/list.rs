@@ -65,6 +65,8 @@ pub fn table(campaigns: &[CampaignSummary]) -> Listing {
     let slug = |c: &CampaignSummary| c.campaign.slug.clone();
     let status = |c: &CampaignSummary| c.campaign.status.to_string();
     let count = |c: &CampaignSummary| c.signatures.total.to_string();
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let purge = |c: &CampaignSummary| purge_cell(c, &today);
     // Whole columns, each with its padding and one border; title and where at least 12.
     let whole = widest("id", &id) + widest("slug", &slug) + widest("status", &status);
     let full_needs = whole
@@ -73,8 +75,9 @@ pub fn table(campaigns: &[CampaignSummary]) -> Listing {
         + "online".len().max(6)
         + "unnamed".len()
         + widest("goal", &goal)
+        + widest("purge", &purge)
         + 2 * 12
-        + 10 * 3
+        + 11 * 3
         + 1;
     let full = ui::table::width().is_none_or(|w| full_needs <= usize::from(w));
     if full {
@@ -89,6 +92,7 @@ pub fn table(campaigns: &[CampaignSummary]) -> Listing {
             "online",
             "unnamed",
             "goal",
+            "purge",
         ]);
         for c in campaigns {
             let s = &c.signatures;
@@ -103,9 +107,10 @@ pub fn table(campaigns: &[CampaignSummary]) -> Listing {
                 s.online.to_string(),
                 s.private.to_string(),
                 goal(c),
+                purge(c),
             ]);
         }
-        for column in [0, 1, 3, 5, 6, 7, 8, 9] {
+        for column in [0, 1, 3, 5, 6, 7, 8, 9, 10] {
             table.keep_whole(column);
         }
         return Listing::Table(table);
@@ -144,4 +149,17 @@ pub fn table(campaigns: &[CampaignSummary]) -> Listing {
         ));
     }
     Listing::Lines(out.join("\n"))
+}
+
+/// When the campaign's signers are (or were) purged: "due 2027-06-01", "overdue since
+/// 2027-06-01", "purged 2027-06-02", or "-".
+fn purge_cell(c: &CampaignSummary, today: &str) -> String {
+    if let Some(at) = &c.campaign.purged_at {
+        return format!("purged {}", at.get(..10).unwrap_or(at));
+    }
+    match &c.purge_due {
+        Some(due) if due.as_str() < today => format!("overdue since {due}"),
+        Some(due) => format!("due {due}"),
+        None => "-".into(),
+    }
 }

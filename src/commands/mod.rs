@@ -11,6 +11,7 @@ pub mod encrypt;
 pub mod enter_signatures;
 pub mod export;
 pub mod fields;
+pub mod forget;
 pub mod init;
 pub mod list;
 pub mod man;
@@ -19,6 +20,7 @@ pub mod new;
 pub mod outbox;
 pub mod paper_form;
 pub mod passphrase;
+pub mod purge;
 pub mod review;
 pub mod share;
 pub mod show;
@@ -89,6 +91,11 @@ pub enum Command {
     /// Bring in another campaign database (a laptop's file, or a postgres:// URL):
     /// everything it has that this one lacks, once; conflicts are reported, not overwritten
     Merge(merge::MergeArgs),
+    /// Delete a delivered campaign's signers, keeping its counts and delivery records
+    Purge(purge::PurgeArgs),
+    /// Remove one person from every campaign (they withdrew; the counts drop) and keep a
+    /// keyed hash so no later import brings them back
+    Forget(forget::ForgetArgs),
 }
 
 /// Runs `command`. `app` builds the whole command line (for completions and man pages),
@@ -118,6 +125,8 @@ pub fn dispatch(ctx: &Ctx, command: Command, app: fn() -> clap::Command) -> anyh
         Command::Man(args) => man::run(ctx, args, app),
         Command::Team(args) => team::run(ctx, args),
         Command::Merge(args) => merge::run(ctx, args),
+        Command::Purge(args) => purge::run(ctx, args),
+        Command::Forget(args) => forget::run(ctx, args),
     }
 }
 

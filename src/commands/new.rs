@@ -91,8 +91,17 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> anyhow::Result<()> {
     }
 
     let mut store = ctx.store()?;
-    let campaign =
+    let mut campaign =
         store.insert_campaign(&draft, &slugify(&draft.title), account.email.as_deref())?;
+    if let Some(retain) = args.fields.retain.as_deref().filter(|r| *r != "none") {
+        let change = crate::model::FieldChange {
+            field: "retain",
+            old: None,
+            new: Some(retain.to_string()),
+        };
+        store.update_campaign(campaign.id, &[change], account.email.as_deref())?;
+        campaign = store.campaign_by_id(campaign.id)?;
+    }
     if ctx.output.json {
         ui::out_json(&campaign)?;
     } else {

@@ -21,6 +21,24 @@ pub struct CampaignDetails {
     pub deliveries: Vec<Delivery>,
     /// The petition's text in other languages (`edit --in LANG`).
     pub translations: Vec<Translation>,
+    /// Counts per postcode (trimmed as delivery groups them), kept after a purge.
+    pub by_postcode: Vec<CountsFor>,
+    /// Counts per day signed (`YYYY-MM-DD`), kept after a purge.
+    pub by_day: Vec<CountsFor>,
+}
+
+/// Counts for one postcode or one day.
+#[derive(Debug, Serialize)]
+pub struct CountsFor {
+    pub key: String,
+    #[serde(flatten)]
+    pub counts: SignatureCounts,
+}
+
+fn counts_for(rows: Vec<(String, SignatureCounts)>) -> Vec<CountsFor> {
+    rows.into_iter()
+        .map(|(key, counts)| CountsFor { key, counts })
+        .collect()
 }
 
 pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
@@ -31,6 +49,17 @@ pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
         history: store.campaign_edits(campaign.id)?,
         deliveries: store.deliveries(campaign.id)?,
         translations: store.translations(campaign.id)?,
+        // A scan of the campaign's rows: only for --json, which gives them.
+        by_postcode: if ctx.output.json {
+            counts_for(store.signature_counts_by_postcode(campaign.id)?)
+        } else {
+            Vec::new()
+        },
+        by_day: if ctx.output.json {
+            counts_for(store.signature_counts_by_day(campaign.id)?)
+        } else {
+            Vec::new()
+        },
         campaign,
     };
     if ctx.output.json {

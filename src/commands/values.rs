@@ -84,6 +84,14 @@ pub fn team_role() -> impl TypedValueParser<Value = crate::model::TeamKind> {
     ])
 }
 
+/// `--retain`: a period (`180d`, `26w`, `6m`, `1y`), given back normalized, or `none`.
+pub fn retain(text: &str) -> Result<String, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok("none".into());
+    }
+    crate::domain::privacy::Retention::parse(text).map(|r| r.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

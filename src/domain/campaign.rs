@@ -220,6 +220,9 @@ pub fn changes(update: &CampaignUpdate, current: &Campaign) -> Vec<FieldChange> 
     if let Some(v) = update.lang {
         push("lang", Some(current.lang.to_string()), Some(v.to_string()));
     }
+    if let Some(v) = &update.retain {
+        push("retain", current.retain.clone(), v.clone());
+    }
     out
 }
 

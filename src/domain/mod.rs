@@ -4,6 +4,7 @@ pub mod campaign;
 pub mod delivery;
 pub mod phone;
 pub mod picture;
+pub mod privacy;
 pub mod sheets;
 pub mod signer;
 pub mod slug;

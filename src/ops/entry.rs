@@ -830,7 +830,14 @@ impl Session {
                 ));
                 return Ok(Step::Row);
             }
-            if !store.update_signature(id, &signature)? {
+            let updated = match store.update_signature(id, &signature) {
+                Err(e @ Error::Forgotten { .. }) => {
+                    events.push(Event::Say(format!("  {e}")));
+                    return Ok(Step::Skip);
+                }
+                other => other?,
+            };
+            if !updated {
                 events.push(Event::Say("  another signer already has this email".into()));
                 return Ok(Step::Skip);
             }
@@ -844,7 +851,15 @@ impl Session {
             return Ok(Step::Row);
         }
         self.consume(&r.t.line);
-        match store.insert_signature(self.campaign.id, &signature)? {
+        let saved = match store.insert_signature(self.campaign.id, &signature) {
+            // A person who asked to be forgotten: said, not saved, and the next row asked.
+            Err(e @ Error::Forgotten { .. }) => {
+                events.push(Event::Say(format!("  {e}")));
+                return Ok(Step::Skip);
+            }
+            other => other?,
+        };
+        match saved {
             Some(id) => {
                 self.summary.added += 1;
                 self.total += 1;
@@ -1594,5 +1609,44 @@ mod tests {
         ));
         assert!(has(&shown, "? Sheet id (from the sheet's footer)"));
         assert!(s.ended());
+    }
+
+    #[test]
+    fn a_forgotten_person_is_said_not_saved_and_the_next_row_is_asked() {
+        let (mut store, campaign) = setup();
+        let minh = NewSignature {
+            name: "Nguyễn Thị Minh Khai".into(),
+            email: Some("minh@example.org".into()),
+            postcode: Some("94601".into()),
+            dedupe_key: "minh@example.org".into(),
+            ..Default::default()
+        };
+        store.insert_signature(campaign.id, &minh).unwrap().unwrap();
+        let person = crate::model::PersonKey {
+            keys: vec!["minh@example.org".into()],
+            by_name: false,
+        };
+        store.forget_person(&person).unwrap();
+        let mut s = session(&campaign, Some("OAK-0001"));
+        // By email, then by name and postcode without one: both kept out.
+        let mut typed = row("Nguyễn Thị Minh Khai", "MINH@example.org", "94601");
+        typed.extend(row("nguyễn thị minh khai", "", "94601"));
+        typed.extend(row("李娜", "", "94612"));
+        typed.push(".");
+        let shown = drive(&mut s, &mut store, &typed);
+        assert_eq!(
+            shown
+                .iter()
+                .filter(|l| l.contains("asked on") && l.contains("not saved"))
+                .count(),
+            2,
+            "{shown:#?}"
+        );
+        let names: Vec<String> = signers(&store, &campaign)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["李娜"]);
+        assert_eq!((s.summary().added, s.summary().skipped), (1, 2));
     }
 }

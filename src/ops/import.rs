@@ -110,7 +110,8 @@ pub trait Rejects {
     fn finish(&mut self) -> Result<()>;
 }
 
-/// What an import did, row by row summed up: `read = added + duplicates + rejected`.
+/// What an import did, row by row summed up: `read = added + duplicates + rejected +
+/// forgotten`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportCounts {
     /// Data rows read (the header is not counted).
@@ -119,6 +120,14 @@ pub struct ImportCounts {
     /// Rows whose signer was already in the campaign or earlier in the file.
     pub duplicates: u64,
     pub rejected: u64,
+    /// Rows left out because their signer asked to be forgotten (`campaign forget`):
+    /// never written to the rejects file. Not in `--json` while 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub forgotten: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A row that was not imported, and why.
@@ -259,6 +268,7 @@ pub fn run(
     let outcome = import.commit()?;
     report.counts.added = outcome.added;
     report.counts.duplicates = outcome.duplicates;
+    report.counts.forgotten = outcome.forgotten;
     report.unknown_sheets = outcome.unknown_sheets;
     Ok(report)
 }
@@ -410,6 +420,7 @@ mod tests {
                 added: g.valid_unique(),
                 duplicates: g.duplicates,
                 rejected: g.invalid,
+                forgotten: 0,
             };
             assert_eq!(report.counts, expected);
             total += g.valid_unique() as i64;

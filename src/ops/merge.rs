@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{Campaign, Translation};
+use crate::store::tombstones::Tombstones;
 use crate::store::{MergeWrite, MergedSigner, SignerRow, Store};
 
 /// What a merge brought in (or, with `--dry-run`, would bring in).
@@ -104,10 +105,21 @@ pub enum Admit {
     HoldBack,
 }
 
-/// The one place every incoming signer passes before it is stored: a rule that keeps
-/// some out (a signer who asked to be forgotten) goes here.
-pub fn admit(_target: &dyn Store, _campaign_here: i64, _row: &SignerRow) -> Result<Admit> {
-    Ok(Admit::Store)
+/// The one place every incoming signer passes before it is stored: a signer who asked
+/// this database to forget them (`campaign forget`, by email or by name and postcode)
+/// stays out, whatever the other database still holds.
+pub fn admit(forgotten: &Tombstones, row: &SignerRow) -> Admit {
+    let s = &row.signature;
+    if forgotten.forgets_signer(
+        &row.dedupe_key,
+        &s.name,
+        s.email.is_some(),
+        s.postcode.as_deref(),
+    ) {
+        Admit::HoldBack
+    } else {
+        Admit::Store
+    }
 }
 
 /// Signers stored per batch (one round trip to a server).
@@ -318,8 +330,10 @@ fn merge_campaign(
     // FROM's signer ids to the target's, for the signer history.
     let mut ids_here: HashMap<i64, i64> = HashMap::new();
     let mut batch: Vec<SignerRow> = Vec::with_capacity(BATCH);
+    // Read in the merge's transaction: a forget committed before it is seen.
+    let forgotten = tx.store().tombstones()?;
     from.for_each_signer_row(c.id, &mut |row| {
-        if admit(tx.store(), here.id, &row)? == Admit::HoldBack {
+        if admit(&forgotten, &row) == Admit::HoldBack {
             entry.held_back += 1;
             return Ok(());
         }

@@ -7,5 +7,6 @@ pub mod entry;
 pub mod import;
 pub mod invites;
 pub mod merge;
+pub mod privacy;
 pub mod signers;
 pub mod team;

@@ -490,6 +490,8 @@ pub(crate) mod tests {
             owner_email: Some("ana@example.org".into()),
             created_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-01T00:00:00Z".into(),
+            retain: None,
+            purged_at: None,
         }
     }
 

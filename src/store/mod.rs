@@ -12,6 +12,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod tombstones;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ use crate::model::{
     Admin, Campaign, CampaignDraft, CampaignEdit, CampaignSummary, CampaignTexts, Delivery, Lang,
     Sheet, Signature, SignatureCounts, SignatureEdit, SignerEdited, Source, Status, TeamKind,
     TeamMember, Translation,
+};
+use crate::model::{
+    CampaignFile, FileKind, Forgotten, PersonKey, PersonMatch, PurgedSigners, Scrub,
 };
 pub use crate::model::{CampaignUpdate, FieldChange, NewDelivery, NewSignature};
 pub use crate::uid::Uuid;
@@ -95,6 +99,8 @@ pub struct ImportDefaults {
 pub struct ImportOutcome {
     pub added: u64,
     pub duplicates: u64,
+    /// Rows left out because their signer asked to be forgotten (`campaign forget`).
+    pub forgotten: u64,
     /// Sheet ids never printed for the campaign, with their rows (kept as written).
     pub unknown_sheets: Vec<UnknownSheet>,
 }
@@ -300,6 +306,36 @@ pub trait Store: Send {
     /// Starts a merge into this database: one write transaction until `commit`; dropped
     /// without it (an error, `--dry-run`, a kill), nothing of it is kept.
     fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>>;
+    // Privacy (issue 13): purge, the files a campaign wrote, forgetting a person.
+    /// Counts per day signed (`YYYY-MM-DD` of `signed_at`), in day order; from the kept
+    /// tallies once purged.
+    fn signature_counts_by_day(&self, campaign_id: i64) -> Result<Vec<(String, SignatureCounts)>>;
+    /// One write transaction: tallies per postcode and day from the signers, then deletes
+    /// them and sets `purged_at` (kept when already set). The total stays.
+    fn purge_signers(&mut self, campaign_id: i64) -> Result<PurgedSigners>;
+    /// Gives back the space of deleted rows and empties the write-ahead log. Never
+    /// inside a transaction.
+    fn scrub(&mut self) -> Result<Scrub>;
+    /// Records a file written with the campaign's signers in it (a rejects file, an
+    /// export), for a purge to remove or list.
+    fn record_campaign_file(
+        &mut self,
+        campaign_id: i64,
+        kind: FileKind,
+        path: &str,
+        sha256: Option<&str>,
+    ) -> Result<()>;
+    fn campaign_files(&self, campaign_id: i64) -> Result<Vec<CampaignFile>>;
+    /// Where this person appears, per campaign (reads only).
+    fn find_person(&self, person: &PersonKey) -> Result<Vec<PersonMatch>>;
+    /// Deletes the person from every campaign and records the tombstones of every key
+    /// they had (keyed hashes, no email or name), in one write transaction.
+    fn forget_person(&mut self, person: &PersonKey) -> Result<Forgotten>;
+    /// Whether this dedupe key belongs to someone who asked to be forgotten (typed entry
+    /// and imports check it themselves; `merge` asks here).
+    fn is_forgotten(&self, dedupe_key: &str) -> Result<bool>;
+    /// Every tombstone, loaded once for many checks (a merge's signers).
+    fn tombstones(&self) -> Result<tombstones::Tombstones>;
 }
 
 /// A campaign's stable ids (see `crate::uid`); `None` for a row written without one.

@@ -19,6 +19,7 @@ mod merge;
 mod outbox;
 mod paper;
 mod postgres;
+mod privacy;
 mod realistic;
 mod rough_edges;
 mod share;

@@ -522,3 +522,34 @@ fn rows_older_than_the_stable_ids_get_one_and_merge_once() {
     );
     assert!(laptop.ok(["export", "old-one"]).contains(NAMES[1]));
 }
+
+/// A person who asked the team's database to forget them stays out when a laptop that
+/// still holds them is merged in (by email, and by name and postcode).
+#[test]
+fn a_forgotten_person_stays_out_of_a_merge() {
+    let laptop = Home::laptop();
+    let slug = laptop.live_campaign("Sanctuary for all immigrants");
+    import(&laptop, &slug, &four_signers());
+    let team = Home::new();
+    team.account();
+    let first = merge(&team, &path(&laptop), &[]);
+    assert_eq!(first["campaigns"][0]["signatures_added"], 4, "{first}");
+    team.ok(["forget", "--email", "LI.NA@example.org", "--yes"]);
+    team.ok(["forget", "--name", NAMES[1], "--postcode", "94612", "--yes"]);
+    assert_eq!(total(&team, &slug), 2);
+
+    let again = merge(&team, &path(&laptop), &[]);
+    let c = &again["campaigns"][0];
+    assert_eq!(c["held_back"], 2, "{again}");
+    assert_eq!(c["signatures_added"], 0, "{again}");
+    assert_eq!(total(&team, &slug), 2);
+    let export = team.ok(["export", &slug, "--format", "jsonl"]);
+    assert!(
+        !export.contains(NAMES[3]) && !export.contains(NAMES[1]),
+        "{export}"
+    );
+    assert!(
+        export.contains(NAMES[0]) && export.contains(NAMES[2]),
+        "{export}"
+    );
+}

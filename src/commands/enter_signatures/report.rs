@@ -152,6 +152,15 @@ pub(super) fn render_report(
         }
         ui::warn(message);
     }
+    if counts.forgotten > 0 {
+        ui::status(
+            ctx,
+            format!(
+                "{} skipped: these people asked to be forgotten (`campaign forget`)",
+                ui::plural(counts.forgotten, "row", "rows")
+            ),
+        );
+    }
     render_counts(ctx, counts)
 }
 
@@ -159,8 +168,13 @@ fn render_counts(ctx: &Ctx, counts: &ImportCounts) -> anyhow::Result<()> {
     if ctx.output.json {
         ui::out_json(counts)?;
     } else {
+        let forgotten = if counts.forgotten > 0 {
+            format!(", forgotten {}", counts.forgotten)
+        } else {
+            String::new()
+        };
         ui::out_line(format!(
-            "read {}, added {}, duplicates {}, rejected {}",
+            "read {}, added {}, duplicates {}, rejected {}{forgotten}",
             counts.read, counts.added, counts.duplicates, counts.rejected
         ))?;
     }

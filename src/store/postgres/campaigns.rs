@@ -10,7 +10,7 @@ use crate::model::{
 };
 
 /// The columns `update_campaign` may change, with how a text value is written to each.
-const EDITABLE: [(&str, &str); 11] = [
+const EDITABLE: [(&str, &str); 12] = [
     ("title", "$1"),
     ("target", "$1"),
     ("ask", "$1"),
@@ -22,11 +22,12 @@ const EDITABLE: [(&str, &str); 11] = [
     ("goal", "$1::text::bigint"),
     ("url", "$1"),
     ("lang", "$1"),
+    ("retain", "$1"),
 ];
 
 pub(super) const CAMPAIGN_COLUMNS: &str =
     "c.id, c.slug, c.title, c.target, c.ask, c.why, c.scope, c.location, c.postcode, c.country, \
-     c.goal, c.url, c.lang, c.status, c.picture_mime, c.owner_email, c.created_at, c.updated_at";
+     c.goal, c.url, c.lang, c.status, c.picture_mime, c.owner_email, c.created_at, c.updated_at, c.retain, c.purged_at";
 
 pub(super) fn campaign_from_row(row: &Row) -> Result<Campaign> {
     let parse = |i: usize, e: String| Error::Invalid(format!("campaign column {i}: {e}"));
@@ -58,6 +59,8 @@ pub(super) fn campaign_from_row(row: &Row) -> Result<Campaign> {
         owner_email: row.try_get(15)?,
         created_at: row.try_get(16)?,
         updated_at: row.try_get(17)?,
+        retain: row.try_get(18)?,
+        purged_at: row.try_get(19)?,
     })
 }
 
@@ -157,7 +160,8 @@ impl PgStore {
         let rows = self.client().query(
             &format!(
                 "SELECT {CAMPAIGN_COLUMNS}, COALESCE(n.total, 0), COALESCE(n.paper, 0), \
-                        COALESCE(n.online, 0), COALESCE(n.private, 0) \
+                        COALESCE(n.online, 0), COALESCE(n.private, 0), \
+                        (SELECT max(d.delivered_at) FROM deliveries d WHERE d.campaign_id = c.id) \
                  FROM campaigns c LEFT JOIN signature_counts n ON n.campaign_id = c.id \
                  WHERE $1::text IS NULL OR c.status = $1 ORDER BY c.id"
             ),
@@ -165,10 +169,11 @@ impl PgStore {
         )?;
         rows.iter()
             .map(|row| {
-                Ok(CampaignSummary {
-                    campaign: campaign_from_row(row)?,
-                    signatures: counts_from_row(row, 18)?,
-                })
+                Ok(crate::domain::privacy::summary(
+                    campaign_from_row(row)?,
+                    counts_from_row(row, 20)?,
+                    row.try_get(24)?,
+                ))
             })
             .collect()
     }

@@ -8,7 +8,7 @@ use crate::model::{Signature, SignatureCounts};
 
 /// The SQL twin of `domain::delivery::postcode_key` (and of SQLite's): both trim exactly
 /// these characters, and order by bytes (`COLLATE "C"`), as SQLite does.
-const POSTCODE_KEY: &str = "btrim(COALESCE(postcode, ''), E' \\t\\n\\r') COLLATE \"C\"";
+pub(super) const POSTCODE_KEY: &str = "btrim(COALESCE(postcode, ''), E' \\t\\n\\r') COLLATE \"C\"";
 
 impl PgStore {
     /// The campaign's signers counted per postcode key, in key (byte) order.
@@ -18,9 +18,16 @@ impl PgStore {
     ) -> Result<Vec<(String, SignatureCounts)>> {
         let rows = self.client().query(
             &format!(
-                "SELECT {POSTCODE_KEY} AS k, count(*), count(*) FILTER (WHERE source = 'paper'), \
-                        count(*) FILTER (WHERE source = 'online'), count(*) FILTER (WHERE private) \
-                 FROM signatures WHERE campaign_id = $1 GROUP BY k ORDER BY k"
+                // Live rows plus the tallies a purge kept (SQLite's twin).
+                "SELECT k, sum(t)::bigint, sum(p)::bigint, sum(o)::bigint, sum(v)::bigint FROM ( \
+                   SELECT {POSTCODE_KEY} AS k, count(*) AS t, \
+                        count(*) FILTER (WHERE source = 'paper') AS p, \
+                        count(*) FILTER (WHERE source = 'online') AS o, \
+                        count(*) FILTER (WHERE private) AS v \
+                   FROM signatures WHERE campaign_id = $1 GROUP BY 1 \
+                   UNION ALL SELECT postcode_key COLLATE \"C\", total, paper, online, private \
+                   FROM purged_counts_by_postcode WHERE campaign_id = $1) u \
+                 GROUP BY k ORDER BY k"
             ),
             &[&campaign_id],
         )?;

@@ -184,22 +184,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign_id, lang)
     );
     "#,
-    // 4: merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
-    // delivery, the same in every database a row is merged into. The binary gives new
-    // rows a UUID v7 (`crate::uid`); the default fills the rows already here (a volatile
-    // default gives each its own) and any row a writer inserts without one. SQLite's
-    // merge-ids migration. Depends on nothing but migrations 1 to 3.
-    r#"
-    ALTER TABLE campaigns ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
-    ALTER TABLE campaigns ADD CONSTRAINT campaigns_uid UNIQUE (uid);
-    ALTER TABLE sheets ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
-    ALTER TABLE sheets ADD CONSTRAINT sheets_uid UNIQUE (uid);
-    ALTER TABLE signatures ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
-    ALTER TABLE signatures ADD CONSTRAINT signatures_uid UNIQUE (uid);
-    ALTER TABLE deliveries ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
-    ALTER TABLE deliveries ADD CONSTRAINT deliveries_uid UNIQUE (uid);
-    "#,
-    // 5: teams (`campaign team`): who may do what, enforced by the database. A person of
+    // 4: teams (`campaign team`): who may do what, enforced by the database. A person of
     // the team is a PostgreSQL login role in one of two group roles of this database
     // (made by `team_setup()` when the first person is added: creating roles needs
     // CREATEROLE, which the migrating user may lack). Row-level security by campaign on
@@ -359,7 +344,7 @@ pub const MIGRATIONS: &[&str] = &[
         EXECUTE format('GRANT SELECT ON schema_version, campaigns, campaign_texts, '
             'campaign_edits, sheets, signature_counts, deliveries TO %I', vol);
         EXECUTE format('GRANT INSERT (id, campaign_id, name, email, postcode, phone, phone_valid, '
-            'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) '
+            'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) '
             'ON signatures TO %I', vol);
         EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', seq, vol);
         EXECUTE format('GRANT EXECUTE ON FUNCTION earlier_entry(bigint, text), '
@@ -373,6 +358,136 @@ pub const MIGRATIONS: &[&str] = &[
         last_line(bigint, text), own_entry(bigint, bigint),
         correct_own(bigint, text, text, text, text, boolean, boolean, boolean, text, bigint, text),
         team_setup() FROM PUBLIC;
+    "#,
+    // 5: merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
+    // delivery, the same in every database a row is merged into. The binary gives new
+    // rows a UUID v7 (`crate::uid`); the default fills the rows already here (a volatile
+    // default gives each its own) and any row a writer inserts without one. SQLite's
+    // merge-ids migration (8).
+    r#"
+    ALTER TABLE campaigns ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE campaigns ADD CONSTRAINT campaigns_uid UNIQUE (uid);
+    ALTER TABLE sheets ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE sheets ADD CONSTRAINT sheets_uid UNIQUE (uid);
+    ALTER TABLE signatures ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE signatures ADD CONSTRAINT signatures_uid UNIQUE (uid);
+    ALTER TABLE deliveries ADD COLUMN uid uuid NOT NULL DEFAULT gen_random_uuid();
+    ALTER TABLE deliveries ADD CONSTRAINT deliveries_uid UNIQUE (uid);
+
+    -- Volunteers (migration 4) add signers with their stable id: the column grant names
+    -- it, for the group if it exists and in team_setup() for a group made later.
+    CREATE OR REPLACE FUNCTION team_setup() RETURNS void LANGUAGE plpgsql
+        SET search_path = campaign, pg_temp AS $$
+    DECLARE
+        org text := team_group('organizer');
+        vol text := team_group('volunteer');
+        seq text := pg_get_serial_sequence('signatures', 'id');
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = org) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', org);
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = vol) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', vol);
+        END IF;
+        EXECUTE format('GRANT USAGE ON SCHEMA campaign TO %I, %I', org, vol);
+        -- Organizers: everything on their campaigns (row-level security), but not the
+        -- team itself (they would widen their own campaigns) nor the schema's version.
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA campaign TO %I', org);
+        EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA campaign TO %I', org);
+        EXECUTE format('REVOKE ALL ON team_members FROM %I', org);
+        EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON schema_version FROM %I', org);
+        -- Volunteers: a campaign's page (`show`: its text, edit history, counts, sheets,
+        -- deliveries, none of which names a signer); adding signers (their columns, ids
+        -- from the sequence); never reading a signer or the signer history.
+        EXECUTE format('GRANT SELECT ON schema_version, campaigns, campaign_texts, '
+            'campaign_edits, sheets, signature_counts, deliveries TO %I', vol);
+        EXECUTE format('GRANT INSERT (id, campaign_id, name, email, postcode, phone, phone_valid, '
+            'opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) '
+            'ON signatures TO %I', vol);
+        EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %I', seq, vol);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION earlier_entry(bigint, text), '
+            'known_keys(bigint, text[]), last_line(bigint, text), own_entry(bigint, bigint), '
+            'correct_own(bigint, text, text, text, text, boolean, boolean, boolean, text, '
+            'bigint, text) TO %I', vol);
+    END
+    $$;
+    DO $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = team_group('volunteer')) THEN
+            EXECUTE format('GRANT INSERT (uid) ON signatures TO %I', team_group('volunteer'));
+        END IF;
+    END
+    $$;
+    "#,
+    // 6: privacy (issue 13), SQLite's migration 9.
+    // Retention and purge time per campaign; counts per postcode and per day a purge
+    // keeps (the total stays in `signature_counts`, restored after the delete's
+    // triggers); files a campaign wrote with signers' data; tombstones of forgotten
+    // people (HMAC-SHA256 under a random key stored here).
+    r#"
+    ALTER TABLE campaigns ADD COLUMN retain text;
+    ALTER TABLE campaigns ADD COLUMN purged_at text;
+    CREATE TABLE purged_counts_by_postcode (
+        campaign_id   bigint NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        postcode_key  text COLLATE "C" NOT NULL,
+        total         bigint NOT NULL,
+        paper         bigint NOT NULL,
+        online        bigint NOT NULL,
+        private       bigint NOT NULL,
+        PRIMARY KEY (campaign_id, postcode_key)
+    );
+    CREATE TABLE purged_counts_by_day (
+        campaign_id   bigint NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        day           text NOT NULL,
+        total         bigint NOT NULL,
+        paper         bigint NOT NULL,
+        online        bigint NOT NULL,
+        private       bigint NOT NULL,
+        PRIMARY KEY (campaign_id, day)
+    );
+    CREATE TABLE campaign_files (
+        id           bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        campaign_id  bigint NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        kind         text NOT NULL CHECK (kind IN ('rejects', 'export')),
+        path         text NOT NULL,
+        sha256       text,
+        written_at   text NOT NULL
+    );
+    CREATE INDEX campaign_files_by_campaign ON campaign_files (campaign_id, id);
+    CREATE TABLE tombstone_keys (
+        id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        key         bytea NOT NULL CHECK (octet_length(key) = 32),
+        created_at  text NOT NULL
+    );
+    CREATE TABLE forgotten (
+        key_id        bigint NOT NULL REFERENCES tombstone_keys(id),
+        hash          bytea NOT NULL CHECK (octet_length(hash) = 32),
+        forgotten_at  text NOT NULL,
+        PRIMARY KEY (key_id, hash)
+    );
+    -- The team (migration 4): the kept tallies and the files are a campaign's, seen by
+    -- who may see it; whoever adds signers checks the tombstones, a volunteer too, who
+    -- may read none of these tables: through definer functions answering only them.
+    DO $$
+    DECLARE t text;
+    BEGIN
+        FOREACH t IN ARRAY ARRAY['purged_counts_by_postcode', 'purged_counts_by_day',
+                'campaign_files'] LOOP
+            EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+            EXECUTE format('CREATE POLICY team_by_campaign ON %I '
+                'USING ((SELECT team_scope()) IS NULL OR campaign_id = ANY ((SELECT team_scope())::bigint[])) '
+                'WITH CHECK ((SELECT team_scope()) IS NULL OR campaign_id = ANY ((SELECT team_scope())::bigint[]))', t);
+        END LOOP;
+    END
+    $$;
+    CREATE FUNCTION tombstone_keys_in_use() RETURNS TABLE (id bigint, key bytea)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT id, key FROM tombstone_keys ORDER BY id
+    $$;
+    CREATE FUNCTION tombstones() RETURNS TABLE (key_id bigint, hash bytea, forgotten_at text)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = campaign, pg_temp AS $$
+        SELECT key_id, hash, forgotten_at FROM forgotten
+    $$;
     "#,
 ];
 

@@ -27,6 +27,7 @@ mod delivery_reads;
 mod import;
 mod merge;
 pub mod migrations;
+mod privacy;
 mod sheets;
 mod signatures;
 mod signer_edits;

@@ -49,6 +49,9 @@ impl PgStore {
     /// another machine: the unique index decides (waiting, at most, for the one
     /// statement of an import that is adding the same key).
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
+        self.refuse_forgotten(s)?;
+        // A typed session that outlived a purge (run elsewhere) adds no name to it.
+        super::privacy::refuse_purged_campaign(&mut *self.client(), campaign_id)?;
         let signed_at = s.signed_at.clone().unwrap_or_else(|| self.now());
         if self.kind == Some(TeamKind::Volunteer) {
             return self.volunteer_insert(campaign_id, s, &signed_at);
@@ -81,6 +84,7 @@ impl PgStore {
 
     /// Replaces a signer's fields; `false` when the new key belongs to another signer.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        self.refuse_forgotten(s)?;
         if self.kind == Some(TeamKind::Volunteer) {
             return self.volunteer_correct(id, s);
         }

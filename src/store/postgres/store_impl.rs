@@ -233,4 +233,43 @@ impl Store for PgStore {
     fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>> {
         Ok(Box::new(PgStore::begin_merge(self)?))
     }
+    fn signature_counts_by_day(&self, campaign_id: i64) -> Result<Vec<(String, SignatureCounts)>> {
+        PgStore::signature_counts_by_day(self, campaign_id)
+    }
+    fn purge_signers(&mut self, campaign_id: i64) -> Result<crate::model::PurgedSigners> {
+        PgStore::purge_signers(self, campaign_id)
+    }
+    fn scrub(&mut self) -> Result<crate::model::Scrub> {
+        PgStore::scrub(self)
+    }
+    fn record_campaign_file(
+        &mut self,
+        campaign_id: i64,
+        kind: crate::model::FileKind,
+        path: &str,
+        sha256: Option<&str>,
+    ) -> Result<()> {
+        PgStore::record_campaign_file(self, campaign_id, kind, path, sha256)
+    }
+    fn campaign_files(&self, campaign_id: i64) -> Result<Vec<crate::model::CampaignFile>> {
+        PgStore::campaign_files(self, campaign_id)
+    }
+    fn find_person(
+        &self,
+        person: &crate::model::PersonKey,
+    ) -> Result<Vec<crate::model::PersonMatch>> {
+        PgStore::find_person(self, person)
+    }
+    fn forget_person(
+        &mut self,
+        person: &crate::model::PersonKey,
+    ) -> Result<crate::model::Forgotten> {
+        PgStore::forget_person(self, person)
+    }
+    fn tombstones(&self) -> Result<crate::store::tombstones::Tombstones> {
+        super::privacy::load_tombstones(self)
+    }
+    fn is_forgotten(&self, dedupe_key: &str) -> Result<bool> {
+        PgStore::is_forgotten(self, dedupe_key)
+    }
 }

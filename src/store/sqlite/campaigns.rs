@@ -10,14 +10,27 @@ use crate::model::{
 };
 
 /// The columns `update_campaign` may change.
-const EDITABLE: [&str; 11] = [
+const EDITABLE: [&str; 12] = [
     "title", "target", "ask", "why", "scope", "location", "postcode", "country", "goal", "url",
-    "lang",
+    "lang", "retain",
 ];
 
 pub(super) const CAMPAIGN_COLUMNS: &str =
     "id, slug, title, target, ask, why, scope, location, postcode, country, goal, url, \
-     lang, status, picture_mime, owner_email, created_at, updated_at";
+     lang, status, picture_mime, owner_email, created_at, updated_at, retain, purged_at";
+/// The same before the privacy migration added `retain` and `purged_at`.
+const CAMPAIGN_COLUMNS_BEFORE_PRIVACY: &str =
+    "id, slug, title, target, ask, why, scope, location, postcode, country, goal, url, \
+     lang, status, picture_mime, owner_email, created_at, updated_at, NULL, NULL";
+
+/// The campaign columns a schema of `version` has.
+pub(super) fn columns(version: i64) -> &'static str {
+    if version >= super::migrations::privacy_version() {
+        CAMPAIGN_COLUMNS
+    } else {
+        CAMPAIGN_COLUMNS_BEFORE_PRIVACY
+    }
+}
 
 pub(super) fn campaign_from_row(row: &Row<'_>) -> rusqlite::Result<Campaign> {
     let parse_err = |i: usize, e: String| {
@@ -45,6 +58,8 @@ pub(super) fn campaign_from_row(row: &Row<'_>) -> rusqlite::Result<Campaign> {
         owner_email: row.get(15)?,
         created_at: row.get(16)?,
         updated_at: row.get(17)?,
+        retain: row.get(18)?,
+        purged_at: row.get(19)?,
     })
 }
 
@@ -105,7 +120,10 @@ impl SqliteStore {
     pub fn campaign_by_id(&self, id: i64) -> Result<Campaign> {
         self.conn()
             .query_row(
-                &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?1"),
+                &format!(
+                    "SELECT {} FROM campaigns WHERE id = ?1",
+                    self.campaign_columns
+                ),
                 [id],
                 campaign_from_row,
             )
@@ -119,7 +137,10 @@ impl SqliteStore {
         let by_slug = self
             .conn()
             .query_row(
-                &format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE slug = ?1"),
+                &format!(
+                    "SELECT {} FROM campaigns WHERE slug = ?1",
+                    self.campaign_columns
+                ),
                 [reference],
                 campaign_from_row,
             )
@@ -138,7 +159,8 @@ impl SqliteStore {
     /// All campaigns (optionally of one status) with their counts, oldest first.
     pub fn list_campaigns(&self, status: Option<Status>) -> Result<Vec<CampaignSummary>> {
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
+            "SELECT {} FROM campaigns WHERE ?1 IS NULL OR status = ?1 ORDER BY id",
+            self.campaign_columns
         ))?;
         let campaigns = stmt
             .query_map([status.map(Status::as_str)], campaign_from_row)?
@@ -146,10 +168,11 @@ impl SqliteStore {
         let mut out = Vec::with_capacity(campaigns.len());
         for campaign in campaigns {
             let signatures = self.signature_counts(campaign.id)?;
-            out.push(CampaignSummary {
-                campaign,
-                signatures,
-            });
+            let last: Option<String> = self
+                .conn()
+                .prepare_cached("SELECT MAX(delivered_at) FROM deliveries WHERE campaign_id = ?1")?
+                .query_row([campaign.id], |r| r.get(0))?;
+            out.push(crate::domain::privacy::summary(campaign, signatures, last));
         }
         Ok(out)
     }

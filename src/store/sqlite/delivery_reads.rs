@@ -9,7 +9,8 @@ use crate::model::{Signature, SignatureCounts};
 
 /// The SQL twin of `domain::delivery::postcode_key`: both trim exactly these characters,
 /// so a signer's group here is the group the document filters on.
-const POSTCODE_KEY: &str = "TRIM(COALESCE(postcode, ''), ' ' || char(9) || char(10) || char(13))";
+pub(super) const POSTCODE_KEY: &str =
+    "TRIM(COALESCE(postcode, ''), ' ' || char(9) || char(10) || char(13))";
 
 impl SqliteStore {
     /// Runs `f` inside one read transaction, so every query it makes sees the same
@@ -34,11 +35,17 @@ impl SqliteStore {
         campaign_id: i64,
     ) -> Result<Vec<(String, SignatureCounts)>> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {POSTCODE_KEY} AS k, COUNT(*), \
-                    COALESCE(SUM(source = 'paper'), 0), \
-                    COALESCE(SUM(source = 'online'), 0), \
-                    COALESCE(SUM(private), 0) \
-             FROM signatures WHERE campaign_id = ?1 GROUP BY k ORDER BY k"
+            // Live rows, plus the tallies a purge kept (migration 8): before a purge
+            // the tallies are empty, after it there are no rows.
+            "SELECT k, SUM(t), SUM(p), SUM(o), SUM(v) FROM ( \
+                SELECT {POSTCODE_KEY} AS k, COUNT(*) AS t, \
+                    COALESCE(SUM(source = 'paper'), 0) AS p, \
+                    COALESCE(SUM(source = 'online'), 0) AS o, \
+                    COALESCE(SUM(private), 0) AS v \
+                FROM signatures WHERE campaign_id = ?1 GROUP BY k \
+                UNION ALL SELECT postcode_key, total, paper, online, private \
+                FROM purged_counts_by_postcode WHERE campaign_id = ?1) \
+             GROUP BY k ORDER BY k"
         ))?;
         let rows = stmt.query_map([campaign_id], |r| {
             Ok((

@@ -78,6 +78,7 @@ impl SqliteStore {
         }
         conn.set_transaction_behavior(TransactionBehavior::Deferred);
         Ok(SqliteStore {
+            campaign_columns: super::campaigns::columns(found),
             conn,
             path: Some(path.to_path_buf()),
             clock: clock::system(),

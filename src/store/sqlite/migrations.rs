@@ -218,7 +218,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign_id, lang)
     );
     "#,
-    // Merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
+    // 8: merge ids (`campaign merge`): a stable id for every campaign, sheet, signature and
     // delivery, the same in every database a row is merged into. New rows get a UUID v7
     // from the binary (`crate::uid`); rows older than this migration get 16 random
     // bytes (SQL cannot make a v7), and so does any row a writer inserts without one
@@ -250,10 +250,67 @@ pub const MIGRATIONS: &[&str] = &[
         UPDATE deliveries SET uid = randomblob(16) WHERE id = NEW.id;
     END;
     "#,
+    // 9: privacy (issue 13). A campaign's retention period and when it was purged; the
+    // counts per postcode and per day a purge keeps once the signers are deleted (the
+    // total stays in `signature_counts`); the files a campaign wrote that carry signers'
+    // data (removed or listed at a purge); tombstones of people who asked to be
+    // forgotten: HMAC-SHA256 of their keys under a random key kept here, so no email or
+    // name stays and the file still recognizes them wherever it is copied.
+    r#"
+    ALTER TABLE campaigns ADD COLUMN retain TEXT;
+    ALTER TABLE campaigns ADD COLUMN purged_at TEXT;
+    CREATE TABLE purged_counts_by_postcode (
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        postcode_key  TEXT NOT NULL,
+        total         INTEGER NOT NULL,
+        paper         INTEGER NOT NULL,
+        online        INTEGER NOT NULL,
+        private       INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, postcode_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE purged_counts_by_day (
+        campaign_id   INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        day           TEXT NOT NULL,
+        total         INTEGER NOT NULL,
+        paper         INTEGER NOT NULL,
+        online        INTEGER NOT NULL,
+        private       INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE campaign_files (
+        id           INTEGER PRIMARY KEY,
+        campaign_id  INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        kind         TEXT NOT NULL CHECK (kind IN ('rejects', 'export')),
+        path         TEXT NOT NULL,
+        sha256       TEXT,
+        written_at   TEXT NOT NULL
+    );
+    CREATE INDEX campaign_files_by_campaign ON campaign_files(campaign_id, id);
+    CREATE TABLE tombstone_keys (
+        id          INTEGER PRIMARY KEY,
+        key         BLOB NOT NULL CHECK (length(key) = 32),
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE forgotten (
+        key_id        INTEGER NOT NULL REFERENCES tombstone_keys(id),
+        hash          BLOB NOT NULL CHECK (length(hash) = 32),
+        forgotten_at  TEXT NOT NULL,
+        PRIMARY KEY (key_id, hash)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// The version from which campaigns have `retain` and `purged_at` (found by content, so a
+/// renumbering when branches merge cannot make it wrong).
+pub fn privacy_version() -> i64 {
+    MIGRATIONS
+        .iter()
+        .position(|m| m.contains("ADD COLUMN purged_at"))
+        .map_or(LATEST, |i| i as i64 + 1)
+}
 
 pub fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)

@@ -12,6 +12,7 @@ mod delivery_reads;
 pub(crate) mod import;
 mod merge;
 pub mod migrations;
+mod privacy;
 mod sheets;
 mod signatures;
 mod signer_edits;
@@ -33,6 +34,9 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
     /// Stamps rows (created, edited, delivered, signed): given by the caller.
     clock: Clock,
+    /// The campaign columns this file's schema has (an old schema, opened by a test
+    /// with `open_at_version`, has no retention columns yet).
+    campaign_columns: &'static str,
     /// Unit tests: how many coming signer saves and lookups find the database busy.
     #[cfg(test)]
     busy: std::cell::Cell<u32>,
@@ -104,10 +108,12 @@ impl SqliteStore {
         migrations::refuse_newer(&shown, found)?;
         use_wal(&conn).map_err(at_open)?;
         migrations::migrate_to(&mut conn, &shown, version)?;
+        let campaign_columns = campaigns::columns(migrations::version(&conn)?);
         Ok(SqliteStore {
             conn,
             path: Some(path.to_path_buf()),
             clock: clock::system(),
+            campaign_columns,
             #[cfg(test)]
             busy: std::cell::Cell::new(0),
         })
@@ -123,6 +129,7 @@ impl SqliteStore {
             conn,
             path: None,
             clock: clock::system(),
+            campaign_columns: campaigns::columns(migrations::LATEST),
             #[cfg(test)]
             busy: std::cell::Cell::new(0),
         })

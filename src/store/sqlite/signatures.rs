@@ -48,6 +48,9 @@ impl SqliteStore {
     pub fn insert_signature(&mut self, campaign_id: i64, s: &NewSignature) -> Result<Option<i64>> {
         #[cfg(test)]
         self.injected_busy()?;
+        self.refuse_forgotten(s)?;
+        // A typed session that outlived a purge (run elsewhere) adds no name to it.
+        super::privacy::refuse_purged_campaign(self.conn(), campaign_id)?;
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, private, \
              source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
@@ -120,6 +123,7 @@ impl SqliteStore {
     /// Replaces a signer's fields (a volunteer correcting the row they just entered).
     /// `false` when the new key belongs to another signer of the campaign.
     pub fn update_signature(&mut self, id: i64, s: &NewSignature) -> Result<bool> {
+        self.refuse_forgotten(s)?;
         let result = self.conn().execute(
             "UPDATE signatures SET name = ?2, email = ?3, postcode = ?4, phone = ?5, phone_valid = ?6, \
              opt_in = ?7, private = ?8, sheet_id = ?9, line = ?10, dedupe_key = ?11 WHERE id = ?1",

@@ -229,6 +229,45 @@ impl Store for SqliteStore {
     fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>> {
         Ok(Box::new(SqliteStore::begin_merge(self)?))
     }
+    fn signature_counts_by_day(&self, campaign_id: i64) -> Result<Vec<(String, SignatureCounts)>> {
+        SqliteStore::signature_counts_by_day(self, campaign_id)
+    }
+    fn purge_signers(&mut self, campaign_id: i64) -> Result<crate::model::PurgedSigners> {
+        SqliteStore::purge_signers(self, campaign_id)
+    }
+    fn scrub(&mut self) -> Result<crate::model::Scrub> {
+        SqliteStore::scrub(self)
+    }
+    fn record_campaign_file(
+        &mut self,
+        campaign_id: i64,
+        kind: crate::model::FileKind,
+        path: &str,
+        sha256: Option<&str>,
+    ) -> Result<()> {
+        SqliteStore::record_campaign_file(self, campaign_id, kind, path, sha256)
+    }
+    fn campaign_files(&self, campaign_id: i64) -> Result<Vec<crate::model::CampaignFile>> {
+        SqliteStore::campaign_files(self, campaign_id)
+    }
+    fn find_person(
+        &self,
+        person: &crate::model::PersonKey,
+    ) -> Result<Vec<crate::model::PersonMatch>> {
+        SqliteStore::find_person(self, person)
+    }
+    fn forget_person(
+        &mut self,
+        person: &crate::model::PersonKey,
+    ) -> Result<crate::model::Forgotten> {
+        SqliteStore::forget_person(self, person)
+    }
+    fn tombstones(&self) -> Result<crate::store::tombstones::Tombstones> {
+        super::privacy::load_tombstones(self.conn())
+    }
+    fn is_forgotten(&self, dedupe_key: &str) -> Result<bool> {
+        SqliteStore::is_forgotten(self, dedupe_key)
+    }
 }
 
 /// A file has no users to give rights to: a team works on a shared PostgreSQL database.
