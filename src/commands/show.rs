@@ -44,22 +44,19 @@ fn counts_for(rows: Vec<(String, SignatureCounts)>) -> Vec<CountsFor> {
 pub fn run(ctx: &Ctx, args: ShowArgs) -> anyhow::Result<()> {
     let mut store = ctx.store()?;
     let campaign = load_campaign(ctx, &mut *store, &args.campaign, Access::Read)?;
+    // A read of the campaign's rows: only for --json, which gives them.
+    let breakdown = if ctx.output.json {
+        store.signature_breakdown(campaign.id)?
+    } else {
+        Default::default()
+    };
     let details = CampaignDetails {
         signatures: store.signature_counts(campaign.id)?,
         history: store.campaign_edits(campaign.id)?,
         deliveries: store.deliveries(campaign.id)?,
         translations: store.translations(campaign.id)?,
-        // A scan of the campaign's rows: only for --json, which gives them.
-        by_postcode: if ctx.output.json {
-            counts_for(store.signature_counts_by_postcode(campaign.id)?)
-        } else {
-            Vec::new()
-        },
-        by_day: if ctx.output.json {
-            counts_for(store.signature_counts_by_day(campaign.id)?)
-        } else {
-            Vec::new()
-        },
+        by_postcode: counts_for(breakdown.by_postcode),
+        by_day: counts_for(breakdown.by_day),
         campaign,
     };
     if ctx.output.json {

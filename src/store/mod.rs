@@ -230,6 +230,14 @@ pub trait Store: Send {
         &self,
         campaign_id: i64,
     ) -> Result<Vec<(String, SignatureCounts)>>;
+    /// Counts per postcode key and per day signed together (`show --json`): one read of
+    /// the signers where a backend can, rather than one per breakdown.
+    fn signature_breakdown(&self, campaign_id: i64) -> Result<Breakdown> {
+        Ok(Breakdown {
+            by_postcode: self.signature_counts_by_postcode(campaign_id)?,
+            by_day: self.signature_counts_by_day(campaign_id)?,
+        })
+    }
     /// Every signer with their postcode key, in key order then entry order.
     fn for_each_signer_by_postcode(
         &self,
@@ -336,6 +344,13 @@ pub trait Store: Send {
     fn is_forgotten(&self, dedupe_key: &str) -> Result<bool>;
     /// Every tombstone, loaded once for many checks (a merge's signers).
     fn tombstones(&self) -> Result<tombstones::Tombstones>;
+}
+
+/// A campaign's counts per postcode key and per day signed, each in key order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Breakdown {
+    pub by_postcode: Vec<(String, SignatureCounts)>,
+    pub by_day: Vec<(String, SignatureCounts)>,
 }
 
 /// A campaign's stable ids (see `crate::uid`); `None` for a row written without one.

@@ -229,6 +229,9 @@ impl Store for SqliteStore {
     fn begin_merge(&mut self) -> Result<Box<dyn MergeWrite + '_>> {
         Ok(Box::new(SqliteStore::begin_merge(self)?))
     }
+    fn signature_breakdown(&self, campaign_id: i64) -> Result<crate::store::Breakdown> {
+        SqliteStore::signature_breakdown(self, campaign_id)
+    }
     fn signature_counts_by_day(&self, campaign_id: i64) -> Result<Vec<(String, SignatureCounts)>> {
         SqliteStore::signature_counts_by_day(self, campaign_id)
     }
