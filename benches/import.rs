@@ -625,7 +625,7 @@ fn probe_typing(stop: &AtomicBool, bench: &Bench, slug: &str) -> (Latencies, Lat
             };
             let email = format!("typed.probe{n}@example.org");
             let typed = (|| {
-                step(&mut p, "Line [", "")?;
+                // The line number is in the prompt and moves on by itself.
                 step(&mut p, "Name: ", "Ngọc Lan Trần")?;
                 step(&mut p, "Email: ", &email)?;
                 let t = Instant::now();
@@ -633,11 +633,14 @@ fn probe_typing(stop: &AtomicBool, bench: &Bench, slug: &str) -> (Latencies, Lat
                 step(&mut p, "ZIP/postcode", "94612")?;
                 lookups.times.push(t.elapsed());
                 step(&mut p, "Phone: ", &format!("(510) 555-{:04}", n % 10_000))?;
-                step(&mut p, "mailing list? (y/N): ", "")?;
+                // One-key answers: Enter takes the default, no line is read.
+                p.expect("mailing list? (y/N): ")
+                    .map_err(|e| format!("waiting for the mailing list: {e}"))?;
+                p.send("\r").map_err(|e| e.to_string())?;
                 p.expect("show my name? (y/N): ")
                     .map_err(|e| format!("waiting for the last prompt: {e}"))?;
                 let t = Instant::now();
-                p.send_line("").map_err(|e| e.to_string())?;
+                p.send("\r").map_err(|e| e.to_string())?;
                 // Not just "saved": the busy notice says "will be saved as soon as...".
                 // A save waits for the import's commit (one writer at a time): measured
                 // to the end rather than cut off at the prompts' timeout.

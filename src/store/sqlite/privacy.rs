@@ -398,7 +398,8 @@ impl SqliteStore {
             })
         }
         let (mut by_postcode, mut by_day) = (BTreeMap::new(), BTreeMap::new());
-        let tx = self.conn().unchecked_transaction()?;
+        // A read (DEFERRED): an import holding the write lock must not make it wait.
+        let tx = self.read_transaction()?;
         {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {POSTCODE_KEY}, substr(signed_at, 1, 10), source = 'paper', \
