@@ -225,7 +225,9 @@ fn waiting_delivery(home: &Home, slug: &str, pdf: &Path) -> (Child, Captured, Ca
             "deliver ended while the database was busy: {}",
             err.now()
         );
-        err.now().contains(WAITING)
+        // The whole notice: it may reach the pipe in more than one write.
+        let now = err.now();
+        now.find(WAITING).is_some_and(|at| now[at..].contains('\n'))
     });
     (deliver, out, err)
 }
