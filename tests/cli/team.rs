@@ -232,6 +232,16 @@ fn a_volunteer_adds_signatures_and_is_refused_export_deliver_and_select() {
             .find_signature_by_key(campaign.id, "lina@example.org")
             .unwrap();
         assert_eq!(li.unwrap().line, Some(4));
+        // Typed or imported by a volunteer, every row has the stable id the binary makes
+        // (a v7), not the column's default (a v4 from the server).
+        let mut versions = Vec::new();
+        store
+            .for_each_signer_row(campaign.id, &mut |row| {
+                versions.push(row.uid.map(|u| u.get_version_num()));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(versions, [Some(7); 4], "{versions:?}");
     }
 
     // Export and deliver: refused by the database, said clearly.

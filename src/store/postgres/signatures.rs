@@ -43,6 +43,41 @@ pub(super) fn signature_from_row(r: &Row) -> Result<Signature> {
     })
 }
 
+/// The columns a typed signer is stored with after its campaign, in the order of
+/// [`typed_values`] (an organizer's insert and a volunteer's share them).
+pub(super) const TYPED_COLUMNS: &str = "name, email, postcode, phone, phone_valid, opt_in, \
+     private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid";
+
+/// The values of [`TYPED_COLUMNS`]; `source` is the signer's source or the default.
+pub(super) fn typed_values<'a>(
+    s: &'a NewSignature,
+    source: &'a &'static str,
+    signed_at: &'a String,
+    uid: &'a uuid::Uuid,
+) -> [&'a (dyn postgres::types::ToSql + Sync); 14] {
+    [
+        &s.name,
+        &s.email,
+        &s.postcode,
+        &s.phone,
+        &s.phone_valid,
+        &s.opt_in,
+        &s.private,
+        source,
+        &s.sheet_id,
+        &s.line,
+        &s.entered_by,
+        signed_at,
+        &s.dedupe_key,
+        uid,
+    ]
+}
+
+/// The source a signer is stored with when it does not say.
+pub(super) fn source_of(s: &NewSignature) -> &'static str {
+    s.source.unwrap_or(Source::Paper).as_str()
+}
+
 impl PgStore {
     /// Saves one signer in its own statement, committed at once. `None` when the
     /// campaign already has a signer with this key, even one typed a moment ago on
@@ -56,28 +91,16 @@ impl PgStore {
         if self.kind == Some(TeamKind::Volunteer) {
             return self.volunteer_insert(campaign_id, s, &signed_at);
         }
+        let (source, uid) = (source_of(s), crate::uid::fresh());
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&campaign_id];
+        params.extend(typed_values(s, &source, &signed_at, &uid));
         let row = self.client().query_opt(
-            "INSERT INTO signatures (campaign_id, name, email, postcode, phone, phone_valid, opt_in, \
-             private, source, sheet_id, line, entered_by, signed_at, dedupe_key, uid) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT (campaign_id, dedupe_key) DO NOTHING RETURNING id",
-            &[
-                &campaign_id,
-                &s.name,
-                &s.email,
-                &s.postcode,
-                &s.phone,
-                &s.phone_valid,
-                &s.opt_in,
-                &s.private,
-                &s.source.unwrap_or(Source::Paper).as_str(),
-                &s.sheet_id,
-                &s.line,
-                &s.entered_by,
-                &signed_at,
-                &s.dedupe_key,
-                &crate::uid::fresh(),
-            ],
+            &format!(
+                "INSERT INTO signatures (campaign_id, {TYPED_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 ON CONFLICT (campaign_id, dedupe_key) DO NOTHING RETURNING id"
+            ),
+            &params,
         )?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }

@@ -214,27 +214,23 @@ impl PgStore {
                 &[],
             )?
             .try_get(0)?;
+        // The organizer's columns and values (the stable id too), after an id of its own.
+        let (source, uid, signed_at) = (
+            super::signatures::source_of(s),
+            crate::uid::fresh(),
+            signed_at.to_string(),
+        );
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id, &campaign_id];
+        params.extend(super::signatures::typed_values(
+            s, &source, &signed_at, &uid,
+        ));
         let inserted = client.execute(
-            "INSERT INTO signatures (id, campaign_id, name, email, postcode, phone, phone_valid, \
-             opt_in, private, source, sheet_id, line, entered_by, signed_at, dedupe_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            &[
-                &id,
-                &campaign_id,
-                &s.name,
-                &s.email,
-                &s.postcode,
-                &s.phone,
-                &s.phone_valid,
-                &s.opt_in,
-                &s.private,
-                &s.source.unwrap_or(Source::Paper).as_str(),
-                &s.sheet_id,
-                &s.line,
-                &s.entered_by,
-                &signed_at,
-                &s.dedupe_key,
-            ],
+            &format!(
+                "INSERT INTO signatures (id, campaign_id, {}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                super::signatures::TYPED_COLUMNS
+            ),
+            &params,
         );
         match inserted {
             Ok(_) => Ok(Some(id)),
