@@ -46,7 +46,6 @@ pub mod domain;
 pub mod error;
 pub mod fsutil;
 pub mod i18n;
-pub mod input;
 pub mod keyfile;
 pub mod model;
 pub mod ops;

@@ -1,9 +1,9 @@
 //! Importing a CSV of signers into a campaign, in one transaction: all rows or none.
 //!
 //! Three stages run at once, each on its own thread, handing batches of rows along:
-//! 1. reading: the CSV parser fills a batch's records (`input::CsvInput`);
+//! 1. reading: the CSV parser fills a batch's records (`read::CsvInput`);
 //! 2. checking: the batch's rows are decoded and checked on every core (rayon), each
-//!    into a signer slot of the batch (`input::Rules::check_into`);
+//!    into a signer slot of the batch (`read::Rules::check_into`);
 //! 3. storing, on the caller's thread: rejected rows go to the rejects sink, valid ones to
 //!    the store in file order (`store::Import::add_batch`), and progress is reported.
 //!
@@ -26,9 +26,12 @@ use serde::Serialize;
 
 use crate::domain::signer::Region;
 use crate::error::{Error, Result};
-use crate::input::{CsvInput, Rejection, Rules};
 use crate::model::NewSignature;
 use crate::store::{ImportDefaults, Store, UnknownSheet};
+
+pub mod read;
+
+use read::{CsvInput, Rejection, Rules};
 
 /// Rows per batch: enough to keep every core busy between hand-overs, few enough that
 /// the batches in flight stay a few megabytes.

@@ -119,7 +119,7 @@ impl LongImport {
         campaign::bench_support::write_signers_csv(&mut csv, 7, 50_000, rows).unwrap();
         // The header and about a third of the rows now, the rest at `finish`; at least the
         // megabyte the import reads to choose the encoding before it starts.
-        let cut = (csv.len() / 3).max(campaign::input::HEAD + 1);
+        let cut = (csv.len() / 3).max(campaign::ops::import::read::HEAD + 1);
         assert!(
             cut < csv.len(),
             "more rows, please: the first part must pass the sniffed head"
