@@ -106,7 +106,7 @@ fn apply(account: &mut Account, args: &AccountArgs) -> anyhow::Result<bool> {
         let url = clean_opt(Some(url));
         if let Some(url) = &url {
             // Check it now, not at the first send.
-            crate::outbox::Mailer::from_url(url)
+            crate::mail::Mailer::from_url(url)
                 .map_err(|e| Error::Usage(format!("--smtp-url: {e}")))?;
         }
         account.smtp_url = url;

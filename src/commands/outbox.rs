@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::Error;
-use crate::outbox::{Mailer, Outbox, Queued};
+use crate::mail::{Mailer, Outbox, Queued};
 use crate::ui;
 
 /// Lists the emails waiting in the outbox (invitations, deliveries), or sends them all.

@@ -17,9 +17,9 @@ use crate::domain::delivery::shown_signer;
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
 use crate::fsutil::{self, Files, Output};
+use crate::mail::{Posted, Postman};
 use crate::model::NewDelivery;
 use crate::model::{Campaign, Lang, Signature, SignatureCounts};
-use crate::outbox::{Posted, Postman};
 use crate::paths::Paths;
 use crate::render::mail::{delivery_email, DeliveryText, Part};
 use crate::render::pdf::delivery::{

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::bounded::{self, Accept};
 use crate::domain::signer::Column;
 use crate::error::Error;
+use crate::mail::{Posted, Postman};
 use crate::model::{Campaign, Lang};
-use crate::outbox::{Posted, Postman};
 use crate::render::mail::{self, Friend, MailKind};
 
 /// What `share --invite` did, address by address.

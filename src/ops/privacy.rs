@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::fsutil::Files;
+use crate::mail::Outbox;
 use crate::model::{Campaign, FileKind, Forgotten, PersonKey, PersonMatch, Scrub};
-use crate::outbox::Outbox;
 use crate::paths::Paths;
 use crate::store::Store;
 
