@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use campaign::bench_support::{write_realistic_csv, Generated, Realistic};
+use bench_support::{write_realistic_csv, Generated, Realistic};
 use campaign::domain::signer::{normalize_phone, validate, HeaderMap, Region};
 
 const SEED: u64 = 2026;

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use campaign::bench_support::{write_realistic_csv, Generated};
+use bench_support::{write_realistic_csv, Generated};
 
 const SEED: u64 = 2026;
 

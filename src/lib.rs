@@ -35,7 +35,6 @@ macro_rules! eprint {
     };
 }
 
-pub mod bench_support;
 pub mod bounded;
 pub mod cli;
 pub mod clock;

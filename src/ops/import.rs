@@ -30,6 +30,8 @@ use crate::model::NewSignature;
 use crate::store::{ImportDefaults, Store, UnknownSheet};
 
 pub mod read;
+#[cfg(test)]
+mod test_data;
 
 use read::{CsvInput, Rejection, Rules};
 
@@ -378,11 +380,11 @@ fn check_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench_support::write_realistic_csv;
     use crate::model::{CampaignDraft, Scope, Source};
     use crate::store::SqliteStore;
+    use bench_support::write_realistic_csv;
 
-    fn csv(start: u64, count: u64) -> (Vec<u8>, crate::bench_support::Generated) {
+    fn csv(start: u64, count: u64) -> (Vec<u8>, bench_support::Generated) {
         let mut bytes = Vec::new();
         let generated = write_realistic_csv(&mut bytes, 2026, start, count).unwrap();
         (bytes, generated)

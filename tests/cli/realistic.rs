@@ -8,7 +8,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use campaign::bench_support::{write_realistic_csv, Generated, PhoneKind, Realistic, RowKind};
+use bench_support::{write_realistic_csv, Generated, PhoneKind, Realistic, RowKind};
 use serde_json::json;
 
 use crate::common::Home;

@@ -211,7 +211,7 @@ fn a_killed_import_leaves_the_database_unchanged() {
     // Several batches' worth of rows, with stdin left open: the import is midway and
     // cannot finish until it is killed.
     let mut rows = Vec::new();
-    campaign::bench_support::write_signers_csv(&mut rows, 1, 1_000, 30_000).unwrap();
+    bench_support::write_signers_csv(&mut rows, 1, 1_000, 30_000).unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&rows).unwrap();
     stdin.flush().unwrap();

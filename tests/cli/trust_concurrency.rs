@@ -116,7 +116,7 @@ impl LongImport {
     /// Starts importing `rows` generated signers; returns once the import holds the lock.
     fn start(home: &Home, slug: &str, rows: u64) -> LongImport {
         let mut csv = Vec::new();
-        campaign::bench_support::write_signers_csv(&mut csv, 7, 50_000, rows).unwrap();
+        bench_support::write_signers_csv(&mut csv, 7, 50_000, rows).unwrap();
         // The header and about a third of the rows now, the rest at `finish`; at least the
         // megabyte the import reads to choose the encoding before it starts.
         let cut = (csv.len() / 3).max(campaign::ops::import::read::HEAD + 1);
