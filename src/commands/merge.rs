@@ -1,3 +1,6 @@
+//! `campaign merge`: another campaign database brought into this one; what came in and
+//! what conflicts are shown by `report`.
+
 use std::ffi::OsString;
 
 use clap::Args;
@@ -7,6 +10,8 @@ use crate::error::Error;
 use crate::ops::merge::{self, MergeReport};
 use crate::store::{self, DbLocation};
 use crate::ui;
+
+mod report;
 
 /// Bring another campaign database into this one (`--db`): a volunteer's laptop file
 /// after a rally, or a whole laptop campaign onto the team's PostgreSQL.
@@ -72,8 +77,8 @@ fn show(ctx: &Ctx, from: &DbLocation, report: &MergeReport) -> anyhow::Result<()
     if ctx.output.json {
         ui::out_json(report)?;
     } else {
-        ui::merge::summary(ctx, &from.to_string(), report);
+        report::summary(ctx, &from.to_string(), report);
     }
-    ui::merge::conflicts(&from.to_string(), report);
+    report::conflicts(&from.to_string(), report);
     Ok(())
 }

@@ -9,7 +9,6 @@
 
 pub mod bug;
 pub mod entry;
-pub mod merge;
 pub mod progress;
 pub mod prompt;
 pub mod table;

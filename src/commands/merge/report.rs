@@ -5,7 +5,7 @@ use crate::ops::merge::MergeReport;
 use crate::ui::{self, table};
 
 /// The summary on stderr: what came in (or would, with `--dry-run`), per campaign.
-pub fn summary(output: impl AsRef<ui::Output>, from: &str, report: &MergeReport) {
+pub(super) fn summary(output: impl AsRef<ui::Output>, from: &str, report: &MergeReport) {
     let output = output.as_ref();
     if report.campaigns.is_empty() {
         ui::status(output, format!("{from} has no campaigns: nothing to merge"));
@@ -51,7 +51,7 @@ pub fn summary(output: impl AsRef<ui::Output>, from: &str, report: &MergeReport)
 
 /// A warning for each conflict: shown even with `--quiet` and `--json`, since each one
 /// asks a person to decide.
-pub fn conflicts(from: &str, report: &MergeReport) {
+pub(super) fn conflicts(from: &str, report: &MergeReport) {
     let shown = |v: &Option<String>| match v {
         Some(v) => format!("{v:?}"),
         None => "(empty)".into(),
