@@ -9,8 +9,10 @@ use anyhow::Context as _;
 use clap::Args;
 use encoding_rs::Encoding;
 
+mod line_reader;
 mod report;
 
+use self::line_reader::LineReader;
 use self::report::{render_report, Bar, RejectsFile};
 use super::{load_campaign, Access};
 use crate::context::Ctx;
@@ -22,7 +24,6 @@ use crate::ops::entry::{EntrySummary, Session};
 use crate::ops::import::{ImportOptions, Rejects};
 use crate::store::{ImportDefaults, Store};
 use crate::ui;
-use crate::ui::entry::LineReader;
 
 /// Type in signatures from paper sheets, or import a CSV file of signatures.
 ///

@@ -1,6 +1,6 @@
 //! Typed entry of paper signatures as a state machine, with no terminal: the session says
 //! what to ask ([`Session::prompt`]), is fed the answer ([`Session::answer`]) and returns
-//! what to show ([`Event`]s). The command only loops: ask through `ui::entry`, feed,
+//! what to show ([`Event`]s). The command only loops: ask on the terminal, feed,
 //! show. Unit tests drive it with scripted answers against an in-memory store.
 //!
 //! Made to fly through a stack of sheets: one key of navigation per field. The line
@@ -23,7 +23,10 @@ use crate::domain::signer::{self, RawSigner, Region};
 use crate::error::{Error, Result};
 use crate::model::{Campaign, Signature, Source};
 use crate::store::Store;
-pub use crate::ui::entry::{Answer, Prompt};
+
+mod prompt;
+
+pub use prompt::{Answer, Prompt, PromptKind};
 
 /// What a typing session did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -1024,7 +1027,6 @@ mod tests {
     use super::*;
     use crate::model::{CampaignDraft, NewSignature, Scope};
     use crate::store::SqliteStore;
-    use crate::ui::entry::PromptKind;
 
     /// A campaign with a goal of 500 and two printed sheets of 10 lines (OAK-0001,
     /// OAK-0002).

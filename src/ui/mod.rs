@@ -8,7 +8,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 pub mod bug;
-pub mod entry;
 pub mod progress;
 pub mod prompt;
 pub mod table;
@@ -62,6 +61,14 @@ pub fn say_partial(text: impl AsRef<str>) {
     let mut err = io::stderr().lock();
     let _ = write!(err, "{}", sanitize(text.as_ref()));
     let _ = err.flush();
+}
+
+/// A question on stderr, sanitized, with no newline: the answer is typed after it. Unlike
+/// [`say_partial`], a failing stderr is an error (nobody can answer a question never shown).
+pub fn show_prompt(text: impl AsRef<str>) -> io::Result<()> {
+    let mut err = io::stderr().lock();
+    write!(err, "{}", sanitize(text.as_ref()))?;
+    err.flush()
 }
 
 /// A status line on stderr (silenced by `--quiet`). `output` is an [`Output`] or anything

@@ -1,65 +1,12 @@
 //! A plain line editor for fast entry: the prompt on stderr, the answer from stdin as
 //! the terminal's own line editing gives it. Nothing to draw or redraw, so it stays fast
-//! for volunteers and predictable in a pseudo-terminal.
+//! for volunteers and predictable in a pseudo-terminal. It asks the session's prompts
+//! (`ops::entry`); every word shown goes through `ui`, sanitized.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead};
 
-/// What the volunteer typed at a prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
-    /// The text (the default when they just pressed Enter; empty after `-`).
-    Text(String),
-    /// `<`: go back to the previous row.
-    Back,
-    /// `.` or Ctrl-D: finished.
-    End,
-}
-
-/// A question of typed entry: its text, the default Enter keeps, and its kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub text: String,
-    pub default: Option<String>,
-    pub kind: PromptKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
-    /// A line of text (`-` clears the default).
-    Text,
-    /// Yes or no: the answer is `Text("yes")` or `Text("no")`; Enter gives the default.
-    /// One key on a terminal.
-    YesNo { default: bool },
-    /// One of `keys` (one key on a terminal): the answer is that letter; Enter gives
-    /// `default`.
-    Choice { keys: &'static str, default: char },
-}
-
-impl Prompt {
-    pub fn text(text: &str, default: &str) -> Prompt {
-        Prompt {
-            text: text.to_string(),
-            default: Some(default.to_string()).filter(|d| !d.is_empty()),
-            kind: PromptKind::Text,
-        }
-    }
-
-    pub fn choice(text: &str, keys: &'static str, default: char) -> Prompt {
-        Prompt {
-            text: text.to_string(),
-            default: None,
-            kind: PromptKind::Choice { keys, default },
-        }
-    }
-
-    pub fn yes_no(text: &str, default: bool) -> Prompt {
-        Prompt {
-            text: text.to_string(),
-            default: None,
-            kind: PromptKind::YesNo { default },
-        }
-    }
-}
+use crate::ops::entry::{Answer, Prompt, PromptKind};
+use crate::ui;
 
 pub struct LineReader<R> {
     input: R,
@@ -90,6 +37,8 @@ enum Key {
 }
 
 impl<R: BufRead> LineReader<R> {
+    /// Answers read from `input`, a line each (the tests' scripted volunteer).
+    #[cfg(test)]
     pub fn new(input: R) -> Self {
         LineReader { input, keys: None }
     }
@@ -106,15 +55,14 @@ impl<R: BufRead> LineReader<R> {
     /// Asks `prompt`, showing `default` in brackets; Enter keeps it, `-` clears it.
     pub fn ask(&mut self, prompt: &str, default: Option<&str>) -> io::Result<Answer> {
         // Shown sanitized; Enter still keeps the default exactly as it was.
-        let prompt = super::sanitize(prompt);
         match default.filter(|d| !d.is_empty()) {
-            Some(d) => self.show(&format!("{prompt} [{}]: ", super::term::sanitize_cell(d)))?,
+            Some(d) => self.show(&format!("{prompt} [{}]: ", ui::term::sanitize_cell(d)))?,
             None => self.show(&format!("{prompt}: "))?,
         }
         let mut line = String::new();
         if self.input.read_line(&mut line)? == 0 {
             // Ctrl-D: end on a fresh line.
-            super::say("");
+            ui::say("");
             return Ok(Answer::End);
         }
         Ok(match line.trim() {
@@ -127,9 +75,7 @@ impl<R: BufRead> LineReader<R> {
     }
 
     fn show(&self, text: &str) -> io::Result<()> {
-        let mut err = io::stderr().lock();
-        write!(err, "{text}")?;
-        err.flush()
+        ui::show_prompt(text)
     }
 
     /// One key from the terminal (`None`: no terminal, read a line instead).
@@ -151,7 +97,7 @@ impl<R: BufRead> LineReader<R> {
         let hint = if default { "Y/n" } else { "y/N" };
         let word = |yes: bool| if yes { "yes" } else { "no" };
         if self.keys.is_some() {
-            self.show(&format!("{} ({hint}): ", super::sanitize(prompt)))?;
+            self.show(&format!("{prompt} ({hint}): "))?;
             loop {
                 let answer = match self.key()? {
                     Some(Key::Enter) => Answer::Text(word(default).into()),
@@ -174,7 +120,7 @@ impl<R: BufRead> LineReader<R> {
                 Answer::Text(t) => match t.to_lowercase().as_str() {
                     "y" | "yes" | "s" | "si" | "sí" => return Ok(Answer::Text("yes".into())),
                     "n" | "no" => return Ok(Answer::Text("no".into())),
-                    _ => super::say("  answer y or n"),
+                    _ => ui::say("  answer y or n"),
                 },
                 other => return Ok(other),
             }
@@ -189,7 +135,7 @@ impl<R: BufRead> LineReader<R> {
             keys.contains(c).then_some(c)
         };
         if self.keys.is_some() {
-            self.show(&format!("{} [{default}]: ", super::sanitize(prompt)))?;
+            self.show(&format!("{prompt} [{default}]: "))?;
             loop {
                 let answer = match self.key()? {
                     Some(Key::Enter) => Answer::Text(default.to_string()),
@@ -209,7 +155,7 @@ impl<R: BufRead> LineReader<R> {
             match self.ask(prompt, Some(&default.to_string()))? {
                 Answer::Text(t) => match pick(&t) {
                     Some(c) => return Ok(Answer::Text(c.to_string())),
-                    None => super::say(format!("  answer one of: {keys}")),
+                    None => ui::say(format!("  answer one of: {keys}")),
                 },
                 other => return Ok(other),
             }
