@@ -9,7 +9,7 @@ use crate::context::Ctx;
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
-use crate::ops::deliver::{self, CampaignFailure, DeliveryPlan, Mailer, Request, Sender};
+use crate::ops::deliver::{self, Batch, CampaignFailure, DeliveryPlan, Mailer, Request, Sender};
 use crate::render::pdf::Paper;
 use crate::store::Store;
 use crate::ui::{self, plural};
@@ -135,63 +135,39 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         allow_unprintable: args.allow_unprintable,
     };
     let bar = ui::progress::bar(ctx, campaigns.len() as u64, "delivering");
-    let results = plan.deliver(
-        &ctx.paths.location,
-        ctx.files(),
-        &request,
+    let batch = Batch {
+        plan: &plan,
+        request: &request,
+        db: &ctx.paths.location,
+        files: ctx.files(),
+    };
+    let outcome = deliver::run(
+        &mut *store,
+        &batch,
         campaigns,
+        emailing.as_ref(),
         &|| bar.inc(1),
     );
     bar.finish_and_clear();
-
-    let mut delivered = Vec::new();
-    let mut failed = Vec::new();
-    for r in results {
-        match r {
-            Ok(mut outcome) => {
-                deliver::email_and_record(&mut *store, emailing.as_ref(), args.lang, &mut outcome)?;
-                outcome.files.iter().for_each(report_uncovered);
-                delivered.extend(outcome.files);
-            }
-            Err(failure) => failed.push(failure),
-        }
-    }
+    let mut outcome = outcome?;
+    outcome.files.iter().for_each(report_uncovered);
     // One campaign asked for: its error is the whole story, with its own exit code.
     if !many {
-        if let Some(failure) = failed.pop() {
+        if let Some(failure) = outcome.failed.pop() {
             return Err(failure.error);
         }
     }
-    report(ctx, &delivered, emailing.as_ref())?;
-    let unsent = delivered
-        .iter()
-        .filter(|f| f.email.as_ref().is_some_and(|e| e.failure.is_some()))
-        .count();
-    let campaigns_ok: std::collections::BTreeSet<&str> =
-        delivered.iter().map(|f| f.campaign.as_str()).collect();
+    report(ctx, &outcome.files, emailing.as_ref())?;
     ui::status(
         ctx,
-        summary(&delivered, campaigns_ok.len(), failed.len(), many),
+        summary(
+            &outcome.files,
+            outcome.campaigns_delivered(),
+            outcome.failed.len(),
+            many,
+        ),
     );
-    if !failed.is_empty() {
-        let total = campaigns_ok.len() + failed.len();
-        return Err(Error::CampaignsFailed {
-            failures: failed
-                .into_iter()
-                .map(|f| (f.campaign, format!("{:#}", f.error)))
-                .collect(),
-            total,
-        }
-        .into());
-    }
-    if unsent > 0 {
-        return Err(Error::SomeNotSent {
-            failed: unsent,
-            total: delivered.len(),
-        }
-        .into());
-    }
-    Ok(())
+    Ok(outcome.into_result()?)
 }
 
 /// The campaigns named (or all with --all), each loaded for its organizers; one that

@@ -1,7 +1,8 @@
 //! Delivering petitions: one [`DeliveryPlan`] decides every output path once (a file, a
-//! folder, split files, numbering of taken names), then the campaigns run on their own
-//! lanes, each with its own store, and come back as one outcome each. The command asks,
-//! records, emails and reports; nothing here prints.
+//! folder, split files, numbering of taken names), then [`run`] delivers the campaigns on
+//! their own lanes, each with its own store, emails and records each file written, and
+//! returns the batch's [`Outcome`]. The command asks, and shows the outcome; nothing here
+//! prints.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -148,7 +149,7 @@ impl Mailer {
 
 /// Emails each file of a delivered campaign (with a mailer), then records it: when,
 /// what it showed, to whom, and its hash.
-pub fn email_and_record(
+fn email_and_record(
     store: &mut dyn Store,
     mailer: Option<&Mailer>,
     lang: Option<Lang>,
@@ -205,9 +206,113 @@ pub fn contacts_shown(
 
 /// One campaign delivered: its files (several with a split).
 #[derive(Debug)]
-pub struct Delivered {
-    pub campaign: Campaign,
+struct Delivered {
+    campaign: Campaign,
+    files: Vec<DeliveredFile>,
+}
+
+/// What a delivery batch did: every file written (emailed and recorded), and the
+/// campaigns that could not be delivered, each with why.
+#[derive(Debug, Default)]
+pub struct Outcome {
     pub files: Vec<DeliveredFile>,
+    pub failed: Vec<CampaignFailure>,
+}
+
+impl Outcome {
+    /// How many campaigns were delivered (have a file).
+    pub fn campaigns_delivered(&self) -> usize {
+        let campaigns: std::collections::BTreeSet<&str> =
+            self.files.iter().map(|f| f.campaign.as_str()).collect();
+        campaigns.len()
+    }
+
+    /// How many files' emails could not be sent (they wait in the outbox).
+    pub fn unsent(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.email.as_ref().is_some_and(|e| e.failure.is_some()))
+            .count()
+    }
+
+    /// The error the batch ends with once it is shown: the campaigns that failed, else
+    /// the emails not sent.
+    pub fn into_result(self) -> Result<(), Error> {
+        if !self.failed.is_empty() {
+            let total = self.campaigns_delivered() + self.failed.len();
+            return Err(Error::CampaignsFailed {
+                failures: self
+                    .failed
+                    .into_iter()
+                    .map(|f| (f.campaign, format!("{:#}", f.error)))
+                    .collect(),
+                total,
+            });
+        }
+        match self.unsent() {
+            0 => Ok(()),
+            unsent => Err(Error::SomeNotSent {
+                failed: unsent,
+                total: self.files.len(),
+            }),
+        }
+    }
+}
+
+/// What every campaign of a delivery batch shares: its plan, what each document shows,
+/// the database (each lane opens its own store there) and the file helper.
+pub struct Batch<'a> {
+    pub plan: &'a DeliveryPlan,
+    pub request: &'a Request,
+    pub db: &'a DbLocation,
+    pub files: &'a Files,
+}
+
+/// Delivers every campaign, several at once (see [`in_lanes`]); `done` hears of each
+/// campaign written. Then, in the campaigns' order, emails each file (with `mailer`) and
+/// records it in `store`. A campaign that cannot be delivered is a failure of its own in
+/// the outcome, and the others go on; an error stops the batch (a record or an email
+/// that cannot be written).
+pub fn run(
+    store: &mut dyn Store,
+    batch: &Batch<'_>,
+    campaigns: Vec<Result<Campaign, CampaignFailure>>,
+    mailer: Option<&Mailer>,
+    done: &(dyn Fn() + Sync),
+) -> anyhow::Result<Outcome> {
+    let results = deliver_all(batch, campaigns, done);
+    let mut outcome = Outcome::default();
+    for r in results {
+        match r {
+            Ok(mut delivered) => {
+                email_and_record(store, mailer, batch.request.lang, &mut delivered)?;
+                outcome.files.extend(delivered.files);
+            }
+            Err(failure) => outcome.failed.push(failure),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Writes every campaign's PDFs on lanes, each campaign through its own store; outcomes
+/// come back in the campaigns' order.
+fn deliver_all(
+    batch: &Batch<'_>,
+    campaigns: Vec<Result<Campaign, CampaignFailure>>,
+    done: &(dyn Fn() + Sync),
+) -> Vec<Result<Delivered, CampaignFailure>> {
+    fsutil::sweep_partials(&batch.plan.folder());
+    in_lanes(campaigns, lanes(), |c| {
+        let c = c?;
+        let r = deliver_one(batch, &c)
+            .map_err(|error| CampaignFailure {
+                campaign: c.slug.clone(),
+                error,
+            })
+            .map(|files| Delivered { campaign: c, files });
+        done();
+        r
+    })
 }
 
 /// One PDF written: what `--json` prints, one per file.
@@ -345,45 +450,6 @@ impl DeliveryPlan {
             Target::File(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
         }
     }
-
-    /// Delivers every campaign, several at once (see [`in_lanes`]), each through its own
-    /// store opened at `db`; `done` hears of each campaign finished. Outcomes come back
-    /// in the campaigns' order.
-    pub fn deliver(
-        &self,
-        db: &DbLocation,
-        files: &Files,
-        request: &Request,
-        campaigns: Vec<Result<Campaign, CampaignFailure>>,
-        done: &(dyn Fn() + Sync),
-    ) -> Vec<Result<Delivered, CampaignFailure>> {
-        fsutil::sweep_partials(&self.folder());
-        let shared = Shared {
-            plan: self,
-            db,
-            files,
-            request,
-        };
-        in_lanes(campaigns, lanes(), |c| {
-            let c = c?;
-            let r = deliver_one(&shared, &c)
-                .map_err(|error| CampaignFailure {
-                    campaign: c.slug.clone(),
-                    error,
-                })
-                .map(|files| Delivered { campaign: c, files });
-            done();
-            r
-        })
-    }
-}
-
-/// What every campaign's delivery shares.
-struct Shared<'a> {
-    plan: &'a DeliveryPlan,
-    db: &'a DbLocation,
-    files: &'a Files,
-    request: &'a Request,
 }
 
 /// How many campaigns are delivered at once: as many as rayon has threads (the pages of
@@ -531,10 +597,10 @@ fn split_names<'k>(slug: &str, codes: &[&'k str], date: &str) -> HashMap<&'k str
         .collect()
 }
 
-fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<DeliveredFile>> {
-    let request = shared.request;
-    // Each lane its own store: SQLite connections are not shared across threads.
-    let store = crate::store::open(shared.db)?;
+fn deliver_one(batch: &Batch<'_>, campaign: &Campaign) -> anyhow::Result<Vec<DeliveredFile>> {
+    let request = batch.request;
+    // Each lane its own store: SQLite connections are not batch across threads.
+    let store = crate::store::open(batch.db)?;
     let lang = request.lang.unwrap_or(campaign.lang);
     // Outputs that cannot be taken back (a pipe, one file of several) are checked for
     // unprintable names first; a single file is checked as it is written, and dropped.
@@ -543,7 +609,7 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
             check_printable(request.show, &request.include, |f| {
                 store.for_each_signer_by_postcode(campaign.id, &mut |key, s| f(Some(key), s))
             })?;
-        } else if shared.plan.stream().is_some() {
+        } else if batch.plan.stream().is_some() {
             check_printable(request.show, &request.include, |f| {
                 store.for_each_signer(campaign.id, &mut |s| f(None, s))
             })?;
@@ -558,13 +624,13 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
         )
     });
     let job = Job {
-        shared,
+        batch,
         campaign,
         petition: petition_text(&*store, campaign, lang)?,
         lang,
         paper,
     };
-    match (request.split, &shared.plan.target) {
+    match (request.split, &batch.plan.target) {
         (Some(SplitBy::Postcode), Target::Folder(dir)) => deliver_split(&*store, &job, dir),
         // The plan puts split files in a folder, always.
         (Some(SplitBy::Postcode), Target::File(_)) => Err(Error::Usage(
@@ -578,8 +644,8 @@ fn deliver_one(shared: &Shared<'_>, campaign: &Campaign) -> anyhow::Result<Vec<D
                 .map(|rows| rows.into_iter().map(|(k, c)| (k, c.total)).collect());
             let counts = store.signature_counts(campaign.id)?;
             let out = match target {
-                Target::File(path) => shared.files.create(path)?,
-                Target::Folder(dir) => shared.files.create_new(&dir.join(format!(
+                Target::File(path) => batch.files.create(path)?,
+                Target::Folder(dir) => batch.files.create_new(&dir.join(format!(
                     "{}-delivery-{}.pdf",
                     campaign.slug,
                     request.date()
@@ -618,12 +684,12 @@ fn split_in(store: &dyn Store, job: &Job<'_>, dir: &Path) -> anyhow::Result<Vec<
         std::thread::ScopedJoinHandle<'s, anyhow::Result<DeliveredFile>>,
     );
     let campaign_id = job.campaign.id;
-    let files_out = job.shared.files;
+    let files_out = job.batch.files;
     {
         let groups = store.signature_counts_by_postcode(campaign_id)?;
         let campaign_total: i64 = groups.iter().map(|(_, c)| c.total).sum();
         let codes: Vec<&str> = groups.iter().map(|(k, _)| k.as_str()).collect();
-        let names = split_names(&job.campaign.slug, &codes, &job.shared.request.date());
+        let names = split_names(&job.campaign.slug, &codes, &job.batch.request.date());
         let names = &names;
         let mut files = Vec::with_capacity(groups.len());
         // The writer's own error, kept aside while the read is stopped.
@@ -716,7 +782,7 @@ fn petition_text(
 
 /// What every file of one campaign's delivery shares.
 struct Job<'a> {
-    shared: &'a Shared<'a>,
+    batch: &'a Batch<'a>,
     campaign: &'a Campaign,
     /// The petition's words as this delivery prints them.
     petition: PetitionText,
@@ -741,7 +807,7 @@ impl Job<'_> {
             &mut dyn FnMut(Signature) -> crate::error::Result<()>,
         ) -> crate::error::Result<()>,
     {
-        let request = self.shared.request;
+        let request = self.batch.request;
         let sender = &request.sender;
         let doc = DeliveryDoc {
             petition: &self.petition,
@@ -766,7 +832,7 @@ impl Job<'_> {
             },
         };
         let (out, written) = write_delivery(out.hashing(), &doc, signers)?;
-        let recorded = &self.shared.plan.recorded;
+        let recorded = &self.batch.plan.recorded;
         let done = out.commit_skipping(|candidate| recorded.contains_key(candidate))?;
         Ok(DeliveredFile {
             campaign: self.campaign.slug.clone(),
