@@ -8,7 +8,7 @@
 //!   symlink, a second hard link, `./` or `..` spellings, or a `-journal` that does not
 //!   exist yet all reach the same verdict), with an error naming the path and what it is;
 //! - writes a regular file through a private temporary file beside it (0600 from birth),
-//!   renamed over the target only by [`Output::commit`] and only over a regular file or
+//!   renamed over the target only by [`OutFile::commit`] and only over a regular file or
 //!   nothing: a write error, a full disk or a kill leaves the old file as it was;
 //! - writes straight through to a character device or a FIFO (`/dev/stdout`, `/dev/null`,
 //!   a named pipe), never replacing or chmodding it, and refuses disks and sockets;
@@ -160,14 +160,14 @@ impl Files {
     }
 
     /// Opens `target` for writing. A regular file (or nothing) is replaced at
-    /// [`Output::commit`]; a device or FIFO is written straight through.
-    pub fn create(&self, target: &Path) -> Result<Output> {
+    /// [`OutFile::commit`]; a device or FIFO is written straight through.
+    pub fn create(&self, target: &Path) -> Result<OutFile> {
         self.open(target, Commit::Replace)
     }
 
     /// Like [`Files::create`], but the commit never replaces anything: when `target` is
     /// taken, the file gets the first free numbered name (`x.pdf`, `x-2.pdf`, `x-3.pdf`).
-    pub fn create_new(&self, target: &Path) -> Result<Output> {
+    pub fn create_new(&self, target: &Path) -> Result<OutFile> {
         self.open(target, Commit::Numbered)
     }
 
@@ -220,15 +220,18 @@ impl Files {
         Ok(true)
     }
 
-    /// Standard output as an [`Output`], refused when it was redirected onto a protected
+    /// Standard output as an [`OutFile`], refused when it was redirected onto a protected
     /// file (`>> campaigns.db`).
-    pub fn stdout(&self) -> Result<Output> {
+    pub fn stdout(&self) -> Result<OutFile> {
         #[cfg(target_os = "linux")]
         self.check(Path::new("/proc/self/fd/1"))?;
-        Ok(Output::direct(std_stream(1)?, Path::new("standard output")))
+        Ok(OutFile::direct(
+            std_stream(1)?,
+            Path::new("standard output"),
+        ))
     }
 
-    fn open(&self, target: &Path, how: Commit) -> Result<Output> {
+    fn open(&self, target: &Path, how: Commit) -> Result<OutFile> {
         if target.as_os_str().is_empty() {
             return Err(Error::Usage("an empty path is not a file name".into()));
         }
@@ -242,7 +245,7 @@ impl Files {
         // A new file (numbered) never goes into an existing device or FIFO.
         if how == Commit::Replace {
             if let Some(file) = open_stream(target)? {
-                return Ok(Output::direct(file, target));
+                return Ok(OutFile::direct(file, target));
             }
         }
         let resolved = resolve(target);
@@ -277,7 +280,7 @@ impl Files {
             .map_err(|e| named(e, "cannot create a file in", dir))?;
         let (file, temp) = temp.into_parts();
         let shown = std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf());
-        Ok(Output {
+        Ok(OutFile {
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
             temp: Some(temp),
             target: resolved,
@@ -290,7 +293,7 @@ impl Files {
     }
 }
 
-/// How an [`Output`] lands on its path.
+/// How an [`OutFile`] lands on its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Commit {
     /// Over a regular file or nothing.
@@ -299,10 +302,10 @@ enum Commit {
     Numbered,
 }
 
-/// A file being written. Nothing shows at its path until [`Output::commit`]; dropped
+/// A file being written. Nothing shows at its path until [`OutFile::commit`]; dropped
 /// uncommitted, its temporary file is deleted and the old file (if any) is untouched.
 /// (A device or FIFO is written straight through: what was written has gone.)
-pub struct Output {
+pub struct OutFile {
     writer: Option<BufWriter<File>>,
     /// The temporary file; `None` when writing straight through to a device or FIFO.
     temp: Option<tempfile::TempPath>,
@@ -316,12 +319,12 @@ pub struct Output {
     files: Files,
 }
 
-/// What [`Output::commit`] wrote.
+/// What [`OutFile::commit`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
     /// The file written: absolute, and numbered when [`Files::create_new`] had to.
     pub path: PathBuf,
-    /// SHA-256 of the bytes written (hex), with [`Output::hashing`].
+    /// SHA-256 of the bytes written (hex), with [`OutFile::hashing`].
     pub sha256: Option<String>,
     pub bytes: u64,
     /// False when the bytes went straight to a device or FIFO.
@@ -331,9 +334,9 @@ pub struct Committed {
 /// The most numbered names tried before giving up.
 const MAX_NUMBERED: u32 = 10_000;
 
-impl Output {
-    fn direct(file: File, shown: &Path) -> Output {
-        Output {
+impl OutFile {
+    fn direct(file: File, shown: &Path) -> OutFile {
+        OutFile {
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
             temp: None,
             target: shown.to_path_buf(),
@@ -346,7 +349,7 @@ impl Output {
     }
 
     /// Also computes the SHA-256 of everything written (for delivery records).
-    pub fn hashing(mut self) -> Output {
+    pub fn hashing(mut self) -> OutFile {
         self.hash = Some(Sha256::new());
         self
     }
@@ -366,7 +369,7 @@ impl Output {
         self.commit_skipping(|_| false)
     }
 
-    /// Like [`Output::commit`]; with [`Files::create_new`], also passes over numbered
+    /// Like [`OutFile::commit`]; with [`Files::create_new`], also passes over numbered
     /// names `taken` says are spoken for (e.g. files earlier deliveries recorded, even
     /// if they are gone now).
     pub fn commit_skipping(mut self, taken: impl Fn(&Path) -> bool) -> Result<Committed> {
@@ -457,7 +460,7 @@ impl Output {
     }
 }
 
-impl Write for Output {
+impl Write for OutFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let writer = self.writer.as_mut().expect("writing after commit");
         let n = writer
@@ -478,7 +481,7 @@ impl Write for Output {
     }
 }
 
-impl Drop for Output {
+impl Drop for OutFile {
     fn drop(&mut self) {
         // Uncommitted: what is still buffered is discarded, not written; the temporary
         // file (if any) is deleted by its `TempPath`.
@@ -488,9 +491,9 @@ impl Drop for Output {
     }
 }
 
-impl fmt::Debug for Output {
+impl fmt::Debug for OutFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Output")
+        f.debug_struct("OutFile")
             .field("path", &self.shown)
             .field("stream", &self.is_stream())
             .field("bytes", &self.bytes)

@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::commands::{load_campaign, Access};
 use crate::context::Ctx;
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
 use crate::model::{Campaign, Lang, Status};
-use crate::ops::deliver::{self, Batch, CampaignFailure, DeliveryPlan, Mailer, Request, Sender};
+use crate::ops::deliver::{
+    self, Batch, CampaignFailure, DeliveryPlan, Emailing, Request, Requester, SplitBy,
+};
 use crate::render::pdf::Paper;
 use crate::store::Store;
 use crate::ui::{self, plural};
@@ -54,7 +56,7 @@ pub struct DeliverArgs {
     /// Write one PDF per postcode (e.g. one per council district), each named after its
     /// postcode: letters, digits and `-` as typed, a space as `_`, anything else as %XX
     /// (`a/b` is `a%2Fb`); never two postcodes in one file
-    #[arg(long, value_enum, value_name = "FIELD")]
+    #[arg(long, value_parser = super::values::split_by(), value_name = "FIELD")]
     pub split_by: Option<SplitBy>,
 
     /// Language of the document's own words [default: the campaign's language]
@@ -87,23 +89,16 @@ pub struct DeliverArgs {
     pub send: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SplitBy {
-    Postcode,
-}
-
 pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
     // Checked before any PDF is written: a bad address or a missing account or SMTP
     // setting costs nothing.
     let emailing = match args.email_to.as_deref() {
-        Some(to) => Some(Mailer::new(&ctx.paths, &ctx.account()?, to, args.send)?),
+        Some(to) => Some(Emailing::new(&ctx.paths, &ctx.account()?, to, args.send)?),
         None => None,
     };
     args.include.sort();
     args.include.dedup();
-    let split = args
-        .split_by
-        .map(|SplitBy::Postcode| deliver::SplitBy::Postcode);
+    let split = args.split_by;
     let several = args.all || args.campaigns.len() > 1;
     deliver::check_out(args.out.as_deref(), several, split)?;
 
@@ -130,7 +125,7 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         lang: args.lang,
         split,
         today: time::OffsetDateTime::now_utc().date(),
-        sender: Sender::of(account.as_ref(), args.include_sender_email),
+        requester: Requester::of(account.as_ref(), args.include_sender_email),
         paper: args.paper,
         allow_unprintable: args.allow_unprintable,
     };
@@ -141,13 +136,9 @@ pub fn run(ctx: &Ctx, mut args: DeliverArgs) -> anyhow::Result<()> {
         db: &ctx.paths.location,
         files: ctx.files(),
     };
-    let outcome = deliver::run(
-        &mut *store,
-        &batch,
-        campaigns,
-        emailing.as_ref(),
-        &|| bar.inc(1),
-    );
+    let outcome = deliver::run(&mut *store, &batch, campaigns, emailing.as_ref(), &|| {
+        bar.inc(1)
+    });
     bar.finish_and_clear();
     let mut outcome = outcome?;
     outcome.files.iter().for_each(report_uncovered);

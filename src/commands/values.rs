@@ -8,6 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::model::{Lang, Source, Status};
+use crate::ops::deliver::SplitBy;
 use crate::render::pdf::paper_form::FormLang;
 use crate::render::pdf::Paper;
 
@@ -53,6 +54,10 @@ pub fn show_level() -> impl TypedValueParser<Value = ShowLevel> {
 
 pub fn contact_field() -> impl TypedValueParser<Value = ContactField> {
     parser(&[("email", ""), ("phone", "")])
+}
+
+pub fn split_by() -> impl TypedValueParser<Value = SplitBy> {
+    parser(&[("postcode", "")])
 }
 
 pub fn paper() -> impl TypedValueParser<Value = Paper> {
@@ -122,6 +127,10 @@ mod tests {
             assert_eq!(v.parse::<ContactField>().unwrap().as_str(), v);
         }
         assert_eq!(offered(show_level()).len(), 4);
+        assert_eq!(offered(split_by()), ["postcode"]);
+        for v in offered(split_by()) {
+            assert_eq!(v.parse::<SplitBy>().unwrap().as_str(), v);
+        }
         for v in offered(paper()) {
             assert_eq!(v.parse::<Paper>().unwrap().as_str(), v);
         }

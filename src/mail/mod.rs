@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::Account;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
-use crate::render::mail::{Mail, Sender};
+use crate::render::mail::{Mail, MailFrom};
 
 pub mod outbox;
 pub mod smtp_url;
@@ -33,14 +33,14 @@ pub struct Posted {
 /// Mail from the organizer: who sends, the outbox, and with `--send` the SMTP server.
 /// Made before anything is written, so a missing account or server setting costs nothing.
 pub struct Postman {
-    pub sender: Sender,
+    pub sender: MailFrom,
     mailer: Option<Mailer>,
     outbox: Outbox,
 }
 
 impl Postman {
     pub fn new(paths: &Paths, account: &Account, send_now: bool) -> Result<Postman> {
-        let sender = Sender::from_account(account)?;
+        let sender = MailFrom::from_account(account)?;
         let mailer = if send_now {
             Some(Mailer::configured(account)?)
         } else {

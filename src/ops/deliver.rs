@@ -17,7 +17,7 @@ use crate::config::Account;
 use crate::domain::delivery::shown_signer;
 use crate::domain::delivery::{ContactField, ShowLevel};
 use crate::error::Error;
-use crate::fsutil::{self, Files, Output};
+use crate::fsutil::{self, Files, OutFile};
 use crate::mail::{Posted, Postman};
 use crate::model::NewDelivery;
 use crate::model::{Campaign, Lang, Signature, SignatureCounts};
@@ -36,6 +36,24 @@ pub enum SplitBy {
     Postcode,
 }
 
+impl SplitBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SplitBy::Postcode => "postcode",
+        }
+    }
+}
+
+impl std::str::FromStr for SplitBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [SplitBy::Postcode]
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or_else(|| format!("unknown split {s:?}"))
+    }
+}
+
 /// What every document of a delivery shows.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -47,8 +65,8 @@ pub struct Request {
     pub split: Option<SplitBy>,
     /// The day of the letter (written out on the cover, `2026-12-01` in file names).
     pub today: time::Date,
-    /// Who the cover letter is from.
-    pub sender: Sender,
+    /// Who asks for the delivery: the cover letter is from them.
+    pub requester: Requester,
     /// [default: by the campaign's country, else the account's]
     pub paper: Option<Paper>,
     /// Print a placeholder for a name no font draws (and count it on the cover) instead
@@ -63,22 +81,22 @@ impl Request {
     }
 }
 
-/// Who a cover letter is from: the account's organization and name (its email only when
-/// asked), and its country, the paper size's fallback.
+/// Who asks for a delivery, from the account: the organization and name the cover letter
+/// is signed with (the email only when asked), and the country, the paper size's fallback.
 #[derive(Debug, Clone, Default)]
-pub struct Sender {
+pub struct Requester {
     pub organization: String,
     pub name: String,
     pub email: Option<String>,
     pub country: Option<String>,
 }
 
-impl Sender {
-    pub fn of(account: Option<&Account>, include_email: bool) -> Sender {
+impl Requester {
+    pub fn of(account: Option<&Account>, include_email: bool) -> Requester {
         let Some(a) = account else {
-            return Sender::default();
+            return Requester::default();
         };
-        Sender {
+        Requester {
             organization: a.display_organization(),
             name: a.name.clone().unwrap_or_default(),
             email: a.email.clone().filter(|_| include_email),
@@ -95,16 +113,17 @@ pub struct CampaignFailure {
     pub error: anyhow::Error,
 }
 
-/// Where delivery emails go: the target's address and the outbox (or SMTP) to use.
-pub struct Mailer {
+/// Where a delivery's emails go: the target's address, and the postman who queues (or,
+/// with `--send`, sends) them.
+pub struct Emailing {
     to: String,
     pub postman: Postman,
 }
 
-impl Mailer {
+impl Emailing {
     /// Checks the address, the account and the SMTP setting (with `send`) first, so a
     /// mistake costs nothing.
-    pub fn new(paths: &Paths, account: &Account, to: &str, send: bool) -> anyhow::Result<Mailer> {
+    pub fn new(paths: &Paths, account: &Account, to: &str, send: bool) -> anyhow::Result<Emailing> {
         let to = to.trim();
         if !crate::domain::email_ok(to) {
             return Err(Error::Usage(format!(
@@ -112,7 +131,7 @@ impl Mailer {
             ))
             .into());
         }
-        Ok(Mailer {
+        Ok(Emailing {
             to: to.to_string(),
             postman: Postman::new(paths, account, send)?,
         })
@@ -147,11 +166,11 @@ impl Mailer {
     }
 }
 
-/// Emails each file of a delivered campaign (with a mailer), then records it: when,
+/// Emails each file of a delivered campaign (with `emailing`), then records it: when,
 /// what it showed, to whom, and its hash.
 fn email_and_record(
     store: &mut dyn Store,
-    mailer: Option<&Mailer>,
+    emailing: Option<&Emailing>,
     lang: Option<Lang>,
     delivered: &mut Delivered,
 ) -> anyhow::Result<()> {
@@ -159,13 +178,13 @@ fn email_and_record(
     // Split files together hold every signer of the campaign.
     let total = delivered.files.iter().map(|f| f.signatures).sum();
     let lang = lang.unwrap_or(campaign.lang);
-    let petition = match mailer {
+    let petition = match emailing {
         Some(_) => Some(petition_text(&*store, campaign, lang)?),
         None => None,
     };
     for f in &mut delivered.files {
-        if let (Some(mailer), Some(petition)) = (mailer, &petition) {
-            f.email = Some(mailer.post(campaign, lang, petition, f, total)?);
+        if let (Some(emailing), Some(petition)) = (emailing, &petition) {
+            f.email = Some(emailing.post(campaign, lang, petition, f, total)?);
         }
         let included: Vec<String> = f.included.iter().map(|c| c.as_str().to_string()).collect();
         store.record_delivery(&NewDelivery {
@@ -269,7 +288,7 @@ pub struct Batch<'a> {
 }
 
 /// Delivers every campaign, several at once (see [`in_lanes`]); `done` hears of each
-/// campaign written. Then, in the campaigns' order, emails each file (with `mailer`) and
+/// campaign written. Then, in the campaigns' order, emails each file (with `emailing`) and
 /// records it in `store`. A campaign that cannot be delivered is a failure of its own in
 /// the outcome, and the others go on; an error stops the batch (a record or an email
 /// that cannot be written).
@@ -277,7 +296,7 @@ pub fn run(
     store: &mut dyn Store,
     batch: &Batch<'_>,
     campaigns: Vec<Result<Campaign, CampaignFailure>>,
-    mailer: Option<&Mailer>,
+    emailing: Option<&Emailing>,
     done: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Outcome> {
     let results = deliver_all(batch, campaigns, done);
@@ -285,7 +304,7 @@ pub fn run(
     for r in results {
         match r {
             Ok(mut delivered) => {
-                email_and_record(store, mailer, batch.request.lang, &mut delivered)?;
+                email_and_record(store, emailing, batch.request.lang, &mut delivered)?;
                 outcome.files.extend(delivered.files);
             }
             Err(failure) => outcome.failed.push(failure),
@@ -620,7 +639,7 @@ fn deliver_one(batch: &Batch<'_>, campaign: &Campaign) -> anyhow::Result<Vec<Del
             campaign
                 .country
                 .as_deref()
-                .or(request.sender.country.as_deref()),
+                .or(request.requester.country.as_deref()),
         )
     });
     let job = Job {
@@ -795,7 +814,7 @@ impl Job<'_> {
     /// place: a name an earlier delivery recorded is never reused.
     fn write<F>(
         &self,
-        out: Output,
+        out: OutFile,
         postcode: Option<String>,
         counts: SignatureCounts,
         campaign_total: i64,
@@ -808,13 +827,13 @@ impl Job<'_> {
         ) -> crate::error::Result<()>,
     {
         let request = self.batch.request;
-        let sender = &request.sender;
+        let requester = &request.requester;
         let doc = DeliveryDoc {
             petition: &self.petition,
-            sender: delivery::Sender {
-                organization: &sender.organization,
-                name: &sender.name,
-                email: sender.email.as_deref(),
+            sender: delivery::Signatory {
+                organization: &requester.organization,
+                name: &requester.name,
+                email: requester.email.as_deref(),
             },
             date: request.today,
             lang: self.lang,

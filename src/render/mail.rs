@@ -20,9 +20,9 @@ use crate::render::pdf::PetitionText;
 /// The largest delivery PDF attached to an email.
 pub const MAX_ATTACHMENT: u64 = 150 * 1024 * 1024;
 
-/// Who sends: the organizer's account.
+/// Who an email is from (its From and Reply-To): the organizer's account.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sender {
+pub struct MailFrom {
     pub name: String,
     pub email: String,
     /// Where replies go; the organizer's own email when unset.
@@ -31,13 +31,13 @@ pub struct Sender {
     pub organization: String,
 }
 
-impl Sender {
+impl MailFrom {
     /// The sender an account describes; an account without name or email cannot send.
-    pub fn from_account(account: &Account) -> Result<Sender> {
+    pub fn from_account(account: &Account) -> Result<MailFrom> {
         if !account.is_complete() {
             return Err(Error::NoAccount);
         }
-        Ok(Sender {
+        Ok(MailFrom {
             name: account.name.clone().unwrap_or_default().trim().to_string(),
             email: account.email.clone().unwrap_or_default().trim().to_string(),
             reply_to: account.reply_to.clone(),
@@ -143,7 +143,7 @@ fn one_line(text: &str) -> String {
 
 /// Headers every message shares: From the organizer, Reply-To, To, Subject.
 fn builder(
-    sender: &Sender,
+    sender: &MailFrom,
     to: &str,
     to_name: Option<&str>,
     subject: &str,
@@ -170,7 +170,7 @@ fn built(result: std::result::Result<Message, lettre::error::Error>) -> Result<M
 /// A personal invitation to sign: the petition's title, ask and why, the link, and the
 /// organizer's own words if any. Plain text plus an HTML alternative with a real link.
 pub fn friend_invitation(
-    sender: &Sender,
+    sender: &MailFrom,
     campaign: &Campaign,
     lang: Lang,
     friend: &Friend,
@@ -262,7 +262,7 @@ pub enum Reach {
 /// An invitation to co-organize: who invited them, to which campaign, and how to start.
 /// Plain text only: it is mostly commands to copy.
 pub fn admin_invitation(
-    sender: &Sender,
+    sender: &MailFrom,
     campaign: &Campaign,
     lang: Lang,
     admin_email: &str,
@@ -342,7 +342,7 @@ impl DeliveryText {
 /// delivery, the subject and the letter name the postcode and say the campaign's total
 /// beside the part, so the messages for different postcodes never look alike.
 pub fn delivery_email(
-    sender: &Sender,
+    sender: &MailFrom,
     about: &DeliveryText,
     to: &str,
     signatures: i64,
@@ -365,7 +365,7 @@ pub fn delivery_email(
 
 /// [`delivery_email`] with the PDF already in memory, for a whole campaign.
 pub fn delivery_email_with(
-    sender: &Sender,
+    sender: &MailFrom,
     about: &DeliveryText,
     to: &str,
     signatures: i64,
@@ -377,7 +377,7 @@ pub fn delivery_email_with(
 
 /// [`delivery_email`] with the PDF already in memory.
 pub fn delivery_email_of_part(
-    sender: &Sender,
+    sender: &MailFrom,
     about: &DeliveryText,
     to: &str,
     signatures: i64,
@@ -499,8 +499,8 @@ pub(crate) mod tests {
         DeliveryText::of(&campaign(lang), lang)
     }
 
-    pub(crate) fn sender() -> Sender {
-        Sender {
+    pub(crate) fn sender() -> MailFrom {
+        MailFrom {
             name: "Ana Reyes Muñoz".into(),
             email: "ana@example.org".into(),
             reply_to: Some("equipo@example.org".into()),

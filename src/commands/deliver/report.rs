@@ -10,7 +10,7 @@ use crate::fsutil;
 use crate::mail::Posted;
 use crate::model::Campaign;
 use crate::ops::deliver;
-use crate::ops::deliver::{DeliveredFile, Mailer};
+use crate::ops::deliver::{DeliveredFile, Emailing};
 use crate::render::pdf::fonts::font_hint;
 use crate::store::Store;
 use crate::ui::prompt;
@@ -20,7 +20,7 @@ use crate::ui::{self, plural};
 pub(super) fn report(
     ctx: &Ctx,
     delivered: &[DeliveredFile],
-    emailing: Option<&Mailer>,
+    emailing: Option<&Emailing>,
 ) -> anyhow::Result<()> {
     if ctx.output.json {
         ui::out_json(&delivered)?;

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use super::super::export::neutralize;
 use super::{Ctx, EnterSignaturesArgs};
 use crate::error::Error;
-use crate::fsutil::Output;
+use crate::fsutil::OutFile;
 use crate::ops::import::{ImportCounts, ImportReport, Progress, Rejects};
 use crate::ui;
 
@@ -34,12 +34,12 @@ impl Progress for Bar {
 /// `Column::RejectsNote`). Same delimiter as the input, so it opens the way the input
 /// did; cells a spreadsheet would run as formulas are defused.
 pub(super) struct RejectsFile {
-    csv: Option<csv::Writer<BufWriter<Output>>>,
+    csv: Option<csv::Writer<BufWriter<OutFile>>>,
 }
 
 impl RejectsFile {
     pub(super) fn start(
-        out: Output,
+        out: OutFile,
         headers: &csv::StringRecord,
         delimiter: u8,
     ) -> anyhow::Result<Self> {

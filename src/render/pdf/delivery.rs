@@ -62,9 +62,9 @@ pub fn written_date(lang: Lang, date: time::Date) -> String {
     )
 }
 
-/// Who sends the letter.
+/// Who signs the letter (the delivery's signatory).
 #[derive(Debug, Clone, Default)]
-pub struct Sender<'a> {
+pub struct Signatory<'a> {
     /// The organization (the organizer's name when there is none).
     pub organization: &'a str,
     /// The organizer, who signs the letter ("" for an account without a name).
@@ -87,7 +87,7 @@ pub enum Unprintable {
 pub struct DeliveryDoc<'a> {
     /// The petition in the letter's language.
     pub petition: &'a PetitionText,
-    pub sender: Sender<'a>,
+    pub sender: Signatory<'a>,
     /// The day of the letter, written out in its language.
     pub date: time::Date,
     pub lang: Lang,
