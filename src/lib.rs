@@ -1,12 +1,15 @@
 //! `campaign`: a command-line campaign manager for grassroots petition campaigns.
 //!
 //! Layers (each uses only those below it; see ARCHITECTURE.md): `cli` (the parser) ->
-//! `commands` (one adapter per subcommand: flags, prompts, output; builds the `Ctx`) ->
-//! `ops` (import, deliver, typed entry: the work, no terminal) -> `ui` / `render`
-//! (terminal talk, documents, words from `i18n`) -> `domain` (pure rules) -> `store`
-//! (the `Store` interface and its SQLite backend) -> `model` (plain data). `input`
-//! reads CSV files of signers with the domain's rules; `fsutil` writes every file;
-//! `clock` gives the store the time. `ui` and `context` never see clap.
+//! `commands` (one adapter per subcommand: flags, prompts, output, and the screens of its
+//! own, e.g. `commands::merge::report`; builds the `Ctx`) -> `ops` (the work, no
+//! terminal: import with its CSV reader in `ops::import::read`, deliver, typed entry with
+//! its prompts and answers, merge, privacy, team) -> `mail` (the outbox, the SMTP URL and
+//! transport) -> `render` (documents and emails, words from `i18n`) -> `ui` (terminal
+//! talk, sanitized) -> `store` (the `Store` interface, its SQLite and PostgreSQL backends) ->
+//! `domain` (pure rules) -> `model` (plain data). `fsutil` writes every file; `clock`
+//! gives the store the time. `ui` and `context` never see clap. The benchmarks' signer
+//! generators are a dev-only crate (`crates/bench-support`), not part of this library.
 
 // Every write to the terminal goes through `ui`, which keeps control characters in the
 // data from reaching it (see `ui::term`). Clippy refuses `print!`/`println!`/`std::eprintln!`
